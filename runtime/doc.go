@@ -1,0 +1,2 @@
+// Package runtime is otpctl's OTP-style actor runtime.
+package runtime
