@@ -1,2 +1,39 @@
-// Package runtime is otpctl's OTP-style actor runtime.
+// Package runtime is otpctl's actor runtime: Erlang/OTP's processes, links,
+// monitors, actors and supervisors, in Go, under the names a Gleam or Erlang
+// programmer knows.
+//
+// # Processes and subjects
+//
+// A process is a goroutine with a mailbox, an identity (Pid), links, monitors
+// and an exit reason. Spawn starts one; its function gets a *Process, its
+// handle on itself. A Subject[T] is a typed address owned by the process that
+// made it (NewSubject). Send never blocks: mailboxes are unbounded. Receive
+// takes the oldest message of one subject, leaving the others queued; a
+// Selector waits on several subjects, Down messages and trapped exits at once.
+//
+// # Exits, links and monitors
+//
+// A process exits with Normal when its function returns, with a *PanicError
+// when it panics (a panic never takes the program down), or with the reason
+// of an exit signal (Exit, or a linked process's abnormal exit). A process
+// that traps exits (Process.TrapExits) gets signals as ExitMessages instead,
+// except Killed sent with Exit. Monitors deliver one Down each.
+//
+// Go cannot pre-empt a goroutine. A process killed by a signal is marked dead
+// at once, its links and monitors fire, and its goroutine unwinds (with
+// runtime.Goexit, so its defers run) at its next runtime call: Receive,
+// Select, Call, Sleep. One that runs outside the runtime is abandoned until
+// then and counted by Strays.
+//
+// # Actors
+//
+// An actor (Start, StartLink) is a GenServer: an Init with a timeout and a
+// Loop that returns Continue(state) or Stop(reason). It holds no goroutine
+// while its mailbox is empty, so a million idle actors are cheap. Call sends
+// a request carrying a fresh reply subject and waits for the reply, the
+// callee's exit or a timeout; a late reply is dropped.
+//
+// # Time
+//
+// Timeouts read a Clock (WithClock); FakeClock lets tests move time by hand.
 package runtime

@@ -1,10 +1,595 @@
 package runtime
 
-// Pid identifies a process. The zero Pid names no process.
+import (
+	"fmt"
+	goruntime "runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Forever, as a timeout, waits without limit.
+const Forever time.Duration = -1
+
+// Pid identifies a process. The zero Pid names no process. Pids are
+// comparable and stay valid (and dead) after the process exits.
 type Pid struct{ p *proc }
 
-// Process is a running process's handle on itself: the value its function
-// receives. It is only to be used from that process's own goroutine.
+// String reads like Erlang's: <0.42>. The zero Pid reads <none>.
+func (pid Pid) String() string {
+	if pid.p == nil {
+		return "<none>"
+	}
+	return fmt.Sprintf("<0.%d>", pid.p.id)
+}
+
+// IsZero reports whether pid names no process.
+func (pid Pid) IsZero() bool { return pid.p == nil }
+
+// Alive reports whether the process is alive.
+func (pid Pid) Alive() bool {
+	if pid.p == nil {
+		return false
+	}
+	pid.p.mu.Lock()
+	defer pid.p.mu.Unlock()
+	return !pid.p.dead
+}
+
+// MailboxLen returns the number of messages queued for the process and not
+// yet received (subjects, Down and trapped exit messages together).
+func (pid Pid) MailboxLen() int {
+	if pid.p == nil {
+		return 0
+	}
+	pid.p.mu.Lock()
+	defer pid.p.mu.Unlock()
+	return pid.p.queued
+}
+
+// Reason returns the process's exit reason, or nil while it is alive.
+func (pid Pid) Reason() error {
+	if pid.p == nil {
+		return NoProc
+	}
+	pid.p.mu.Lock()
+	defer pid.p.mu.Unlock()
+	return pid.p.reason
+}
+
+// Process is a process's handle on itself: the value its function receives.
+// Its methods are to be called only from that process's own goroutine (for an
+// actor, from inside its Init or Loop).
 type Process struct{ p *proc }
 
-type proc struct{ id uint64 }
+// Self returns the process's own Pid.
+func (p *Process) Self() Pid { return Pid{p.p} }
+
+// Option configures a process started with Spawn, Attach or Start.
+type Option func(*proc)
+
+// WithClock makes the process use c for its timeouts (and, for a supervisor,
+// its restart intensity). Processes started linked to it inherit it. The
+// default is RealClock.
+func WithClock(c Clock) Option { return func(p *proc) { p.clock = c } }
+
+// Down is the message a monitor delivers, exactly once, when the monitored
+// process exits.
+type Down struct {
+	Monitor Monitor // the monitor that fired
+	Pid     Pid     // the process that exited
+	Reason  error   // its exit reason; NoProc if it was dead when monitored
+}
+
+// ExitMessage is an exit signal delivered as a message to a process that traps
+// exits.
+type ExitMessage struct {
+	From   Pid   // the sender: a linked process that exited, or the caller of SendExit (zero for Exit)
+	Reason error // the signal's reason
+}
+
+// Monitor is a reference to a monitor set with Process.Monitor.
+type Monitor struct{ m *monitor }
+
+// Pid returns the monitored process.
+func (m Monitor) Pid() Pid {
+	if m.m == nil {
+		return Pid{}
+	}
+	return Pid{m.m.target}
+}
+
+type monitor struct {
+	watcher, target *proc
+	// inline monitors (used by Call) do not queue a Down: they set fired and
+	// reason and wake the watcher.
+	inline bool
+	fired  bool
+	reason error
+}
+
+type downEntry struct {
+	seq uint64
+	d   Down
+}
+
+type exitEntry struct {
+	seq uint64
+	m   ExitMessage
+}
+
+var (
+	lastID atomic.Uint64
+	strays atomic.Int64
+)
+
+// Strays returns the number of processes that were killed while their
+// goroutine was running outside the runtime and that have not unwound yet.
+// Go cannot pre-empt a goroutine: such a process is marked dead at once, its
+// links and monitors fire, and its goroutine is abandoned until it next calls
+// the runtime (or returns). This count is how the fact is reported.
+func Strays() int { return int(strays.Load()) }
+
+// proc is the state of one process. Everything in it is guarded by mu; no
+// code holds two procs' locks at once.
+type proc struct {
+	mu    sync.Mutex
+	id    uint64
+	dead  bool
+	trap  bool
+	hasG  bool // a goroutine runs this process now (always for a spawned process; while scheduled for an actor)
+	wait  bool // that goroutine is parked in the runtime waiting for a message
+	sched bool // an actor's drain goroutine is scheduled or running
+	stray bool // killed while its goroutine ran outside the runtime
+	// attached processes (Attach) return ErrExited instead of unwinding.
+	attached bool
+	seq      uint64
+	queued   int
+	wake     chan struct{} // made on first wait
+	clock    Clock
+	reason   error
+	name     string
+
+	links       map[*proc]struct{}
+	monitoredBy map[*monitor]struct{}
+	monitoring  map[*monitor]struct{}
+	downs       []downEntry
+	exits       []exitEntry
+
+	actor interface{ run() } // non-nil once an actor's Init has returned
+}
+
+func newProc(clock Clock, opts []Option) *proc {
+	p := &proc{id: lastID.Add(1), clock: clock}
+	for _, o := range opts {
+		o(p)
+	}
+	if p.clock == nil {
+		p.clock = RealClock
+	}
+	return p
+}
+
+// wakeLocked makes the process look at its mailbox: it wakes a parked
+// goroutine, or schedules an idle actor. It returns true when the caller must
+// start the actor's drain goroutine after unlocking.
+func (p *proc) wakeLocked() (schedule bool) {
+	if p.wait {
+		p.wait = false
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+		return false
+	}
+	if p.actor != nil && !p.sched && !p.dead {
+		p.sched = true
+		p.hasG = true
+		return true
+	}
+	return false
+}
+
+func (p *proc) schedule() { go p.actor.run() }
+
+// park waits, with p.mu held on entry and released on return, until the
+// process is woken, the timer fires (timeout reports true), or it dies.
+func (p *proc) park(t Timer) (timedOut bool) {
+	if p.wake == nil {
+		p.wake = make(chan struct{}, 1)
+	}
+	p.wait = true
+	p.mu.Unlock()
+	if t == nil {
+		<-p.wake
+		return false
+	}
+	select {
+	case <-p.wake:
+		return false
+	case <-t.C():
+		p.mu.Lock()
+		p.wait = false
+		p.mu.Unlock()
+		return true
+	}
+}
+
+// deadline turns a timeout into a timer (nil for Forever).
+func (p *proc) timer(timeout time.Duration) Timer {
+	if timeout < 0 {
+		return nil
+	}
+	return p.clock.NewTimer(timeout)
+}
+
+// unwindLocked is called with p.mu held when the process's goroutine finds it
+// dead at a runtime call: a spawned process unwinds (its defers run); an
+// attached one gets ErrExited.
+func (p *proc) unwindLocked() error {
+	p.mu.Unlock()
+	if p.attached {
+		return ErrExited
+	}
+	goruntime.Goexit()
+	return nil
+}
+
+// exit ends the process with reason (no-op if it is already dead): it fires
+// its links and monitors and drops its registered name. It may be called from
+// any goroutine.
+func (p *proc) exit(reason error) {
+	p.mu.Lock()
+	if p.dead {
+		p.mu.Unlock()
+		return
+	}
+	p.dead = true
+	p.reason = reason
+	if p.hasG && !p.wait && !p.attached && !p.stray {
+		// Only a signal from outside can find it so: count the goroutine
+		// as abandoned until it unwinds.
+		p.stray = true
+		strays.Add(1)
+	}
+	links, monitoredBy, monitoring, name := p.links, p.monitoredBy, p.monitoring, p.name
+	p.links, p.monitoredBy, p.monitoring, p.name = nil, nil, nil, ""
+	p.downs, p.exits, p.queued = nil, nil, 0
+	if p.wait {
+		p.wait = false
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+	p.mu.Unlock()
+
+	if name != "" {
+		unregisterProc(name, p)
+	}
+	for m := range monitoring {
+		m.target.mu.Lock()
+		delete(m.target.monitoredBy, m)
+		m.target.mu.Unlock()
+	}
+	for q := range links {
+		q.signal(p, reason, true)
+	}
+	for m := range monitoredBy {
+		m.watcher.down(m, reason)
+	}
+}
+
+// goroutineDone is the exit of the process's own goroutine (return, panic,
+// Goexit). It clears the stray mark the goroutine carried.
+func (p *proc) goroutineDone(reason error) {
+	p.mu.Lock()
+	p.hasG, p.sched = false, false
+	wasStray := p.stray
+	p.stray = false
+	p.mu.Unlock()
+	if wasStray {
+		strays.Add(-1)
+	}
+	p.exit(reason)
+}
+
+// down delivers a monitor's Down to its watcher.
+func (p *proc) down(m *monitor, reason error) {
+	p.mu.Lock()
+	if p.dead {
+		p.mu.Unlock()
+		return
+	}
+	if _, ok := p.monitoring[m]; !ok {
+		p.mu.Unlock() // demonitored meanwhile
+		return
+	}
+	delete(p.monitoring, m)
+	if m.inline {
+		m.fired, m.reason = true, reason
+	} else {
+		p.seq++
+		p.downs = append(p.downs, downEntry{p.seq, Down{Monitor{m}, Pid{m.target}, reason}})
+		p.queued++
+	}
+	start := p.wakeLocked()
+	p.mu.Unlock()
+	if start {
+		p.schedule()
+	}
+}
+
+// signal delivers an exit signal from `from` (nil: from outside any
+// process). viaLink is true when it comes from a linked process's exit.
+func (p *proc) signal(from *proc, reason error, viaLink bool) {
+	p.mu.Lock()
+	if p.dead {
+		p.mu.Unlock()
+		return
+	}
+	if viaLink {
+		delete(p.links, from)
+	}
+	untrappable := !viaLink && reason == Killed
+	switch {
+	case p.trap && !untrappable:
+		p.seq++
+		p.exits = append(p.exits, exitEntry{p.seq, ExitMessage{Pid{from}, reason}})
+		p.queued++
+		start := p.wakeLocked()
+		p.mu.Unlock()
+		if start {
+			p.schedule()
+		}
+		return
+	case reason == Normal && from != p:
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
+	p.exit(reason)
+}
+
+func (p *proc) spawnGoroutine(fn func(*Process)) {
+	p.hasG = true
+	go func() {
+		returned := false
+		defer func() {
+			var reason error = Normal
+			if r := recover(); r != nil {
+				reason = &PanicError{Value: r, Stack: debug.Stack()}
+			} else if !returned {
+				// runtime.Goexit: either our own unwind of a dead
+				// process (exit is then a no-op) or the function's.
+				reason = Killed
+			}
+			p.goroutineDone(reason)
+		}()
+		fn(&Process{p})
+		returned = true
+	}()
+}
+
+// Spawn starts fn in a new process, unlinked, and returns its Pid. The
+// process exits with Normal when fn returns, with a *PanicError when it
+// panics.
+func Spawn(fn func(p *Process), opts ...Option) Pid {
+	p := newProc(nil, opts)
+	p.spawnGoroutine(fn)
+	return Pid{p}
+}
+
+// SpawnLink starts fn in a new process linked to parent, atomically: the
+// link exists before fn runs. The child inherits parent's clock.
+func SpawnLink(parent *Process, fn func(p *Process), opts ...Option) Pid {
+	p := newProc(parent.p.clock, opts)
+	if !linkNew(parent.p, p) {
+		// The parent is dead: the child would get its exit signal at
+		// once. Start nothing; report the child dead of NoProc.
+		p.dead, p.reason = true, NoProc
+		return Pid{p}
+	}
+	p.spawnGoroutine(fn)
+	return Pid{p}
+}
+
+// linkNew links a process that has not started yet to parent; it fails when
+// parent is dead.
+func linkNew(parent, p *proc) bool {
+	parent.mu.Lock()
+	defer parent.mu.Unlock()
+	if parent.dead {
+		return false
+	}
+	if parent.links == nil {
+		parent.links = make(map[*proc]struct{})
+	}
+	parent.links[p] = struct{}{}
+	p.links = map[*proc]struct{}{parent: {}}
+	return true
+}
+
+// Attach makes the calling goroutine a process, for code that is not in one
+// (main, tests, an HTTP handler that needs to Call). Calling the returned
+// function ends it with Normal. Blocking calls on an attached process that has
+// been killed return ErrExited instead of unwinding the goroutine.
+func Attach(opts ...Option) (p *Process, detach func()) {
+	pr := newProc(nil, opts)
+	pr.attached = true
+	pr.hasG = true
+	return &Process{pr}, func() { pr.goroutineDone(Normal) }
+}
+
+// Exit sends an exit signal with reason to pid from outside any process, as
+// Erlang's exit/2: Killed kills it whether or not it traps exits; a process
+// that traps exits gets any other reason as an ExitMessage; otherwise Normal is
+// ignored and any other reason ends the process with that reason.
+func Exit(pid Pid, reason error) {
+	if pid.p != nil {
+		pid.p.signal(nil, reason, false)
+	}
+}
+
+// SendExit is Exit sent from p: a receiver that traps exits sees p as From. A
+// process that sends itself a signal that kills it unwinds at once.
+func (p *Process) SendExit(pid Pid, reason error) {
+	if pid.p == nil {
+		return
+	}
+	pid.p.signal(p.p, reason, false)
+	if pid.p == p.p {
+		p.p.mu.Lock()
+		if p.p.dead {
+			p.p.unwindLocked()
+			return
+		}
+		p.p.mu.Unlock()
+	}
+}
+
+// TrapExits turns exit trapping on or off: while on, exit signals (other
+// than Killed sent with Exit) arrive as ExitMessages instead of ending the
+// process.
+func (p *Process) TrapExits(on bool) {
+	p.p.mu.Lock()
+	p.p.trap = on
+	p.p.mu.Unlock()
+}
+
+// Link links p and pid: when either exits abnormally the other gets an exit
+// signal. Linking to a dead process sends p the exit signal NoProc.
+func (p *Process) Link(pid Pid) {
+	t := pid.p
+	if t == nil || t == p.p {
+		return
+	}
+	t.mu.Lock()
+	if t.dead {
+		t.mu.Unlock()
+		p.p.signal(t, NoProc, true)
+		p.unwindIfDead()
+		return
+	}
+	if t.links == nil {
+		t.links = make(map[*proc]struct{})
+	}
+	t.links[p.p] = struct{}{}
+	t.mu.Unlock()
+	p.p.mu.Lock()
+	if p.p.links == nil {
+		p.p.links = make(map[*proc]struct{})
+	}
+	p.p.links[t] = struct{}{}
+	p.p.mu.Unlock()
+}
+
+// Unlink removes the link between p and pid, if any.
+func (p *Process) Unlink(pid Pid) {
+	t := pid.p
+	if t == nil {
+		return
+	}
+	p.p.mu.Lock()
+	delete(p.p.links, t)
+	p.p.mu.Unlock()
+	t.mu.Lock()
+	delete(t.links, p.p)
+	t.mu.Unlock()
+}
+
+func (p *Process) unwindIfDead() {
+	p.p.mu.Lock()
+	if p.p.dead {
+		p.p.unwindLocked()
+		return
+	}
+	p.p.mu.Unlock()
+}
+
+// Monitor starts monitoring pid: p will get exactly one Down when it exits
+// (at once, with NoProc, if it is already dead).
+func (p *Process) Monitor(pid Pid) Monitor {
+	return Monitor{p.p.monitor(pid.p, false)}
+}
+
+func (w *proc) monitor(t *proc, inline bool) *monitor {
+	m := &monitor{watcher: w, target: t, inline: inline}
+	if t == nil {
+		m.fired, m.reason = true, NoProc
+		if !inline {
+			w.mu.Lock()
+			w.seq++
+			w.downs = append(w.downs, downEntry{w.seq, Down{Monitor{m}, Pid{}, NoProc}})
+			w.queued++
+			w.mu.Unlock()
+		}
+		return m
+	}
+	w.mu.Lock()
+	if w.monitoring == nil {
+		w.monitoring = make(map[*monitor]struct{})
+	}
+	w.monitoring[m] = struct{}{}
+	w.mu.Unlock()
+	t.mu.Lock()
+	if t.dead {
+		reason := NoProc
+		t.mu.Unlock()
+		w.down(m, reason)
+		return m
+	}
+	if t.monitoredBy == nil {
+		t.monitoredBy = make(map[*monitor]struct{})
+	}
+	t.monitoredBy[m] = struct{}{}
+	t.mu.Unlock()
+	return m
+}
+
+// Demonitor removes the monitor and flushes its Down if one was already
+// delivered, so that no Down of it is ever received afterwards.
+func (p *Process) Demonitor(m Monitor) {
+	if m.m != nil {
+		p.p.demonitor(m.m)
+	}
+}
+
+func (w *proc) demonitor(m *monitor) {
+	if m.target != nil {
+		m.target.mu.Lock()
+		delete(m.target.monitoredBy, m)
+		m.target.mu.Unlock()
+	}
+	w.mu.Lock()
+	delete(w.monitoring, m)
+	for i, e := range w.downs {
+		if e.d.Monitor.m == m {
+			w.downs = append(w.downs[:i], w.downs[i+1:]...)
+			w.queued--
+			break
+		}
+	}
+	w.mu.Unlock()
+}
+
+// Sleep pauses p for d. A process that is killed meanwhile unwinds (an
+// attached one returns early).
+func (p *Process) Sleep(d time.Duration) {
+	t := p.p.clock.NewTimer(d)
+	defer t.Stop()
+	for {
+		p.p.mu.Lock()
+		if p.p.dead {
+			p.p.unwindLocked()
+			return
+		}
+		if p.p.park(t) {
+			return
+		}
+	}
+}
+
+// Clock returns the clock p uses.
+func (p *Process) Clock() Clock { return p.p.clock }

@@ -1,0 +1,257 @@
+package runtime
+
+import (
+	"fmt"
+	"runtime/debug"
+	"time"
+)
+
+// DefaultInitTimeout is the init timeout of an actor whose Spec sets none.
+const DefaultInitTimeout = 5 * time.Second
+
+// Spec describes an actor (a GenServer): how it initialises and how it
+// handles each message. S is its state, M the type of its messages.
+//
+// An actor does not hold a goroutine while its mailbox is empty: it is
+// scheduled onto one when a message arrives and drains what is queued. Links,
+// monitors, trapped exits, Call and exit signals work as for any process.
+type Spec[S, M any] struct {
+	// Init runs in the new actor before Start returns and gives its initial
+	// state; an error fails the start (and the actor exits with it). It gets
+	// the actor's own subject and its selector, which already selects that
+	// subject: Init may add sources to it (subjects it makes, Down messages,
+	// trapped exits mapped to M). Nil Init starts with the zero state.
+	Init func(p *Process, self Subject[M], sel *Selector[M]) (S, error)
+	// InitTimeout bounds Init (zero: DefaultInitTimeout; Forever: no
+	// limit). When it passes the actor is killed and the start fails.
+	InitTimeout time.Duration
+	// Loop handles one message and says what next: Continue(state) or
+	// Stop(reason). A panic in Loop ends the actor with a *PanicError.
+	Loop func(p *Process, msg M, state S) Next[S]
+}
+
+// Next is what an actor's Loop returns: Continue or Stop.
+type Next[S any] struct {
+	state  S
+	stop   bool
+	reason error
+}
+
+// Continue keeps the actor running with state.
+func Continue[S any](state S) Next[S] { return Next[S]{state: state} }
+
+// Stop ends the actor with reason (nil means Normal).
+func Stop[S any](reason error) Next[S] {
+	if reason == nil {
+		reason = Normal
+	}
+	return Next[S]{stop: true, reason: reason}
+}
+
+// InitError is returned by Start when the actor's init fails, panics, times
+// out or the actor is killed before it is ready.
+type InitError struct {
+	Pid    Pid
+	Reason error // the init's error, a *PanicError, ErrTimeout or an exit reason
+}
+
+// Error says which actor failed to start and why.
+func (e *InitError) Error() string { return fmt.Sprintf("actor %v failed to start: %v", e.Pid, e.Reason) }
+
+// Unwrap returns the reason.
+func (e *InitError) Unwrap() error { return e.Reason }
+
+// Start starts an actor, unlinked, and returns its subject once Init has
+// returned.
+func Start[S, M any](spec Spec[S, M], opts ...Option) (Subject[M], error) {
+	return startActor(nil, newProc(nil, opts), spec)
+}
+
+// StartLink starts an actor linked to parent (the link exists before Init
+// runs) and returns its subject once Init has returned. When the start fails
+// the child is unlinked first, so parent gets no exit signal for it: the
+// error says it all. The actor inherits parent's clock.
+func StartLink[S, M any](parent *Process, spec Spec[S, M], opts ...Option) (Subject[M], error) {
+	p := newProc(parent.p.clock, opts)
+	if !linkNew(parent.p, p) {
+		return Subject[M]{}, &InitError{Pid{p}, NoProc}
+	}
+	return startActor(parent, p, spec)
+}
+
+
+func identity[M any](m M) M { return m }
+
+type actor[S, M any] struct {
+	p     *proc
+	proc  Process
+	sel   *Selector[M]
+	loop  func(*Process, M, S) Next[S]
+	state S
+}
+
+func startActor[S, M any](parent *Process, p *proc, spec Spec[S, M]) (Subject[M], error) {
+	a := &actor[S, M]{p: p, loop: spec.Loop}
+	a.proc.p = p
+	self := Subject[M]{&subject[M]{owner: p}}
+	a.sel = Selecting(NewSelector[M](), self, identity[M])
+	ack := make(chan error, 1)
+	p.hasG = true
+	go func() {
+		ready := false
+		defer func() {
+			if ready {
+				return
+			}
+			var reason error = Killed
+			if r := recover(); r != nil {
+				reason = &PanicError{Value: r, Stack: debug.Stack()}
+			}
+			ack <- reason
+			p.goroutineDone(reason)
+		}()
+		if spec.Init != nil {
+			st, err := spec.Init(&a.proc, self, a.sel)
+			if err != nil {
+				if parent != nil {
+					a.proc.Unlink(Pid{parent.p})
+				}
+				ready = true
+				ack <- err
+				p.goroutineDone(err)
+				return
+			}
+			a.state = st
+		}
+		p.mu.Lock()
+		if p.dead {
+			p.mu.Unlock()
+			return // deferred: reports the exit reason
+		}
+		p.actor = a
+		p.sched = true // this goroutine drains what came during init
+		p.mu.Unlock()
+		ready = true
+		ack <- nil
+		a.run()
+	}()
+
+	timeout := spec.InitTimeout
+	if timeout == 0 {
+		timeout = DefaultInitTimeout
+	}
+	var expired <-chan time.Time
+	if timeout > 0 {
+		t := p.clock.NewTimer(timeout)
+		defer t.Stop()
+		expired = t.C()
+	}
+	select {
+	case err := <-ack:
+		if err != nil {
+			if reason := (Pid{p}).Reason(); reason != nil && err == Killed {
+				err = reason
+			}
+			return Subject[M]{}, &InitError{Pid{p}, err}
+		}
+		return self, nil
+	case <-expired:
+		if parent != nil {
+			parent.Unlink(Pid{p})
+		}
+		p.exit(Killed)
+		return Subject[M]{}, &InitError{Pid{p}, fmt.Errorf("init did not return within %v: %w", timeout, ErrTimeout)}
+	}
+}
+
+// run drains the actor's mailbox on the current goroutine and returns when it
+// is empty (the actor is then idle and holds no goroutine) or the actor has
+// ended.
+func (a *actor[S, M]) run() {
+	p := a.p
+	idle := false
+	var reason error = Killed // a Goexit: the process was found dead
+	defer func() {
+		if idle {
+			return
+		}
+		if r := recover(); r != nil {
+			reason = &PanicError{Value: r, Stack: debug.Stack()}
+		}
+		p.goroutineDone(reason)
+	}()
+	for {
+		p.mu.Lock()
+		if p.dead {
+			p.mu.Unlock()
+			return
+		}
+		src := a.sel.takeLocked(p)
+		if src == nil {
+			p.sched, p.hasG, idle = false, false, true
+			p.mu.Unlock()
+			return
+		}
+		p.mu.Unlock()
+		next := a.loop(&a.proc, src.result(), a.state)
+		if next.stop {
+			reason = next.reason
+			return
+		}
+		a.state = next.state
+	}
+}
+
+// Call sends the request that makeRequest builds around a fresh reply subject
+// to s, and waits up to timeout for the reply. It returns ErrTimeout when the
+// time passes and a *CallError when the callee exits (or was dead) first. A
+// reply that comes after the timeout is dropped: it never reaches p's mailbox.
+func Call[Req, Rep any](p *Process, s Subject[Req], makeRequest func(reply Subject[Rep]) Req, timeout time.Duration) (Rep, error) {
+	var zero Rep
+	pr := p.p
+	reply := &subject[Rep]{owner: pr}
+	var target *proc
+	if s.s != nil {
+		target = s.s.owner
+	}
+	m := pr.monitor(target, true)
+	if s.s != nil {
+		s.Send(makeRequest(Subject[Rep]{reply}))
+	}
+	var t Timer
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
+	for {
+		pr.mu.Lock()
+		switch {
+		case pr.dead:
+			reply.closed = true
+			return zero, pr.unwindLocked()
+		case reply.n > 0:
+			v := reply.pop()
+			pr.queued--
+			reply.closed = true
+			pr.mu.Unlock()
+			pr.demonitor(m)
+			return v, nil
+		case m.fired:
+			reply.closed = true
+			pr.mu.Unlock()
+			return zero, &CallError{Pid{target}, m.reason}
+		case timeout == 0:
+			reply.closed = true
+			pr.mu.Unlock()
+			pr.demonitor(m)
+			return zero, ErrTimeout
+		}
+		if t == nil && timeout > 0 {
+			t = pr.clock.NewTimer(timeout)
+		}
+		if pr.park(t) {
+			timeout, t = 0, nil
+		}
+	}
+}

@@ -1,0 +1,81 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Atom is an exit reason that is just a name, like an Erlang atom. Atoms are
+// comparable, so errors.Is(reason, Normal) works.
+type Atom string
+
+// Error returns the atom's name.
+func (a Atom) Error() string { return string(a) }
+
+// The exit reasons the runtime gives meaning to.
+const (
+	// Normal is the reason of a process that returned or stopped by itself.
+	// It does not propagate along links.
+	Normal Atom = "normal"
+	// Shutdown is the reason a supervisor uses to stop a child. It is not
+	// abnormal for restart purposes (a transient child is not restarted).
+	Shutdown Atom = "shutdown"
+	// Killed is the reason of a process that was killed. Sent with Exit it
+	// cannot be trapped; arriving along a link it is an ordinary signal.
+	Killed Atom = "killed"
+	// NoProc is the reason given for a process that was already dead: in a
+	// Down of a monitor set on a dead process, or the exit signal of a link
+	// to one.
+	NoProc Atom = "noproc"
+)
+
+// PanicError is the exit reason of a process whose function panicked. The
+// panic never takes the program down; it becomes this reason.
+type PanicError struct {
+	Value any    // what was passed to panic
+	Stack []byte // the goroutine's stack at the panic, for the log
+}
+
+// Error reads "panic: VALUE".
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// Unwrap returns the panic value when it is an error.
+func (e *PanicError) Unwrap() error {
+	if err, ok := e.Value.(error); ok {
+		return err
+	}
+	return nil
+}
+
+// IsAbnormal reports whether reason is abnormal in OTP's sense: anything but
+// nil, Normal and Shutdown. Transient children are restarted only after an
+// abnormal exit.
+func IsAbnormal(reason error) bool {
+	return reason != nil && !errors.Is(reason, Normal) && !errors.Is(reason, Shutdown)
+}
+
+// Errors returned by runtime calls.
+var (
+	// ErrTimeout is returned by Receive, Select and Call when the timeout passes.
+	ErrTimeout = errors.New("timeout")
+	// ErrNotOwner is returned by Receive on a subject another process owns.
+	ErrNotOwner = errors.New("subject is owned by another process")
+	// ErrExited is returned by blocking calls on an attached process that has
+	// exited (a spawned process unwinds instead of seeing it).
+	ErrExited = errors.New("process has exited")
+)
+
+// CallError is returned by Call when the called process exits (or was already
+// dead) before it replied.
+type CallError struct {
+	Pid    Pid   // the called process
+	Reason error // its exit reason; NoProc when it was not alive
+}
+
+// Error says which process exited and why.
+func (e *CallError) Error() string {
+	return fmt.Sprintf("call to %v: process exited: %v", e.Pid, e.Reason)
+}
+
+// Unwrap returns the exit reason, so errors.Is(err, NoProc) works.
+func (e *CallError) Unwrap() error { return e.Reason }

@@ -1,0 +1,128 @@
+package runtime
+
+import "time"
+
+// Subject is a typed address of a process: messages of type T sent to it are
+// received by the process that made it, and only by that process. Subjects
+// are comparable and safe to share between goroutines.
+type Subject[T any] struct{ s *subject[T] }
+
+type entry[T any] struct {
+	seq uint64
+	v   T
+}
+
+// subject is one typed queue of its owner's mailbox. Its fields are guarded by
+// owner.mu. The queue is a ring buffer, so a steady flow of messages does not
+// allocate.
+type subject[T any] struct {
+	owner  *proc
+	buf    []entry[T]
+	head   int
+	n      int
+	closed bool
+}
+
+// NewSubject makes a subject owned by p.
+func NewSubject[T any](p *Process) Subject[T] {
+	return Subject[T]{&subject[T]{owner: p.p}}
+}
+
+// Owner returns the Pid of the process that receives from the subject.
+func (s Subject[T]) Owner() Pid { return Pid{s.s.owner} }
+
+// IsZero reports whether s is the zero Subject (no process).
+func (s Subject[T]) IsZero() bool { return s.s == nil }
+
+// Send sends msg to the subject. It never blocks (mailboxes are unbounded,
+// as in Erlang) and is safe from any goroutine. A message to a dead process
+// is dropped.
+func (s Subject[T]) Send(msg T) {
+	p := s.s.owner
+	p.mu.Lock()
+	if p.dead || s.s.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.seq++
+	s.s.push(p.seq, msg)
+	p.queued++
+	start := p.wakeLocked()
+	p.mu.Unlock()
+	if start {
+		p.schedule()
+	}
+}
+
+// Send sends msg to s; it is s.Send(msg), in the seed's spelling.
+func Send[T any](s Subject[T], msg T) { s.Send(msg) }
+
+func (s *subject[T]) push(seq uint64, v T) {
+	if s.n == len(s.buf) {
+		size := 2 * len(s.buf)
+		if size == 0 {
+			size = 4
+		}
+		// Growing the ring is the one allocation of a send; it is
+		// amortised over the queue's life.
+		buf := make([]entry[T], size)
+		for i := 0; i < s.n; i++ {
+			buf[i] = s.buf[(s.head+i)%len(s.buf)]
+		}
+		s.buf, s.head = buf, 0
+	}
+	s.buf[(s.head+s.n)%len(s.buf)] = entry[T]{seq, v}
+	s.n++
+}
+
+func (s *subject[T]) pop() T {
+	e := s.buf[s.head]
+	var zero entry[T]
+	s.buf[s.head] = zero
+	s.head = (s.head + 1) % len(s.buf)
+	s.n--
+	if s.n == 0 {
+		s.head = 0
+	}
+	return e.v
+}
+
+// Receive takes the oldest message sent to s, waiting up to timeout
+// (Forever waits without limit; 0 only looks). Messages sent to other
+// subjects stay queued. It returns ErrTimeout when nothing came, and
+// ErrNotOwner when p does not own s. A process killed while it waits unwinds.
+func Receive[T any](p *Process, s Subject[T], timeout time.Duration) (T, error) {
+	var zero T
+	pr := p.p
+	if s.s == nil || s.s.owner != pr {
+		return zero, ErrNotOwner
+	}
+	var t Timer
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
+	for {
+		pr.mu.Lock()
+		if pr.dead {
+			return zero, pr.unwindLocked()
+		}
+		if s.s.n > 0 {
+			v := s.s.pop()
+			pr.queued--
+			pr.mu.Unlock()
+			return v, nil
+		}
+		if timeout == 0 {
+			pr.mu.Unlock()
+			return zero, ErrTimeout
+		}
+		if t == nil && timeout > 0 {
+			t = pr.clock.NewTimer(timeout)
+		}
+		if pr.park(t) {
+			timeout, t = 0, nil // look once more, then give up
+		}
+	}
+}
