@@ -14,6 +14,8 @@ type Clock interface {
 	Now() time.Time
 	// NewTimer returns a timer that fires once after d.
 	NewTimer(d time.Duration) Timer
+	// AfterFunc calls f in its own goroutine after d; the Timer's C is nil.
+	AfterFunc(d time.Duration, f func()) Timer
 }
 
 // Timer is a one-shot timer made by a Clock.
@@ -32,6 +34,10 @@ type realClock struct{}
 func (realClock) Now() time.Time { return time.Now() }
 func (realClock) NewTimer(d time.Duration) Timer {
 	return realTimer{time.NewTimer(d)}
+}
+
+func (realClock) AfterFunc(d time.Duration, f func()) Timer {
+	return realTimer{time.AfterFunc(d, f)}
 }
 
 type realTimer struct{ t *time.Timer }
@@ -64,17 +70,28 @@ func (c *FakeClock) Now() time.Time {
 
 // NewTimer returns a timer that fires when the clock has been advanced by d.
 func (c *FakeClock) NewTimer(d time.Duration) Timer {
+	return c.add(d, &fakeTimer{ch: make(chan time.Time, 1)})
+}
+
+// AfterFunc calls f, in its own goroutine, when the clock has been advanced
+// by d.
+func (c *FakeClock) AfterFunc(d time.Duration, f func()) Timer {
+	return c.add(d, &fakeTimer{f: f})
+}
+
+func (c *FakeClock) add(d time.Duration, t *fakeTimer) Timer {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &fakeTimer{c: c, at: c.now.Add(d), ch: make(chan time.Time, 1)}
+	t.c, t.at = c, c.now.Add(d)
 	if d <= 0 {
-		t.ch <- c.now
 		t.fired = true
+		c.mu.Unlock()
+		t.fire()
 		return t
 	}
 	c.timers = append(c.timers, t)
 	close(c.changed)
 	c.changed = make(chan struct{})
+	c.mu.Unlock()
 	return t
 }
 
@@ -82,20 +99,24 @@ func (c *FakeClock) NewTimer(d time.Duration) Timer {
 // the order of their deadlines.
 func (c *FakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
 	sort.SliceStable(c.timers, func(i, j int) bool { return c.timers[i].at.Before(c.timers[j].at) })
+	var due []*fakeTimer
 	kept := c.timers[:0]
 	for _, t := range c.timers {
 		if !t.at.After(c.now) {
 			t.fired = true
-			t.ch <- t.at
+			due = append(due, t)
 			continue
 		}
 		kept = append(kept, t)
 	}
 	clear(c.timers[len(kept):])
 	c.timers = kept
+	c.mu.Unlock()
+	for _, t := range due {
+		t.fire()
+	}
 }
 
 // Timers returns the number of timers waiting to fire.
@@ -129,8 +150,17 @@ func (c *FakeClock) AwaitTimers(n int, deadline time.Duration) bool {
 type fakeTimer struct {
 	c     *FakeClock
 	at    time.Time
-	ch    chan time.Time
+	ch    chan time.Time // NewTimer's
+	f     func()         // AfterFunc's
 	fired bool
+}
+
+func (t *fakeTimer) fire() {
+	if t.f != nil {
+		go t.f()
+		return
+	}
+	t.ch <- t.at
 }
 
 func (t *fakeTimer) C() <-chan time.Time { return t.ch }

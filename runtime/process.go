@@ -593,3 +593,30 @@ func (p *Process) Sleep(d time.Duration) {
 
 // Clock returns the clock p uses.
 func (p *Process) Clock() Clock { return p.p.clock }
+
+// flushExits drops the queued exit messages from `from` and returns the
+// reason of the last one (OTP's unlink_flush).
+func (p *proc) flushExits(from *proc) (reason error, found bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	kept := p.exits[:0]
+	for _, e := range p.exits {
+		if e.m.From.p == from {
+			reason, found = e.m.Reason, true
+			p.queued--
+			continue
+		}
+		kept = append(kept, e)
+	}
+	clear(p.exits[len(kept):])
+	p.exits = kept
+	return reason, found
+}
+
+// isStray reports whether the process was killed while its goroutine ran
+// outside the runtime and has not unwound yet.
+func (p *proc) isStray() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stray
+}

@@ -126,3 +126,9 @@ func Receive[T any](p *Process, s Subject[T], timeout time.Duration) (T, error) 
 		}
 	}
 }
+
+// SendAfter sends msg to s after d, by the clock of s's owner (Erlang's
+// send_after). Stopping the returned timer cancels the send.
+func SendAfter[T any](s Subject[T], msg T, d time.Duration) Timer {
+	return s.s.owner.clock.AfterFunc(d, func() { s.Send(msg) })
+}

@@ -1,0 +1,592 @@
+package runtime
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// child is a supervisor's record of one child (OTP's #child{}).
+type child struct {
+	spec        ChildSpec
+	path        string
+	pid         Pid // zero: not running (OTP's undefined)
+	state       ChildState
+	everStarted bool
+	restarts    int
+	lastRestart time.Time
+	started     time.Time
+}
+
+// sup is a supervisor's state, owned by its goroutine (OTP's #state{}).
+type sup struct {
+	self     *Process
+	h        *Supervisor
+	path     string
+	flags    Flags
+	events   func(Event)
+	parent   *proc
+	children []*child // start order
+	byID     map[string]*child
+	byPid    map[*proc]*child
+	restarts restartRing
+	dyn      *DynamicSpec
+	dynSeq   int
+	retry    Subject[retryMsg]
+	stop     bool
+}
+
+type retryMsg struct {
+	c       *child
+	trigger string
+}
+
+// restartRing keeps the times of the last restarts, at most
+// max_frequency+1 of them, so that counting them is constant time (OTP keeps
+// every restart in the period in a list and scans it).
+type restartRing struct {
+	ts   []time.Time
+	head int
+	n    int
+}
+
+func (r *restartRing) resize(size int) {
+	if size < 1 {
+		size = 1
+	}
+	for r.n > size {
+		r.pop()
+	}
+	ts := make([]time.Time, size)
+	for i := 0; i < r.n; i++ {
+		ts[i] = r.ts[(r.head+i)%len(r.ts)]
+	}
+	r.ts, r.head = ts, 0
+}
+
+func (r *restartRing) pop() {
+	r.ts[r.head] = time.Time{}
+	r.head = (r.head + 1) % len(r.ts)
+	r.n--
+}
+
+func (r *restartRing) prune(now time.Time, period time.Duration) {
+	threshold := now.Add(-period)
+	for r.n > 0 && r.ts[r.head].Before(threshold) {
+		r.pop()
+	}
+}
+
+// add records a restart at now and reports whether it is within the
+// intensity (OTP's add_restart: the restarts in the period, this one
+// included, must not exceed max).
+func (r *restartRing) add(now time.Time, period time.Duration, max int) bool {
+	r.prune(now, period)
+	if r.n == len(r.ts) {
+		r.pop()
+	}
+	r.ts[(r.head+r.n)%len(r.ts)] = now
+	r.n++
+	return r.n <= max
+}
+
+func (r *restartRing) count(now time.Time, period time.Duration) int {
+	threshold := now.Add(-period)
+	n := 0
+	for i := 0; i < r.n; i++ {
+		if !r.ts[(r.head+i)%len(r.ts)].Before(threshold) {
+			n++
+		}
+	}
+	return n
+}
+
+// StartSupervisor starts a supervisor linked to parent (nil: unlinked, for
+// a root) and returns once every child has started, in order, each start
+// complete before the next. If a child fails to start, the ones already
+// started are terminated in reverse order and the error, a *StartError,
+// names the child and its reason; parent gets no exit signal for it. The
+// supervisor inherits parent's clock unless WithClock says otherwise.
+func StartSupervisor(parent *Process, spec SupervisorSpec, opts ...Option) (*Supervisor, error) {
+	if spec.Dynamic != nil && len(spec.Children) > 0 {
+		return nil, fmt.Errorf("supervisor %s: a dynamic supervisor starts with no children", spec.Path)
+	}
+	var clock Clock
+	cause, trigger := CauseBoot, ""
+	if parent != nil {
+		clock = parent.p.clock
+		if ps, ok := SupervisorOf(parent.Self()); ok {
+			cause, trigger = inheritedCause(ps.activity())
+		}
+	}
+	p := newProc(clock, opts)
+	p.trap = true
+	if parent != nil && !linkNew(parent.p, p) {
+		return nil, fmt.Errorf("supervisor %s: %w", spec.Path, NoProc)
+	}
+	h := &Supervisor{pid: Pid{p}, done: make(chan struct{}), path: spec.Path}
+	h.ctl = Subject[supRequest]{&subject[supRequest]{owner: p}}
+	supervisors.Store(p, h)
+	ack := make(chan error, 1)
+	p.spawnGoroutine(func(self *Process) {
+		acked := false
+		defer func() {
+			if !acked {
+				ack <- Killed
+			}
+			supervisors.Delete(p)
+			h.mu.Lock()
+			h.reason = (Pid{p}).Reason()
+			if h.reason == nil { // still alive: the deferred goroutineDone will end it
+				h.reason = Killed
+			}
+			h.mu.Unlock()
+			close(h.done)
+		}()
+		st := &sup{
+			self: self, h: h, path: spec.Path, flags: spec.Flags, events: spec.Events,
+			byID: map[string]*child{}, byPid: map[*proc]*child{}, dyn: spec.Dynamic,
+			retry: NewSubject[retryMsg](self),
+		}
+		if parent != nil {
+			st.parent = parent.p
+		}
+		st.restarts.resize(spec.MaxFrequency + 1)
+		h.setActivity(cause, trigger)
+		for _, cs := range spec.Children {
+			c := st.add(len(st.children), cs)
+			if _, err := st.start(c, cause, trigger); err != nil {
+				st.remove(c)
+				st.terminateAll(CauseShutdown, c.path)
+				if parent != nil {
+					self.Unlink(parent.Self())
+				}
+				serr := &StartError{Path: c.path, Reason: err}
+				acked = true
+				ack <- serr
+				st.exit(serr)
+				return
+			}
+		}
+		acked = true
+		ack <- nil
+		st.exit(st.loop())
+	})
+	if err := <-ack; err != nil {
+		<-h.done
+		return nil, err
+	}
+	return h, nil
+}
+
+// inheritedCause maps what a parent supervisor is doing to the cause of a
+// nested supervisor's own starts and terminations.
+func inheritedCause(c Cause, trigger string) (Cause, string) {
+	switch c {
+	case CauseCrash, CauseSibling:
+		return CauseEscalation, trigger
+	}
+	return c, trigger
+}
+
+func (st *sup) exit(reason error) {
+	h := st.h
+	h.mu.Lock()
+	h.reason = reason
+	h.mu.Unlock()
+	st.self.p.goroutineDone(reason)
+}
+
+type supStop struct{}
+
+// loop is the supervisor's receive loop. It returns the reason to exit with.
+func (st *sup) loop() error {
+	sel := NewSelector[any]()
+	Selecting(sel, st.h.ctl, func(r supRequest) any { return r })
+	Selecting(sel, st.retry, func(r retryMsg) any { return r })
+	sel.SelectingTrappedExits(func(m ExitMessage) any { return m })
+	for {
+		msg, err := sel.Select(st.self, Forever)
+		if err != nil {
+			return err
+		}
+		switch m := msg.(type) {
+		case supRequest:
+			m.reply <- m.fn(st)
+			if st.stop {
+				st.terminateAll(CauseShutdown, "")
+				return Shutdown
+			}
+		case retryMsg:
+			if c := st.byID[m.c.spec.ID]; c == m.c && c.state == StateRestarting {
+				if reason := st.restart(c, m.trigger); reason != nil {
+					return reason
+				}
+			}
+		case ExitMessage:
+			if reason := st.handleExit(m); reason != nil {
+				return reason
+			}
+		}
+	}
+}
+
+// handleExit handles a trapped exit signal: from the parent, it stops the
+// supervisor; from a child, it applies the restart rules; from anyone else it
+// is ignored, as in OTP.
+func (st *sup) handleExit(m ExitMessage) error {
+	if st.parent != nil && m.From.p == st.parent {
+		cause, trigger := CauseShutdown, ""
+		if ps, ok := SupervisorOf(m.From); ok {
+			cause, trigger = inheritedCause(ps.activity())
+		}
+		st.terminateAll(cause, trigger)
+		return m.Reason
+	}
+	c := st.byPid[m.From.p]
+	if c == nil {
+		return nil
+	}
+	delete(st.byPid, m.From.p)
+	c.pid, c.state = Pid{}, StateStopped
+	st.emit(Event{Type: EventExited, Path: c.path, Kind: c.spec.Kind, Pid: m.From, Reason: m.Reason})
+	switch {
+	case c.spec.Restart == Permanent:
+		return st.restart(c, c.path)
+	case !IsAbnormal(m.Reason) || c.spec.Restart == Temporary:
+		st.delChild(c)
+		return st.autoShutdown(c)
+	default: // transient, abnormal
+		return st.restart(c, c.path)
+	}
+}
+
+// delChild forgets a child that exited and is not restarted: a temporary
+// or dynamic child is removed; any other keeps its spec, not running.
+func (st *sup) delChild(c *child) {
+	if c.spec.Restart == Temporary || st.dyn != nil {
+		st.remove(c)
+	}
+}
+
+func (st *sup) autoShutdown(c *child) error {
+	if st.flags.AutoShutdown == Never || !c.spec.Significant {
+		return nil
+	}
+	if st.flags.AutoShutdown == AllSignificant {
+		for _, o := range st.children {
+			if o.spec.Significant && !o.pid.IsZero() {
+				return nil
+			}
+		}
+	}
+	st.terminateAll(CauseShutdown, c.path)
+	return Shutdown
+}
+
+// restart is OTP's restart/2: count the restart against the intensity, then
+// restart by strategy. A start that fails marks that child restarting and
+// tries again through the mailbox, so that other requests (a shutdown) can
+// come in between. It returns the reason to exit with when the supervisor
+// gives up.
+func (st *sup) restart(c *child, trigger string) error {
+	now := st.self.p.clock.Now()
+	if !st.restarts.add(now, st.flags.period(), st.flags.MaxFrequency) {
+		st.emit(Event{Type: EventGiveUp, Path: st.path, Kind: st.flags.Strategy.String(), Reason: fmt.Errorf("reached_max_restart_intensity (%d in %v)", st.flags.MaxFrequency, st.flags.period()), Trigger: trigger})
+		st.delChild(c)
+		st.terminateAll(CauseEscalation, trigger)
+		return Shutdown
+	}
+	scope := []*child{c}
+	if st.dyn == nil {
+		switch st.flags.Strategy {
+		case OneForAll:
+			scope = slices.Clone(st.children)
+		case RestForOne:
+			scope = slices.Clone(st.children[slices.Index(st.children, c):])
+		}
+	}
+	for i := len(scope) - 1; i >= 0; i-- {
+		if o := scope[i]; o != c {
+			st.terminate(o, CauseSibling, trigger)
+			if o.spec.Restart == Temporary {
+				st.remove(o)
+			}
+		}
+	}
+	for _, o := range scope {
+		if st.byID[o.spec.ID] != o {
+			continue // a temporary sibling, removed
+		}
+		cause := CauseSibling
+		if o == c {
+			cause = CauseCrash
+		}
+		if _, err := st.start(o, cause, trigger); err != nil {
+			o.state = StateRestarting
+			st.retry.Send(retryMsg{o, trigger})
+			return nil
+		}
+	}
+	return nil
+}
+
+// add records a child at position pos.
+func (st *sup) add(pos int, spec ChildSpec) *child {
+	c := &child{spec: spec, path: st.path + "/" + spec.ID, state: StateStopped}
+	pos = min(max(pos, 0), len(st.children))
+	st.children = slices.Insert(st.children, pos, c)
+	st.byID[spec.ID] = c
+	return c
+}
+
+func (st *sup) remove(c *child) {
+	if i := slices.Index(st.children, c); i >= 0 {
+		st.children = slices.Delete(st.children, i, i+1)
+	}
+	delete(st.byID, c.spec.ID)
+	if !c.pid.IsZero() {
+		delete(st.byPid, c.pid.p)
+	}
+}
+
+// start starts a child and reports started or start_failed.
+func (st *sup) start(c *child, cause Cause, trigger string) (Pid, error) {
+	st.h.setActivity(cause, trigger)
+	pid, err := callStart(c.spec.Start, st.self)
+	now := st.self.p.clock.Now()
+	if err != nil {
+		st.emit(Event{Type: EventStartFailed, Path: c.path, Kind: c.spec.Kind, Reason: err, Cause: cause, Trigger: trigger})
+		return Pid{}, err
+	}
+	if c.everStarted {
+		c.restarts++
+		c.lastRestart = now
+	}
+	c.everStarted = true
+	c.pid, c.state, c.started = pid, StateRunning, now
+	st.byPid[pid.p] = c
+	st.emit(Event{Type: EventStarted, Path: c.path, Kind: c.spec.Kind, Pid: pid, Cause: cause, Trigger: trigger})
+	return pid, nil
+}
+
+// startFailing starts a child whose failure leaves it in place, failed.
+func (st *sup) startFailing(c *child, cause Cause, trigger string) (Pid, error) {
+	pid, err := st.start(c, cause, trigger)
+	if err != nil {
+		c.state = StateFailed
+		return Pid{}, &StartError{Path: c.path, Reason: err}
+	}
+	return pid, nil
+}
+
+func callStart(start func(*Process) (Pid, error), parent *Process) (pid Pid, err error) {
+	if start == nil {
+		return Pid{}, fmt.Errorf("no start function")
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r}
+		}
+	}()
+	pid, err = start(parent)
+	if err == nil && pid.IsZero() {
+		err = fmt.Errorf("start function returned no process")
+	}
+	return pid, err
+}
+
+// terminate stops a running child as OTP's shutdown/1 does: monitor it, ask
+// it to stop (or kill it at once for brutal_kill), wait for its Down up to
+// the shutdown time, then kill it.
+func (st *sup) terminate(c *child, cause Cause, trigger string) {
+	if c.pid.IsZero() {
+		return
+	}
+	pid := c.pid
+	st.h.setActivity(cause, trigger)
+	m := st.self.Monitor(pid)
+	sel := NewSelector[Down]().SelectingProcessDown(m, identity[Down])
+	var d Down
+	switch pol := c.spec.shutdown(); pol {
+	case BrutalKill:
+		st.self.SendExit(pid, Killed)
+		d, _ = sel.Select(st.self, Forever)
+	default:
+		st.self.SendExit(pid, Shutdown)
+		var err error
+		d, err = sel.Select(st.self, time.Duration(pol))
+		if err != nil {
+			st.self.SendExit(pid, Killed)
+			d, _ = sel.Select(st.self, Forever)
+		}
+	}
+	reason := d.Reason
+	st.self.Unlink(pid)
+	if r, ok := st.self.p.flushExits(pid.p); ok && reason == NoProc {
+		reason = r
+	}
+	delete(st.byPid, pid.p)
+	c.pid, c.state = Pid{}, StateStopped
+	st.emit(Event{Type: EventTerminated, Path: c.path, Kind: c.spec.Kind, Pid: pid, Reason: reason, Cause: cause, Trigger: trigger, NotStopped: pid.p.isStray()})
+}
+
+// terminateAll stops every child in reverse start order; a dynamic
+// supervisor's children are asked to stop all at once.
+func (st *sup) terminateAll(cause Cause, trigger string) {
+	if st.dyn != nil {
+		st.terminateDynamic(cause, trigger)
+		return
+	}
+	for i := len(st.children) - 1; i >= 0; i-- {
+		c := st.children[i]
+		st.terminate(c, cause, trigger)
+		if c.spec.Restart == Temporary {
+			st.remove(c)
+		}
+	}
+}
+
+// terminateDynamic stops a dynamic supervisor's children in parallel, as
+// OTP's terminate_dynamic_children: one signal each, one shared timer, then
+// a kill for those still alive.
+func (st *sup) terminateDynamic(cause Cause, trigger string) {
+	st.h.setActivity(cause, trigger)
+	pol := st.dyn.Template.shutdown()
+	mons := map[*monitor]*child{}
+	sel := NewSelector[Down]()
+	for _, c := range st.children {
+		if c.pid.IsZero() {
+			continue
+		}
+		m := st.self.Monitor(c.pid)
+		mons[m.m] = c
+		sel.SelectingProcessDown(m, identity[Down])
+		if pol == BrutalKill {
+			st.self.SendExit(c.pid, Killed)
+		} else {
+			st.self.SendExit(c.pid, Shutdown)
+		}
+	}
+	if pol != BrutalKill && pol != Infinity && len(mons) > 0 {
+		// The shared timer arrives as a Down with no monitor.
+		expired := NewSubject[Down](st.self)
+		Selecting(sel, expired, identity[Down])
+		t := SendAfter(expired, Down{}, time.Duration(pol))
+		defer t.Stop()
+	}
+	for len(mons) > 0 {
+		d, _ := sel.Select(st.self, Forever)
+		if d.Monitor.m == nil { // the timer: kill the rest
+			for _, c := range mons {
+				st.self.SendExit(c.pid, Killed)
+			}
+			continue
+		}
+		c := mons[d.Monitor.m]
+		delete(mons, d.Monitor.m)
+		pid := c.pid
+		st.self.Unlink(pid)
+		st.self.p.flushExits(pid.p)
+		delete(st.byPid, pid.p)
+		c.pid, c.state = Pid{}, StateStopped
+		st.emit(Event{Type: EventTerminated, Path: c.path, Kind: c.spec.Kind, Pid: pid, Reason: d.Reason, Cause: cause, Trigger: trigger, NotStopped: pid.p.isStray()})
+	}
+	st.children = st.children[:0]
+	clear(st.byID)
+}
+
+func (st *sup) emit(e Event) {
+	if st.events == nil {
+		return
+	}
+	e.Time = st.self.p.clock.Now()
+	st.events(e)
+}
+
+func (st *sup) startChild(spec ChildSpec) (Pid, error) {
+	if st.dyn != nil {
+		t := st.dyn.Template
+		if st.dyn.MaxChildren > 0 && len(st.children) >= st.dyn.MaxChildren {
+			return Pid{}, ErrMaxChildren
+		}
+		if spec.ID == "" {
+			st.dynSeq++
+			spec.ID = fmt.Sprintf("%s-%d", t.ID, st.dynSeq)
+		}
+		if spec.Start == nil {
+			spec.Start = t.Start
+		}
+		spec.Restart, spec.Shutdown, spec.Type, spec.Kind, spec.Significant = t.Restart, t.Shutdown, t.Type, t.Kind, t.Significant
+	}
+	if c := st.byID[spec.ID]; c != nil {
+		if !c.pid.IsZero() {
+			return Pid{}, ErrStarted
+		}
+		return Pid{}, ErrPresent
+	}
+	c := st.add(len(st.children), spec)
+	pid, err := st.start(c, CauseOperator, "")
+	if err != nil {
+		st.remove(c)
+		return Pid{}, &StartError{Path: c.path, Reason: err}
+	}
+	return pid, nil
+}
+
+func (st *sup) insertChild(pos int, spec ChildSpec, cause Cause) (Pid, error) {
+	if st.dyn != nil {
+		return Pid{}, ErrDynamic
+	}
+	if st.byID[spec.ID] != nil {
+		return Pid{}, ErrPresent
+	}
+	return st.startFailing(st.add(pos, spec), cause, "")
+}
+
+func (st *sup) terminateChild(id string, cause Cause) error {
+	c := st.byID[id]
+	if c == nil {
+		return ErrNotFound
+	}
+	st.terminate(c, cause, "")
+	if c.spec.Restart == Temporary || st.dyn != nil {
+		st.remove(c)
+	} else if c.state == StateRestarting {
+		c.state = StateStopped
+	}
+	return nil
+}
+
+func (st *sup) restartChild(id string) (Pid, error) {
+	if st.dyn != nil {
+		return Pid{}, ErrDynamic
+	}
+	c := st.byID[id]
+	switch {
+	case c == nil:
+		return Pid{}, ErrNotFound
+	case c.state == StateRestarting:
+		return Pid{}, ErrRestarting
+	case !c.pid.IsZero():
+		return Pid{}, ErrRunning
+	}
+	return st.startFailing(c, CauseOperator, "")
+}
+
+func (st *sup) deleteChild(id string) error {
+	if st.dyn != nil {
+		return ErrDynamic
+	}
+	c := st.byID[id]
+	switch {
+	case c == nil:
+		return ErrNotFound
+	case c.state == StateRestarting:
+		return ErrRestarting
+	case !c.pid.IsZero():
+		return ErrRunning
+	}
+	st.remove(c)
+	return nil
+}
