@@ -1,0 +1,193 @@
+package control
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Client talks to a running instance's control socket.
+type Client struct {
+	Socket string
+	http   *http.Client
+}
+
+// NewClient returns a client for the socket at path.
+func NewClient(socket string) *Client {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socket)
+		},
+	}
+	return &Client{Socket: socket, http: &http.Client{Transport: tr}}
+}
+
+// ErrNotRunning is returned when no instance answers on the socket.
+var ErrNotRunning = errors.New("no otpctl instance is running")
+
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://otpctl"+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return c.connError(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		e := &Error{Status: resp.StatusCode}
+		if json.Unmarshal(data, e) != nil || e.Message == "" {
+			e.Code, e.Message = CodeInternal, fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(data)))
+		}
+		return e
+	}
+	if out == nil {
+		return nil
+	}
+	if raw, ok := out.(*json.RawMessage); ok {
+		*raw = bytes.TrimSpace(data)
+		return nil
+	}
+	return json.Unmarshal(data, out)
+}
+
+func (c *Client) connError(err error) error {
+	if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("%w at %s (start one with `otpctl run FILE`, or pick it with --name or --socket)", ErrNotRunning, c.Socket)
+	}
+	return fmt.Errorf("control socket %s: %w", c.Socket, err)
+}
+
+// Tree returns the live tree.
+func (c *Client) Tree(ctx context.Context) (*Node, error) {
+	var n Node
+	if err := c.do(ctx, "GET", "/v1/tree", nil, &n); err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// Kill makes the process at path exit with reason ("" means killed).
+func (c *Client) Kill(ctx context.Context, path, reason string) error {
+	return c.do(ctx, "POST", "/v1/kill", KillRequest{path, reason}, nil)
+}
+
+// Stop terminates the child at path.
+func (c *Client) Stop(ctx context.Context, path string) error {
+	return c.do(ctx, "POST", "/v1/stop", PathRequest{path}, nil)
+}
+
+// Start starts the stopped child at path, or a new child of the dynamic
+// supervisor at path.
+func (c *Client) Start(ctx context.Context, req StartRequest) (StartReply, error) {
+	var rep StartReply
+	err := c.do(ctx, "POST", "/v1/start", req, &rep)
+	return rep, err
+}
+
+// Restart stops and starts the child at path.
+func (c *Client) Restart(ctx context.Context, path string) (StartReply, error) {
+	var rep StartReply
+	err := c.do(ctx, "POST", "/v1/restart", PathRequest{path}, &rep)
+	return rep, err
+}
+
+// Call sends request to the actor worker at path and returns its reply.
+func (c *Client) Call(ctx context.Context, path string, request json.RawMessage, timeout time.Duration) (json.RawMessage, error) {
+	var rep json.RawMessage
+	req := CallRequest{Path: path, Request: request}
+	if timeout > 0 {
+		req.Timeout = timeout.String()
+	}
+	err := c.do(ctx, "POST", "/v1/call", req, &rep)
+	return rep, err
+}
+
+// Reload reloads the tree files and returns the plan applied.
+func (c *Client) Reload(ctx context.Context) (ReloadReply, error) {
+	var rep ReloadReply
+	err := c.do(ctx, "POST", "/v1/reload", nil, &rep)
+	return rep, err
+}
+
+// Shutdown asks the instance to stop its tree and exit.
+func (c *Client) Shutdown(ctx context.Context) error {
+	return c.do(ctx, "POST", "/v1/shutdown", nil, nil)
+}
+
+// Wait blocks until the node at path is in state, or timeout passes (an
+// *Error with CodeTimeout).
+func (c *Client) Wait(ctx context.Context, path, state string, timeout time.Duration) (*Node, error) {
+	q := url.Values{"path": {path}, "state": {state}, "timeout": {timeout.String()}}
+	var n Node
+	if err := c.do(ctx, "GET", "/v1/wait?"+q.Encode(), nil, &n); err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// Events calls f for each logged event after since and, with follow, for
+// each later one until ctx ends or the instance stops.
+func (c *Client) Events(ctx context.Context, since uint64, follow bool, f func(Event) error) error {
+	q := url.Values{"since": {fmt.Sprint(since)}}
+	if follow {
+		q.Set("follow", "1")
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://otpctl/v1/events?"+q.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return c.connError(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		data, _ := io.ReadAll(resp.Body)
+		e := &Error{Status: resp.StatusCode}
+		json.Unmarshal(data, e)
+		return e
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		var e Event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return fmt.Errorf("event stream: %w", err)
+		}
+		if err := f(e); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return sc.Err()
+}

@@ -1,0 +1,23 @@
+// Package control is otpctl's control API: HTTP and JSON over a Unix socket.
+// `otpctl run` serves it (Server) for the tree it runs; every client command
+// (`otpctl tree`, `kill`, `call`, …) is a Client call.
+//
+// The socket lives at $XDG_RUNTIME_DIR/otpctl/NAME.sock, or
+// /tmp/otpctl-UID/NAME.sock without XDG_RUNTIME_DIR (SocketPath); its folder
+// is made 0700 and the socket 0600. Listen replaces a stale socket left by a
+// dead instance and refuses one that answers.
+//
+// Endpoints (all JSON; errors are {"error": "...", "code": "..."} with a 4xx
+// or 5xx status):
+//
+//	GET  /v1/tree                          the live tree (Node)
+//	GET  /v1/events[?follow=1][&since=N]   the event log, one JSON Event per line
+//	GET  /v1/wait?path=P&state=S&timeout=D wait until P is in state S (408 on timeout)
+//	POST /v1/kill     {"path","reason"}    make the process at path exit with reason
+//	POST /v1/stop     {"path"}             terminate a child (terminate_child)
+//	POST /v1/start    {"path","name","args"} restart a stopped child, or start one on a dynamic supervisor
+//	POST /v1/restart  {"path"}             stop, then start a child
+//	POST /v1/call     {"path","request","timeout"} call an actor worker; its reply
+//	POST /v1/reload                        reload the tree files; the plan applied
+//	POST /v1/shutdown                      stop the tree and exit
+package control
