@@ -56,7 +56,9 @@ type InitError struct {
 }
 
 // Error says which actor failed to start and why.
-func (e *InitError) Error() string { return fmt.Sprintf("actor %v failed to start: %v", e.Pid, e.Reason) }
+func (e *InitError) Error() string {
+	return fmt.Sprintf("actor %v failed to start: %v", e.Pid, e.Reason)
+}
 
 // Unwrap returns the reason.
 func (e *InitError) Unwrap() error { return e.Reason }
@@ -78,7 +80,6 @@ func StartLink[S, M any](parent *Process, spec Spec[S, M], opts ...Option) (Subj
 	}
 	return startActor(parent, p, spec)
 }
-
 
 func identity[M any](m M) M { return m }
 

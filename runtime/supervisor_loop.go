@@ -43,20 +43,24 @@ type retryMsg struct {
 
 // restartRing keeps the times of the last restarts, at most
 // max_frequency+1 of them, so that counting them is constant time (OTP keeps
-// every restart in the period in a list and scans it).
+// every restart in the period in a list and scans it). It grows as restarts
+// come, so a huge intensity costs only what the restart rate fills.
 type restartRing struct {
-	ts   []time.Time
-	head int
-	n    int
+	ts    []time.Time
+	head  int
+	n     int
+	limit int // max_frequency+1
 }
 
-func (r *restartRing) resize(size int) {
-	if size < 1 {
-		size = 1
-	}
-	for r.n > size {
+func (r *restartRing) resize(limit int) {
+	r.limit = max(limit, 1)
+	for r.n > r.limit {
 		r.pop()
 	}
+	r.realloc(min(max(r.n, 4), r.limit))
+}
+
+func (r *restartRing) realloc(size int) {
 	ts := make([]time.Time, size)
 	for i := 0; i < r.n; i++ {
 		ts[i] = r.ts[(r.head+i)%len(r.ts)]
@@ -83,7 +87,11 @@ func (r *restartRing) prune(now time.Time, period time.Duration) {
 func (r *restartRing) add(now time.Time, period time.Duration, max int) bool {
 	r.prune(now, period)
 	if r.n == len(r.ts) {
-		r.pop()
+		if len(r.ts) < r.limit {
+			r.realloc(min(2*len(r.ts), r.limit))
+		} else {
+			r.pop()
+		}
 	}
 	r.ts[(r.head+r.n)%len(r.ts)] = now
 	r.n++
