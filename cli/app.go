@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	ucli "github.com/urfave/cli/v2"
+)
+
+// Exit statuses. They are public API: scripts and CI depend on them.
+const (
+	// ExitOK: success; `run` stopped on request or by auto_shutdown;
+	// `validate` found nothing; `plan` found no change.
+	ExitOK = 0
+	// ExitFailure: a configuration or start-up error, a refused or failed
+	// client command; `validate` found problems; `plan` found changes.
+	ExitFailure = 1
+	// ExitPlanError: `plan` could not compare the files (as `kubectl diff`).
+	ExitPlanError = 2
+	// ExitGaveUp: `run`'s root supervisor passed its restart intensity.
+	ExitGaveUp = 3
+)
+
+// Version is the version `otpctl --version` prints; release builds set it
+// with -ldflags "-X github.com/otpctl/otpctl/cli.Version=…".
+var Version = "dev"
+
+// commands is filled by each command's file, from init; App orders them by
+// commandOrder.
+var commands []*ucli.Command
+
+var commandOrder = []string{
+	"run", "validate", "plan", "schema", "kinds",
+	"tree", "wait", "events", "kill", "stop", "start", "restart", "call", "reload", "shutdown",
+}
+
+func register(c *ucli.Command) { commands = append(commands, c) }
+
+// App returns the otpctl command-line application, writing to stdout and
+// stderr.
+func App(stdout, stderr io.Writer) *ucli.App {
+	cmds := slices.Clone(commands)
+	slices.SortStableFunc(cmds, func(a, b *ucli.Command) int {
+		return order(a.Name) - order(b.Name)
+	})
+	return &ucli.App{
+		Name:    "otpctl",
+		Usage:   "declarative Erlang/OTP supervision trees for OS processes and Go actors",
+		Version: Version,
+		Description: "otpctl runs a tree of supervisors and workers declared in YAML, keeps it alive\n" +
+			"through crashes with OTP's restart strategies, reloads only what changed when\n" +
+			"the files change, and lets you see and steer the live tree from another terminal.\n\n" +
+			"Start with: otpctl validate tree.yaml && otpctl run tree.yaml",
+		Commands:             cmds,
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		EnableBashCompletion: true,
+		HideHelpCommand:      true,
+		ExitErrHandler:       func(*ucli.Context, error) {}, // Main decides the status
+	}
+}
+
+func order(name string) int {
+	if i := slices.Index(commandOrder, name); i >= 0 {
+		return i
+	}
+	return len(commandOrder)
+}
+
+// Main runs otpctl with args (os.Args) and returns the exit status. A Go
+// program that registers its own kinds calls it from main:
+//
+//	func main() { os.Exit(cli.Main(os.Args)) }
+func Main(args []string) int {
+	return run(args, os.Stdout, os.Stderr)
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	err := App(stdout, stderr).Run(args)
+	if err == nil {
+		return ExitOK
+	}
+	var ec ucli.ExitCoder
+	if errors.As(err, &ec) {
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintln(stderr, "otpctl:", msg)
+		}
+		return ec.ExitCode()
+	}
+	fmt.Fprintln(stderr, "otpctl:", err)
+	return ExitFailure
+}
+
+// exit returns an error that makes Main print msg (if any) and exit with
+// code.
+func exit(code int, format string, args ...any) error {
+	msg := ""
+	if format != "" {
+		msg = fmt.Sprintf(format, args...)
+	}
+	return ucli.Exit(msg, code)
+}

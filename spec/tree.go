@@ -1,0 +1,172 @@
+package spec
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Version is the tree-file format version this package reads.
+const Version = 1
+
+// Pos is a place in a tree file: FILE:LINE:COL, 1-based.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+// String reads FILE:LINE:COL.
+func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col) }
+
+// Restart types, strategies and auto_shutdown values, as tree files spell
+// them (and as OTP names them).
+const (
+	Permanent = "permanent"
+	Transient = "transient"
+	Temporary = "temporary"
+
+	OneForOne  = "one_for_one"
+	OneForAll  = "one_for_all"
+	RestForOne = "rest_for_one"
+
+	Never          = "never"
+	AnySignificant = "any_significant"
+	AllSignificant = "all_significant"
+)
+
+// Shutdown is a child's shutdown setting: a positive timeout, or one of
+// BrutalKill and Infinity (the same values as the runtime's ShutdownPolicy).
+type Shutdown time.Duration
+
+const (
+	// Infinity waits for the child to stop, however long it takes.
+	Infinity Shutdown = -1
+	// BrutalKill kills the child at once.
+	BrutalKill Shutdown = -2
+	// DefaultWorkerShutdown is a worker's shutdown when none is set (OTP's
+	// 5000 ms); supervisors default to Infinity.
+	DefaultWorkerShutdown = Shutdown(5 * time.Second)
+)
+
+// String reads brutal_kill, infinity or a Go duration.
+func (s Shutdown) String() string {
+	switch s {
+	case Infinity:
+		return "infinity"
+	case BrutalKill:
+		return "brutal_kill"
+	}
+	return time.Duration(s).String()
+}
+
+// Defaults of a supervisor's flags (OTP's).
+const (
+	DefaultStrategy     = OneForOne
+	DefaultMaxFrequency = 1
+	DefaultPeriod       = 5 * time.Second
+)
+
+// Tree is a resolved tree file: includes mounted, kinds resolved, defaults
+// applied. It is immutable once loaded; the loader builds the running tree
+// from it and a reload diffs two of them.
+type Tree struct {
+	// Name is the instance name: the file's `name:`, or its base name
+	// without extension. It is the root's path.
+	Name string
+	// File is the root file as given; Files lists every file read (the
+	// root first, then includes in the order met), for watching.
+	File  string
+	Files []string
+	// Root is the root supervisor.
+	Root *Node
+}
+
+// Node is one node of the tree: a worker, a supervisor or a dynamic
+// supervisor. Exactly one of Worker, Supervisor is set; a dynamic
+// supervisor has Supervisor with Dynamic set.
+type Node struct {
+	// Name is unique among siblings; Path is the parent's path, "/", and
+	// Name (the root's path is the tree's name).
+	Name string
+	Path string
+	// Pos is where the node is declared (its `- name:` entry; the root's
+	// `supervisor:` key). Include is the file that was mounted here, if
+	// the node came from `include:`.
+	Pos     Pos
+	Include string
+
+	// Restart, Shutdown and Significant are how the parent supervises this
+	// node (defaults applied: permanent; 5s for a worker, infinity for a
+	// supervisor; false).
+	Restart     string
+	Shutdown    Shutdown
+	Significant bool
+
+	Worker     *Worker
+	Supervisor *Supervisor
+}
+
+// Worker is a leaf.
+type Worker struct {
+	// Kind is the kind as written: a registered kind or one from `kinds:`.
+	// Base is the registered kind it comes down to.
+	Kind string
+	Base string
+	// Args is the kind's default args with the child's merged over them
+	// (objects merge key by key, anything else replaces), as canonical
+	// JSON: keys sorted, no spaces, so equal args are equal bytes.
+	Args json.RawMessage
+}
+
+// Supervisor is a supervisor's flags and children.
+type Supervisor struct {
+	Strategy     string
+	MaxFrequency int
+	Period       time.Duration
+	AutoShutdown string
+	// Children are in start order. Empty for a dynamic supervisor.
+	Children []*Node
+	// Dynamic makes the supervisor dynamic (a factory): its children are
+	// started at run time from this template.
+	Dynamic *Dynamic
+}
+
+// Dynamic is a dynamic supervisor's child template.
+type Dynamic struct {
+	Kind, Base  string
+	Args        json.RawMessage // canonical, as Worker.Args
+	Restart     string
+	Shutdown    Shutdown
+	MaxChildren int // zero: no limit
+}
+
+// Walk calls f for n and every node below it, depth first in start order.
+func (n *Node) Walk(f func(*Node)) {
+	f(n)
+	if n.Supervisor != nil {
+		for _, c := range n.Supervisor.Children {
+			c.Walk(f)
+		}
+	}
+}
+
+// Find returns the node at path, or nil.
+func (t *Tree) Find(path string) *Node {
+	var found *Node
+	t.Root.Walk(func(n *Node) {
+		if found == nil && n.Path == path {
+			found = n
+		}
+	})
+	return found
+}
+
+// Kinds is what the checker needs to know of the registered kinds (a
+// workers.Registry is one).
+type Kinds interface {
+	// ArgsSchema returns the JSON Schema of a registered kind's args.
+	ArgsSchema(name string) (schema string, ok bool)
+	// Names returns every registered kind's name, for "did you mean".
+	Names() []string
+}
