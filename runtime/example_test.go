@@ -69,3 +69,27 @@ func ExampleSpawn() {
 	// got ping
 	// down: normal
 }
+
+// OnExit releases what a process owns outside the runtime before anyone
+// learns of its exit: here a monitor's Down comes after the cleanup.
+func ExampleProcess_OnExit() {
+	me, done := runtime.Attach()
+	defer done()
+
+	ready := runtime.NewSubject[bool](me)
+	pid := runtime.Spawn(func(p *runtime.Process) {
+		p.OnExit(func(reason error) { fmt.Println("released, reason:", reason) })
+		ready.Send(true)
+		runtime.Receive(p, runtime.NewSubject[int](p), runtime.Forever)
+	})
+	runtime.Receive(me, ready, time.Second)
+	mon := me.Monitor(pid)
+	runtime.Exit(pid, runtime.Killed)
+	d, _ := runtime.NewSelector[runtime.Down]().
+		SelectingProcessDown(mon, func(d runtime.Down) runtime.Down { return d }).
+		Select(me, time.Second)
+	fmt.Println("down:", d.Reason)
+	// Output:
+	// released, reason: killed
+	// down: killed
+}

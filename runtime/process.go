@@ -158,6 +158,7 @@ type proc struct {
 	exits       []exitEntry
 
 	actor interface{ run() } // non-nil once an actor's Init has returned
+	onExit func(reason error) // Process.OnExit
 }
 
 func newProc(clock Clock, opts []Option) *proc {
@@ -256,6 +257,8 @@ func (p *proc) exit(reason error) {
 	links, monitoredBy, monitoring, name := p.links, p.monitoredBy, p.monitoring, p.name
 	p.links, p.monitoredBy, p.monitoring, p.name = nil, nil, nil, ""
 	p.downs, p.exits, p.queued = nil, nil, 0
+	onExit := p.onExit
+	p.onExit = nil
 	if p.wait {
 		p.wait = false
 		select {
@@ -264,6 +267,10 @@ func (p *proc) exit(reason error) {
 		}
 	}
 	p.mu.Unlock()
+
+	if onExit != nil {
+		onExit(reason)
+	}
 
 	if name != "" {
 		unregisterProc(name, p)
@@ -589,6 +596,20 @@ func (p *Process) Sleep(d time.Duration) {
 			return
 		}
 	}
+}
+
+// OnExit sets f to run when p exits, whatever the reason: after p is marked
+// dead and before its links and monitors fire, so that no one learns of the
+// exit before f has run. f runs on the goroutine that ends p, which may be
+// another process's (the sender of a kill), so it must be quick and must not
+// call the runtime on p. It is for a process that owns something outside the
+// runtime, such as an OS process, which must be released by the time its
+// supervisor sees it gone (as an Erlang port is closed with its owner).
+// A later call replaces f.
+func (p *Process) OnExit(f func(reason error)) {
+	p.p.mu.Lock()
+	p.p.onExit = f
+	p.p.mu.Unlock()
 }
 
 // Clock returns the clock p uses.
