@@ -157,7 +157,7 @@ type proc struct {
 	downs       []downEntry
 	exits       []exitEntry
 
-	actor interface{ run() } // non-nil once an actor's Init has returned
+	actor  interface{ run() } // non-nil once an actor's Init has returned
 	onExit func(reason error) // Process.OnExit
 }
 
