@@ -86,7 +86,7 @@ var Metrics = map[string]Metric{
 	"calls_per_s":    {"calls/s (sequential)", "/s", Higher},
 	"restarts_per_s": {"restarts/s (sequential)", "/s", Higher},
 	"p50_first1k_ns": {"p50 ns, first 1,000 restarts", "ns", Lower},
-	"late_vs_early":  {"rate of the last 10% of restarts / rate of the first 10%", "x", Higher},
+	"late_vs_early":  {"rate of the last 10% of restarts / rate of the first 10%", "×", Higher},
 	"start_s":        {"start tree, s", "s", Lower},
 	"tree_stop_s":    {"stop tree, s", "s", Lower},
 }
