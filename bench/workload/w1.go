@@ -18,8 +18,52 @@ import (
 // of N handles (8 B each). stop_s runs from the first stop message until all
 // have terminated.
 
-// w1Figures turns W1's timings and readings into a Result.
-func w1Figures(n int, spawn, calls, stop time.Duration, before, after memory) Result {
+// w1System is what differs between W1's systems.
+type w1System[H any] struct {
+	spawn func(handles []H, i int) error // start actor i; it fills handles[i] and counts ready
+	stop  func(h H)                      // send it its stop message
+	// exited, if set, counts the actors' terminate hooks: stopped means
+	// it reached N and the goroutines are back to the baseline.
+	exited *atomic.Int64
+}
+
+// w1 runs W1 for one system whose start code counts ready.
+func w1[H any](sz Sizes, ready *atomic.Int64, sys w1System[H]) (Result, error) {
+	n := sz.N
+	deadline := time.Now().Add(sz.timeout())
+	base := goruntime.NumGoroutine()
+	before := readMemory()
+
+	start := time.Now()
+	handles := make([]H, n)
+	for i := range handles {
+		if err := sys.spawn(handles, i); err != nil {
+			return nil, fmt.Errorf("W1 spawn %d: %w", i, err)
+		}
+	}
+	calls := time.Since(start)
+	if err := waitCount(deadline, ready, n, "W1 all up"); err != nil {
+		return nil, err
+	}
+	spawn := time.Since(start)
+
+	after := readMemory()
+
+	t0 := time.Now()
+	for _, h := range handles {
+		sys.stop(h)
+	}
+	if sys.exited != nil {
+		if err := waitCount(deadline, sys.exited, n, "W1 terminate hooks"); err != nil {
+			return nil, err
+		}
+	}
+	if err := waitGoroutines(deadline, base); err != nil {
+		return nil, err
+	}
+	stop := time.Since(t0)
+	goruntime.KeepAlive(handles)
+
 	r := Result{
 		"spawn_s":       spawn.Seconds(),
 		"spawn_calls_s": calls.Seconds(),
@@ -27,17 +71,17 @@ func w1Figures(n int, spawn, calls, stop time.Duration, before, after memory) Re
 		"stop_s":        stop.Seconds(),
 	}
 	memFigures(r, before, after, n)
-	return r
+	return r, nil
 }
 
-// W1Actors spawns n idle actors with runtime.Start. An actor holds no
+func sendStop(s runtime.Subject[*token]) { s.Send(tokStop) }
+
+// W1Actors spawns N idle actors with runtime.Start. An actor holds no
 // goroutine while idle. Its Init counts it up and sets an OnExit hook that
 // counts it down; stop is one stop message each, which its Loop answers
 // with Stop(Normal). Stopped means every hook ran and the goroutines are
 // back to the baseline.
 func W1Actors(sz Sizes) (Result, error) {
-	n := sz.N
-	deadline := time.Now().Add(sz.timeout())
 	var ready, exited atomic.Int64
 	onExit := func(error) { exited.Add(1) } // one hook shared by all: no allocation per actor
 	spec := runtime.Spec[struct{}, *token]{
@@ -50,117 +94,50 @@ func W1Actors(sz Sizes) (Result, error) {
 			return runtime.Stop[struct{}](nil)
 		},
 	}
-	base := goruntime.NumGoroutine()
-	before := readMemory()
-
-	start := time.Now()
-	handles := make([]runtime.Subject[*token], n)
-	for i := range handles {
-		s, err := runtime.Start(spec)
-		if err != nil {
-			return nil, fmt.Errorf("W1 actor %d: %w", i, err)
-		}
-		handles[i] = s
-	}
-	calls := time.Since(start)
-	if err := waitCount(deadline, &ready, n, "W1 actors up"); err != nil {
-		return nil, err
-	}
-	spawn := time.Since(start)
-
-	after := readMemory()
-
-	t0 := time.Now()
-	for _, h := range handles {
-		h.Send(tokStop)
-	}
-	if err := waitCount(deadline, &exited, n, "W1 actors exited"); err != nil {
-		return nil, err
-	}
-	if err := waitGoroutines(deadline, base); err != nil {
-		return nil, err
-	}
-	stop := time.Since(t0)
-	goruntime.KeepAlive(handles)
-	return w1Figures(n, spawn, calls, stop, before, after), nil
+	return w1(sz, &ready, w1System[runtime.Subject[*token]]{
+		spawn: func(handles []runtime.Subject[*token], i int) (err error) {
+			handles[i], err = runtime.Start(spec)
+			return err
+		},
+		stop:   sendStop,
+		exited: &exited,
+	})
 }
 
-// W1Processes spawns n idle processes with runtime.Spawn, each blocked in
+// W1Processes spawns N idle processes with runtime.Spawn, each blocked in
 // Receive on its own subject (which it stores in the spawner's array before
 // counting itself up). Stop is one stop message each; stopped means the
 // goroutines are back to the baseline.
 func W1Processes(sz Sizes) (Result, error) {
-	n := sz.N
-	deadline := time.Now().Add(sz.timeout())
 	var ready atomic.Int64
-	base := goruntime.NumGoroutine()
-	before := readMemory()
-
-	start := time.Now()
-	handles := make([]runtime.Subject[*token], n)
-	for i := range handles {
-		runtime.Spawn(func(p *runtime.Process) {
-			s := runtime.NewSubject[*token](p)
-			handles[i] = s
-			ready.Add(1) // publishes handles[i] to the spawner's Load
-			runtime.Receive(p, s, runtime.Forever)
-		})
-	}
-	calls := time.Since(start)
-	if err := waitCount(deadline, &ready, n, "W1 processes up"); err != nil {
-		return nil, err
-	}
-	spawn := time.Since(start)
-
-	after := readMemory()
-
-	t0 := time.Now()
-	for _, h := range handles {
-		h.Send(tokStop)
-	}
-	if err := waitGoroutines(deadline, base); err != nil {
-		return nil, err
-	}
-	stop := time.Since(t0)
-	goruntime.KeepAlive(handles)
-	return w1Figures(n, spawn, calls, stop, before, after), nil
+	return w1(sz, &ready, w1System[runtime.Subject[*token]]{
+		spawn: func(handles []runtime.Subject[*token], i int) error {
+			runtime.Spawn(func(p *runtime.Process) {
+				s := runtime.NewSubject[*token](p)
+				handles[i] = s
+				ready.Add(1) // publishes handles[i] to the spawner's Load
+				runtime.Receive(p, s, runtime.Forever)
+			})
+			return nil
+		},
+		stop: sendStop,
+	})
 }
 
 // W1Floor is the plain-Go floor: one goroutine per actor, blocked on its own
 // unbuffered chan any; stop is one value sent to each.
 func W1Floor(sz Sizes) (Result, error) {
-	n := sz.N
-	deadline := time.Now().Add(sz.timeout())
 	var ready atomic.Int64
-	base := goruntime.NumGoroutine()
-	before := readMemory()
-
-	start := time.Now()
-	handles := make([]chan any, n)
-	for i := range handles {
-		ch := make(chan any)
-		handles[i] = ch
-		go func() {
-			ready.Add(1)
-			<-ch
-		}()
-	}
-	calls := time.Since(start)
-	if err := waitCount(deadline, &ready, n, "W1 goroutines up"); err != nil {
-		return nil, err
-	}
-	spawn := time.Since(start)
-
-	after := readMemory()
-
-	t0 := time.Now()
-	for _, ch := range handles {
-		ch <- tokStop
-	}
-	if err := waitGoroutines(deadline, base); err != nil {
-		return nil, err
-	}
-	stop := time.Since(t0)
-	goruntime.KeepAlive(handles)
-	return w1Figures(n, spawn, calls, stop, before, after), nil
+	return w1(sz, &ready, w1System[chan any]{
+		spawn: func(handles []chan any, i int) error {
+			ch := make(chan any)
+			handles[i] = ch
+			go func() {
+				ready.Add(1)
+				<-ch
+			}()
+			return nil
+		},
+		stop: func(ch chan any) { ch <- tokStop },
+	})
 }

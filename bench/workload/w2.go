@@ -1,7 +1,6 @@
 package workload
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -86,7 +85,7 @@ func W2Processes(sz Sizes) (Result, error) {
 
 	aSubj := make(chan runtime.Subject[*token], 1)
 	done := make(chan error, 1)
-	runtime.Spawn(func(p *runtime.Process) {
+	aPid := runtime.Spawn(func(p *runtime.Process) {
 		in := runtime.NewSubject[*token](p)
 		aSubj <- in
 		if _, err := runtime.Receive(p, in, runtime.Forever); err != nil { // the kick
@@ -107,16 +106,8 @@ func W2Processes(sz Sizes) (Result, error) {
 
 	start := time.Now()
 	a.Send(tokKick)
-	t := time.NewTimer(time.Until(deadline))
-	defer t.Stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			return nil, err
-		}
-	case <-t.C:
-		runtime.Exit(a.Owner(), runtime.Killed)
-		return nil, errors.New("timed out waiting for W2 replies")
+	if err := waitProcess(deadline, done, aPid, "W2 replies"); err != nil {
+		return nil, err
 	}
 	return w2Figures(m, time.Since(start)), nil
 }

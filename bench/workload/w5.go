@@ -65,14 +65,8 @@ func W5Restart(sz Sizes, crash Crash) (Result, error) {
 		Flags: runtime.Flags{Strategy: runtime.OneForOne, MaxFrequency: 1_000_000_000, Period: time.Second},
 		Path:  "w5",
 		Children: []runtime.ChildSpec{{
-			ID: "child",
-			Start: func(parent *runtime.Process) (runtime.Pid, error) {
-				s, err := runtime.StartLink(parent, child)
-				if err != nil {
-					return runtime.Pid{}, err
-				}
-				return s.Owner(), nil
-			},
+			ID:    "child",
+			Start: startLinked(child),
 		}},
 	})
 	if err != nil {

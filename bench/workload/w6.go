@@ -40,13 +40,7 @@ func W6Tree(sz Sizes) (Result, error) {
 			return runtime.Continue(s)
 		},
 	}
-	startWorker := func(parent *runtime.Process) (runtime.Pid, error) {
-		s, err := runtime.StartLink(parent, worker)
-		if err != nil {
-			return runtime.Pid{}, err
-		}
-		return s.Owner(), nil
-	}
+	startWorker := startLinked(worker)
 	// One list of worker specs serves every supervisor: a supervisor keeps
 	// its own copy of each spec.
 	workers := make([]runtime.ChildSpec, sz.Workers)

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/otpctl/otpctl/runtime"
 )
 
 // Sizes are the sizes of the workloads. FullSizes are WORKLOADS.md's.
@@ -216,6 +218,31 @@ func waitCount(deadline time.Time, c *atomic.Int64, n int, what string) error {
 // waitGoroutines polls until the number of goroutines is back to base.
 func waitGoroutines(deadline time.Time, base int) error {
 	return waitUntil(deadline, fmt.Sprintf("goroutines back to %d", base), func() bool { return goruntime.NumGoroutine() <= base })
+}
+
+// startLinked is a ChildSpec's Start for an actor of spec.
+func startLinked[S, M any](spec runtime.Spec[S, M]) func(*runtime.Process) (runtime.Pid, error) {
+	return func(parent *runtime.Process) (runtime.Pid, error) {
+		s, err := runtime.StartLink(parent, spec)
+		if err != nil {
+			return runtime.Pid{}, err
+		}
+		return s.Owner(), nil
+	}
+}
+
+// waitProcess waits for a process's outcome on done until deadline; past
+// it, it kills the process and fails.
+func waitProcess(deadline time.Time, done <-chan error, pid runtime.Pid, what string) error {
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		runtime.Exit(pid, runtime.Killed)
+		return fmt.Errorf("timed out waiting for %s", what)
+	}
 }
 
 // waitChan waits for ch to be closed (or to deliver) until deadline.
