@@ -17,5 +17,5 @@ func init() { Register(workers.Default) }
 
 // Kinds returns the built-in kinds.
 func Kinds() []workers.Kind {
-	return nil // filled in as the kinds are written
+	return []workers.Kind{Exec(), Counter(), Cache(), Echo(), Ticker(), Crash()}
 }
