@@ -34,7 +34,8 @@ import (
 // requests (Call returns ErrNotCallable).
 type Actor[S any] struct {
 	// Init makes the initial state, usually from w.Args (see DecodeArgs).
-	// An error fails the start. Nil starts with the zero state.
+	// An error fails the start. Nil starts with the zero state and takes
+	// no args (any field is an error).
 	Init func(c *Context, w Worker) (S, error)
 	// Ops handles requests by op name. The reply is marshalled to JSON; an
 	// error becomes an error reply and leaves the state as it was.
@@ -98,13 +99,14 @@ func (a Actor[S]) Start(parent *runtime.Process, w Worker) (Instance, error) {
 				runtime.Selecting(sel, reqs, func(r Request) actorMsg { return actorMsg{req: &r} })
 			}
 			st := &actorState[S]{c: &Context{Process: p, Path: w.Path, Log: log, self: self}}
-			if a.Init != nil {
-				s, err := a.Init(st.c, w)
-				if err != nil {
-					return nil, err
-				}
-				st.state = s
+			if a.Init == nil {
+				return st, DecodeArgs(w.Args, &struct{}{})
 			}
+			s, err := a.Init(st.c, w)
+			if err != nil {
+				return nil, err
+			}
+			st.state = s
 			return st, nil
 		},
 		Loop: a.loop,
