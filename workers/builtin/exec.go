@@ -20,8 +20,8 @@ import (
 	"github.com/otpctl/otpctl/workers"
 )
 
-// Signals are the stop_signal names exec accepts.
-var Signals = map[string]syscall.Signal{
+// signals are the stop_signal names exec accepts.
+var signals = map[string]syscall.Signal{
 	"TERM": syscall.SIGTERM,
 	"INT":  syscall.SIGINT,
 	"HUP":  syscall.SIGHUP,
@@ -98,7 +98,7 @@ func parseExecArgs(raw []byte) (*execConfig, error) {
 	}
 	c := &execConfig{command: a.Command, dir: a.Dir, stop: syscall.SIGTERM}
 	if a.StopSignal != "" {
-		sig, ok := Signals[strings.TrimPrefix(a.StopSignal, "SIG")]
+		sig, ok := signals[strings.TrimPrefix(a.StopSignal, "SIG")]
 		if !ok {
 			return nil, fmt.Errorf("args: stop_signal %q is not one of %s", a.StopSignal, strings.Join(signalNames(), ", "))
 		}
@@ -127,8 +127,8 @@ func parseExecArgs(raw []byte) (*execConfig, error) {
 }
 
 func signalNames() []string {
-	names := make([]string, 0, len(Signals))
-	for n := range Signals {
+	names := make([]string, 0, len(signals))
+	for n := range signals {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -210,6 +210,7 @@ type execMsg struct {
 	exited error                // the OS process ended, with this reason
 	trap   *runtime.ExitMessage // an exit signal (the worker traps exits)
 	ready  bool                 // an output line matched the log check
+	poll   bool                 // time to look again (readiness)
 }
 
 type execState struct {
@@ -271,7 +272,11 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 				return nil, err
 			}
 			osPid = pid
-			if err := cfg.ready.wait(p, sel); err != nil {
+			if err := cfg.ready.wait(p, self, sel); err != nil {
+				// Kill it here, not only in OnExit: the runtime acks a
+				// failed Init before the actor exits, and the start must
+				// not return while the group lives.
+				o.kill()
 				return nil, err
 			}
 			watch.Store(false)

@@ -1,7 +1,6 @@
 package builtin
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -107,22 +106,24 @@ func (r *readiness) String() string {
 
 // wait returns when the worker is ready, or why it never will be: the
 // process exited, an exit signal came, or the timeout passed. It runs in the
-// worker's Init, on the worker's clock; sel gives the worker's messages.
-func (r *readiness) wait(p *runtime.Process, sel *runtime.Selector[execMsg]) error {
+// worker's Init; sel gives the worker's messages (self's among them).
+//
+// It keeps real time, not the worker's runtime clock: an OS process starts
+// in real time even under a supervisor that tests drive with a FakeClock.
+func (r *readiness) wait(p *runtime.Process, self runtime.Subject[execMsg], sel *runtime.Selector[execMsg]) error {
 	if r == nil {
 		return nil
 	}
-	clock := p.Clock()
-	deadline := clock.Now().Add(r.bound())
+	deadline := time.Now().Add(r.bound())
 	isDelay := r.tcp == "" && r.http == "" && r.log == nil
 	var lastErr error
 	for {
 		if r.tcp != "" || r.http != "" {
-			if lastErr = r.probe(deadline.Sub(clock.Now())); lastErr == nil {
+			if lastErr = r.probe(time.Until(deadline)); lastErr == nil {
 				return nil
 			}
 		}
-		left := deadline.Sub(clock.Now())
+		left := time.Until(deadline)
 		if left <= 0 {
 			if isDelay {
 				return nil
@@ -133,12 +134,14 @@ func (r *readiness) wait(p *runtime.Process, sel *runtime.Selector[execMsg]) err
 		if r.tcp != "" || r.http != "" {
 			wait = min(wait, pollInterval)
 		}
-		msg, err := sel.Select(p, wait)
+		t := time.AfterFunc(wait, func() { self.Send(execMsg{poll: true}) })
+		msg, err := sel.Select(p, runtime.Forever)
+		t.Stop()
 		switch {
-		case errors.Is(err, runtime.ErrTimeout):
-			continue
 		case err != nil:
 			return err
+		case msg.poll:
+			continue
 		case msg.exited != nil:
 			return fmt.Errorf("exited before it was ready (%v): %w", r, msg.exited)
 		case msg.trap != nil:

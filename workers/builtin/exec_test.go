@@ -108,6 +108,10 @@ func TestExecReadyDelay(t *testing.T) {
 	mustStartTree(t, execKind, execArgs(t, []string{"sleep", "1000"},
 		map[string]any{"ready": map[string]any{"delay": "50ms"}}), treeOpt{})
 
+	// Readiness keeps real time even when the tree runs on a fake clock.
+	mustStartTree(t, execKind, execArgs(t, []string{"sleep", "1000"},
+		map[string]any{"ready": map[string]any{"delay": "50ms"}}), treeOpt{clock: runtime.NewFakeClock(time.Unix(0, 0))})
+
 	_, err := startTree(t, execKind, execArgs(t, []string{"sh", "-c", "sleep 0.1; exit 3"},
 		map[string]any{"ready": map[string]any{"delay": "60s"}}), treeOpt{})
 	var ee *builtin.ExitError
@@ -136,10 +140,21 @@ func TestExecReadyTimeout(t *testing.T) {
 			if !errors.As(err, &se) || se.Path != "t/w" || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("start error = %v; want a StartError for t/w with %q", err, tc.want)
 			}
+			var pids []int
 			for _, r := range tr.logs.all() {
 				if pid, err := strconv.Atoi(r.Attrs["line"]); err == nil {
-					awaitGone(t, pid)
+					pids = append(pids, pid)
 				}
+			}
+			if len(pids) != 2 {
+				t.Fatalf("pids %v: want the shell's and its child's", pids)
+			}
+			// The shell was reaped before the start returned.
+			if st, _, _ := procState(pids[0]); st != "" {
+				t.Errorf("shell %d is %s after the failed start", pids[0], st)
+			}
+			for _, pid := range pids {
+				awaitGone(t, pid)
 			}
 		})
 	}
