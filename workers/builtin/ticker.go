@@ -60,12 +60,20 @@ func Ticker() workers.Kind {
 	}
 }
 
-// durationSchema is a Duration's schema with a default and a description.
+// durationSchema is workers.DurationSchema with a default (JSON text, or
+// "" for none) and a description.
 func durationSchema(def, desc string) string {
-	s := `{"type":["string","integer"],"pattern":"^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$","minimum":0`
-	if def != "" {
-		s += `,"default":` + def
+	var m map[string]any
+	if err := json.Unmarshal([]byte(workers.DurationSchema), &m); err != nil {
+		panic(err)
 	}
-	d, _ := json.Marshal(desc)
-	return s + `,"description":` + string(d) + `}`
+	if def != "" {
+		m["default"] = json.RawMessage(def)
+	}
+	m["description"] = desc
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
