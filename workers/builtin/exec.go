@@ -390,11 +390,16 @@ func (o *osProc) forkAndWait(cmd *exec.Cmd, done func(*os.ProcessState, error)) 
 	go func() {
 		goruntime.LockOSThread()
 		defer goruntime.UnlockOSThread()
+		forks.gate.RLock()
 		if err := cmd.Start(); err != nil {
+			forks.gate.RUnlock()
 			started <- err
 			return
 		}
 		pid := cmd.Process.Pid
+		addFork(pid)
+		forks.gate.RUnlock()
+		defer dropFork(pid)
 		o.mu.Lock()
 		o.pid = pid
 		if o.doomed {

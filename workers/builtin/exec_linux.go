@@ -27,3 +27,15 @@ func waitExited(pid int) bool {
 		return e == 0
 	}
 }
+
+// SetSubreaper makes this process a child subreaper (prctl
+// PR_SET_CHILD_SUBREAPER): orphaned descendants, such as the children of an
+// exec worker's process that it left behind, are re-parented to it rather
+// than to PID 1. ReapOrphans then reaps them.
+func SetSubreaper() error {
+	const prSetChildSubreaper = 36
+	if _, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); e != 0 {
+		return e
+	}
+	return nil
+}

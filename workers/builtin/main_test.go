@@ -34,20 +34,11 @@ func TestMain(m *testing.M) {
 	// Orphaned grandchildren of exec workers are reparented to the test
 	// process instead of PID 1 (which may not reap them), so that the
 	// tests can check that none is left alive and reap the dead ones.
-	if err := setSubreaper(); err != nil {
+	if err := builtin.SetSubreaper(); err != nil {
 		fmt.Fprintln(os.Stderr, "PR_SET_CHILD_SUBREAPER:", err)
 		os.Exit(1)
 	}
 	goleak.VerifyTestMain(m)
-}
-
-func setSubreaper() error {
-	const prSetChildSubreaper = 36
-	_, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0)
-	if e != 0 {
-		return e
-	}
-	return nil
 }
 
 // helperParent runs `sleep` as an exec worker under a supervisor, prints
