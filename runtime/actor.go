@@ -51,7 +51,7 @@ func Stop[S any](reason error) Next[S] {
 // InitError is returned by Start when the actor's init fails, panics, times
 // out or the actor is killed before it is ready.
 type InitError struct {
-	Pid    Pid
+	Pid    Pid   // the actor that failed to start (dead by the time Start returns)
 	Reason error // the init's error, a *PanicError, ErrTimeout or an exit reason
 }
 

@@ -535,3 +535,66 @@ func TestDetachIsNormalExit(t *testing.T) {
 		t.Errorf("reason %v, want normal", d.Reason)
 	}
 }
+
+// Messages from one sender arrive in the order it sent them, whatever other
+// senders do at the same time (Erlang's ordering guarantee).
+func TestSendOrderPerSender(t *testing.T) {
+	me := attach(t)
+	type msg struct{ from, n int }
+	s := runtime.NewSubject[msg](me)
+	const senders, each = 4, 2000
+	for g := 0; g < senders; g++ {
+		go func() {
+			for i := 0; i < each; i++ {
+				s.Send(msg{g, i})
+			}
+		}()
+	}
+	next := make([]int, senders)
+	for i := 0; i < senders*each; i++ {
+		m := recv(t, me, s)
+		if m.n != next[m.from] {
+			t.Fatalf("from sender %d: got message %d, want %d", m.from, m.n, next[m.from])
+		}
+		next[m.from]++
+	}
+}
+
+// Call from an attached process that is killed while it waits returns
+// ErrExited rather than hanging or unwinding the caller's goroutine.
+func TestCallFromKilledAttachedProcess(t *testing.T) {
+	me := attach(t)
+	silent, err := runtime.Start(runtime.Spec[struct{}, runtime.Subject[int]]{
+		Loop: func(_ *runtime.Process, _ runtime.Subject[int], st struct{}) runtime.Next[struct{}] {
+			return runtime.Continue(st) // never replies
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop(t, silent.Owner())
+	// The caller's clock tells when it waits: its Call timer is set.
+	clock := runtime.NewFakeClock(time.Unix(0, 0))
+	callers := runtime.NewSubject[runtime.Pid](me)
+	errc := make(chan error, 1)
+	go func() {
+		p, detach := runtime.Attach(runtime.WithClock(clock))
+		defer detach()
+		callers.Send(p.Self())
+		_, err := runtime.Call(p, silent, func(r runtime.Subject[int]) runtime.Subject[int] { return r }, time.Hour)
+		errc <- err
+	}()
+	caller := recv(t, me, callers)
+	if !clock.AwaitTimers(1, patience) {
+		t.Fatal("the caller never waited")
+	}
+	runtime.Exit(caller, runtime.Killed)
+	select {
+	case err := <-errc:
+		if err != runtime.ErrExited {
+			t.Errorf("Call: %v, want ErrExited", err)
+		}
+	case <-time.After(patience):
+		t.Fatal("Call hung after its caller was killed")
+	}
+}
