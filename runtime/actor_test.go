@@ -254,6 +254,7 @@ func TestActorInitTimeout(t *testing.T) {
 				done <- result{s, err}
 			}()
 			pid := <-inInit
+			base := runtime.Strays()
 			want := timeout
 			if want == 0 {
 				want = runtime.DefaultInitTimeout
@@ -279,8 +280,12 @@ func TestActorInitTimeout(t *testing.T) {
 			if pid.Alive() {
 				t.Error("the timed-out actor is alive")
 			}
+			if n := runtime.Strays(); n != base+1 {
+				t.Errorf("Strays() = %d, want %d: the stuck init is not reported", n, base+1)
+			}
 			close(release)
 			<-returned
+			eventually(t, "Strays back to its base", func() bool { return runtime.Strays() == base })
 		})
 	}
 }
@@ -776,5 +781,43 @@ func TestStartLinkActorDiesWithParent(t *testing.T) {
 	awaitDown(t, me, pm)
 	if d := awaitDown(t, me, cm); !errors.Is(d.Reason, boom) {
 		t.Errorf("linked actor exited with %v, want the parent's panic", d.Reason)
+	}
+}
+
+// An actor whose Loop is stuck outside the runtime when it is killed: it is
+// dead at once, its monitors fire, Strays counts its goroutine, and once Loop
+// returns it handles nothing more.
+func TestActorKilledWhileLoopIsOutsideTheRuntime(t *testing.T) {
+	me := attach(t)
+	base := runtime.Strays()
+	release := make(chan struct{})
+	inLoop := make(chan struct{}, 1)
+	var handled atomic.Int64
+	s, err := runtime.Start(runtime.Spec[struct{}, int]{
+		Loop: func(_ *runtime.Process, _ int, st struct{}) runtime.Next[struct{}] {
+			handled.Add(1)
+			inLoop <- struct{}{}
+			<-release
+			return runtime.Continue(st)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mon := me.Monitor(s.Owner())
+	s.Send(1)
+	<-inLoop
+	s.Send(2) // queued behind the stuck message
+	runtime.Exit(s.Owner(), boom)
+	if d := awaitDown(t, me, mon); d.Reason != boom {
+		t.Errorf("reason %v, want boom", d.Reason)
+	}
+	if n := runtime.Strays(); n != base+1 {
+		t.Errorf("Strays() = %d, want %d", n, base+1)
+	}
+	close(release)
+	eventually(t, "Strays back to its base", func() bool { return runtime.Strays() == base })
+	if h := handled.Load(); h != 1 {
+		t.Errorf("Loop ran %d times, want once (the killed actor went on)", h)
 	}
 }

@@ -199,6 +199,7 @@ func TestExitSignalWithoutTrapping(t *testing.T) {
 		dies   bool
 	}{
 		{runtime.Normal, false},
+		{nil, false}, // no reason is Normal
 		{runtime.Shutdown, true},
 		{runtime.Killed, true},
 		{boom, true},
@@ -403,7 +404,9 @@ func TestLinkWhileKilled(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		q := spawnWaiting()
 		go1 := make(chan struct{})
+		finished := make(chan struct{})
 		p := runtime.Spawn(func(p *runtime.Process) {
+			defer close(finished)
 			close(go1)
 			p.Link(q)
 			recvOne(p, runtime.NewSubject[int](p))
@@ -412,6 +415,9 @@ func TestLinkWhileKilled(t *testing.T) {
 		mon := me.Monitor(p)
 		runtime.Exit(p, boom)
 		awaitDown(t, me, mon)
+		// A kill that lands inside Link is repaired by p's own goroutine
+		// on its way out, which may come after the Down: wait for it.
+		<-finished
 		if q.Alive() && linked(q, p) {
 			t.Fatalf("round %d: %v is alive and still linked to the dead %v", i, q, p)
 		}

@@ -387,6 +387,9 @@ func (p *proc) down(m *monitor, reason error) {
 // delivering it removes the link. It returns the obituary of p when the
 // signal killed it; the caller must propagate it.
 func (p *proc) signal(from *proc, reason error, viaLink bool) *obituary {
+	if reason == nil {
+		reason = Normal
+	}
 	p.mu.Lock()
 	if p.dead {
 		p.mu.Unlock()
@@ -509,7 +512,8 @@ func Attach(opts ...Option) (p *Process, detach func()) {
 // Exit sends an exit signal with reason to pid from outside any process, as
 // Erlang's exit/2: Killed kills it whether or not it traps exits; a process
 // that traps exits gets any other reason as an ExitMessage; otherwise Normal is
-// ignored and any other reason ends the process with that reason.
+// ignored and any other reason ends the process with that reason. A nil
+// reason is Normal.
 func Exit(pid Pid, reason error) {
 	if pid.p != nil {
 		propagate(pid.p.signal(nil, reason, false))
