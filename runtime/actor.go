@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	goruntime "runtime"
 	"runtime/debug"
 	"time"
 )
@@ -175,6 +176,16 @@ func startActor[S, M any](parent *Process, p *proc, spec Spec[S, M]) (Subject[M]
 	}
 }
 
+// idleYields is how many times an actor's drain goroutine yields the
+// processor (and looks again) before it leaves an empty mailbox and ends.
+// A reply to what the actor just sent usually arrives within one yield:
+// the goroutine then carries on instead of ending and being started again
+// (a goroutine's creation and exit cost more than the round trip itself).
+// Measured on W2 (2 cores): ping-pong 600–690 ns with 0 yields, 370–420
+// with 1 or 2; a pool of parked runner goroutines instead gave 680–730 ns
+// and idle goroutines that outlive every actor.
+const idleYields = 1
+
 // run drains the actor's mailbox on the current goroutine and returns when it
 // is empty (the actor is then idle and holds no goroutine) or the actor has
 // ended.
@@ -191,18 +202,30 @@ func (a *actor[S, M]) run() {
 		}
 		p.goroutineDone(reason)
 	}()
+	// No yield before the first message: an actor that has just
+	// initialised, or was woken for nothing, expects no reply.
+	yields := idleYields
 	for {
 		p.mu.Lock()
+		p.yield = false
 		if p.dead {
 			p.mu.Unlock()
 			return
 		}
 		src := a.sel.takeLocked(p)
 		if src == nil {
+			if yields < idleYields {
+				yields++
+				p.yield = true
+				p.mu.Unlock()
+				goruntime.Gosched()
+				continue
+			}
 			p.sched, p.hasG, idle = false, false, true
 			p.mu.Unlock()
 			return
 		}
+		yields = 0
 		p.mu.Unlock()
 		next := a.loop(&a.proc, src.result(), a.state)
 		if next.stop {

@@ -142,6 +142,7 @@ type proc struct {
 	wait  bool // that goroutine is parked in the runtime waiting for a message
 	sched bool // an actor's drain goroutine is scheduled or running
 	stray bool // killed while its goroutine ran outside the runtime
+	yield bool // an actor's drain goroutine yields before going idle (it is in the runtime)
 	// attached processes (Attach) return ErrExited instead of unwinding.
 	attached bool
 	seq      uint64
@@ -192,7 +193,16 @@ func (p *proc) wakeLocked() (schedule bool) {
 	return false
 }
 
-func (p *proc) schedule() { go p.actor.run() }
+// schedule starts the drain goroutine of an actor that wakeLocked
+// scheduled.
+func (p *proc) schedule() {
+	// The go statement allocates its 16-byte closure: inherent, and
+	// rare on a busy actor, whose goroutine yields once before it goes
+	// idle (see actor.run).
+	go runActor(p)
+}
+
+func runActor(p *proc) { p.actor.run() }
 
 // park waits, with p.mu held on entry and released on return, until the
 // process is woken, the timer fires (timeout reports true), or it dies.
@@ -256,7 +266,7 @@ type obituary struct {
 func (p *proc) dieLocked(reason error, own bool) *obituary {
 	p.dead = true
 	p.reason = reason
-	if !own && p.hasG && !p.wait && !p.attached && !p.stray {
+	if !own && p.hasG && !p.wait && !p.yield && !p.attached && !p.stray {
 		p.stray = true
 		strays.Add(1)
 	}
