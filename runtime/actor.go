@@ -154,7 +154,12 @@ func startActor[S, M any](parent *Process, p *proc, spec Spec[S, M]) (Subject[M]
 	}
 	var expired <-chan time.Time
 	if timeout > 0 {
-		t := p.clock.NewTimer(timeout)
+		var t Timer
+		if parent != nil && parent.p.clock == p.clock {
+			t = parent.p.timer(timeout) // this is the parent's goroutine
+		} else {
+			t = p.clock.NewTimer(timeout)
+		}
 		defer t.Stop()
 		expired = t.C()
 	}
@@ -236,6 +241,13 @@ func (a *actor[S, M]) run() {
 	}
 }
 
+// callState is what one Call allocates.
+type callState[Rep any] struct {
+	reply subject[Rep]
+	slot  [1]entry[Rep]
+	mon   monitor
+}
+
 // Call sends the request that makeRequest builds around a fresh reply subject
 // to s, and waits up to timeout for the reply. It returns ErrTimeout when the
 // time passes and a *CallError when the callee exits (or was dead) first. A
@@ -243,12 +255,19 @@ func (a *actor[S, M]) run() {
 func Call[Req, Rep any](p *Process, s Subject[Req], makeRequest func(reply Subject[Rep]) Req, timeout time.Duration) (Rep, error) {
 	var zero Rep
 	pr := p.p
-	reply := &subject[Rep]{owner: pr}
+	// One allocation per call, as the floor's fresh reply channel: the
+	// reply subject, the slot of its one reply and the inline monitor.
+	// The subject must be fresh: a late reply to an earlier call is
+	// dropped because that call's subject is closed.
+	c := &callState[Rep]{}
+	reply := &c.reply
+	reply.owner, reply.buf = pr, c.slot[:]
 	var target *proc
 	if s.s != nil {
 		target = s.s.owner
 	}
-	m := pr.monitor(target, true)
+	m := &c.mon
+	pr.monitorInto(m, target, true)
 	if s.s != nil {
 		s.Send(makeRequest(Subject[Rep]{reply}))
 	}
@@ -282,7 +301,7 @@ func Call[Req, Rep any](p *Process, s Subject[Req], makeRequest func(reply Subje
 			return zero, ErrTimeout
 		}
 		if t == nil && timeout > 0 {
-			t = pr.clock.NewTimer(timeout)
+			t = pr.timer(timeout)
 		}
 		if pr.park(t) {
 			timeout, t = 0, nil

@@ -149,6 +149,7 @@ type proc struct {
 	queued   int
 	wake     chan struct{} // made on first wait
 	clock    Clock
+	rtimer   *time.Timer // the real-clock timer of p's waits (see timer); p's goroutine's
 	reason   error
 	name     string
 
@@ -227,12 +228,24 @@ func (p *proc) park(t Timer) (timedOut bool) {
 	}
 }
 
-// deadline turns a timeout into a timer (nil for Forever).
+// timer returns a timer that fires after timeout (nil for Forever), for a
+// wait of p's own goroutine. With the real clock the process reuses one
+// time.Timer for all its waits, so that a timed wait does not allocate:
+// since Go 1.23 Stop and Reset are exact (no stale tick is ever received
+// after them), and a process waits for one thing at a time.
 func (p *proc) timer(timeout time.Duration) Timer {
 	if timeout < 0 {
 		return nil
 	}
-	return p.clock.NewTimer(timeout)
+	if p.clock != RealClock {
+		return p.clock.NewTimer(timeout)
+	}
+	if p.rtimer == nil {
+		p.rtimer = time.NewTimer(timeout)
+	} else {
+		p.rtimer.Reset(timeout)
+	}
+	return realTimer{p.rtimer}
 }
 
 // unwindLocked is called with p.mu held when the process's goroutine finds it
@@ -630,7 +643,14 @@ func (p *Process) Monitor(pid Pid) Monitor {
 }
 
 func (w *proc) monitor(t *proc, inline bool) *monitor {
-	m := &monitor{watcher: w, target: t, inline: inline}
+	m := &monitor{}
+	w.monitorInto(m, t, inline)
+	return m
+}
+
+// monitorInto sets up the zero monitor m, for w watching t.
+func (w *proc) monitorInto(m *monitor, t *proc, inline bool) {
+	m.watcher, m.target, m.inline = w, t, inline
 	if t == nil {
 		m.fired, m.reason = true, NoProc
 		if !inline {
@@ -640,7 +660,7 @@ func (w *proc) monitor(t *proc, inline bool) *monitor {
 			w.queued++
 			w.mu.Unlock()
 		}
-		return m
+		return
 	}
 	w.mu.Lock()
 	if w.monitoring == nil {
@@ -653,14 +673,13 @@ func (w *proc) monitor(t *proc, inline bool) *monitor {
 		reason := NoProc
 		t.mu.Unlock()
 		w.down(m, reason)
-		return m
+		return
 	}
 	if t.monitoredBy == nil {
 		t.monitoredBy = make(map[*monitor]struct{})
 	}
 	t.monitoredBy[m] = struct{}{}
 	t.mu.Unlock()
-	return m
 }
 
 // Demonitor removes the monitor and flushes its Down if one was already
@@ -693,7 +712,7 @@ func (w *proc) demonitor(m *monitor) {
 // Sleep pauses p for d. A process that is killed meanwhile unwinds (an
 // attached one returns early).
 func (p *Process) Sleep(d time.Duration) {
-	t := p.p.clock.NewTimer(d)
+	t := p.p.timer(max(d, 0))
 	defer t.Stop()
 	for {
 		p.p.mu.Lock()

@@ -81,7 +81,7 @@ func (sel *Selector[R]) Select(p *Process, timeout time.Duration) (R, error) {
 			return zero, ErrTimeout
 		}
 		if t == nil && timeout > 0 {
-			t = pr.clock.NewTimer(timeout)
+			t = pr.timer(timeout)
 		}
 		if pr.park(t) {
 			timeout, t = 0, nil

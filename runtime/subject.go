@@ -128,7 +128,7 @@ func Receive[T any](p *Process, s Subject[T], timeout time.Duration) (T, error) 
 			return zero, ErrTimeout
 		}
 		if t == nil && timeout > 0 {
-			t = pr.clock.NewTimer(timeout)
+			t = pr.timer(timeout)
 		}
 		if pr.park(t) {
 			timeout, t = 0, nil // look once more, then give up
