@@ -277,8 +277,11 @@ func Call[Req, Rep any](p *Process, s Subject[Req], makeRequest func(reply Subje
 			t.Stop()
 		}
 	}()
+	yielded := false
+	var start time.Time
 	for {
 		pr.mu.Lock()
+		pr.yield = false
 		switch {
 		case pr.dead:
 			reply.closed = true
@@ -300,7 +303,26 @@ func Call[Req, Rep any](p *Process, s Subject[Req], makeRequest func(reply Subje
 			pr.demonitor(m)
 			return zero, ErrTimeout
 		}
+		if !yielded {
+			// The callee is usually runnable now, on this processor's
+			// queue: yield to it once before arming a timer and
+			// parking; the reply is often in when this goroutine runs
+			// again. The yield's time counts against the timeout.
+			yielded = true
+			if timeout > 0 {
+				start = pr.clock.Now()
+			}
+			pr.yield = true
+			pr.mu.Unlock()
+			goruntime.Gosched()
+			continue
+		}
 		if t == nil && timeout > 0 {
+			if timeout -= pr.clock.Now().Sub(start); timeout <= 0 {
+				timeout = 0
+				pr.mu.Unlock()
+				continue
+			}
 			t = pr.timer(timeout)
 		}
 		if pr.park(t) {
