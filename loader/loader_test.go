@@ -55,8 +55,11 @@ shop/web echo  running
 	if w2 := snap.Find("shop/workers/w2"); w2.OSPid != 4242 {
 		t.Errorf("w2's OS pid = %d, want 4242", w2.OSPid)
 	}
-	if jobs := snap.Find("shop/jobs"); !jobs.Dynamic || jobs.MaxChildren != 2 {
-		t.Errorf("jobs: dynamic %v max_children %d", jobs.Dynamic, jobs.MaxChildren)
+	if jobs := snap.Find("shop/jobs"); !jobs.Dynamic || jobs.MaxChildren != 2 || jobs.Template != "echo" {
+		t.Errorf("jobs: dynamic %v max_children %d template %q", jobs.Dynamic, jobs.MaxChildren, jobs.Template)
+	}
+	if !r.OwnsOSPid(4242) || r.OwnsOSPid(4243) {
+		t.Error("OwnsOSPid does not know w2's OS pid")
 	}
 	if b := snap.Budget; b.Used != 0 || b.Max != 3 || b.Period != 5*time.Second {
 		t.Errorf("root budget = %+v", b)

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/otpctl/otpctl/runtime"
+	"github.com/otpctl/otpctl/spec"
 )
 
 // Node is one node of the live tree, as Snapshot returns it: what
@@ -45,6 +46,8 @@ type Node struct {
 	Budget      runtime.Budget
 	Dynamic     bool
 	MaxChildren int
+	// Template is a dynamic supervisor's children's kind.
+	Template string
 	// Children of a running supervisor, in start order.
 	Children []*Node
 }
@@ -96,6 +99,9 @@ func (r *Running) Snapshot() (*Node, error) {
 func (r *Running) fillSupervisor(n *Node, ss *runtime.SupervisorSnapshot) {
 	n.Strategy = ss.Flags.Strategy.String()
 	n.Flags, n.Budget, n.Dynamic, n.MaxChildren = ss.Flags, ss.Budget, ss.Dynamic, ss.MaxChildren
+	if sn := r.node(n.Path); ss.Dynamic && sn != nil && sn.Supervisor != nil && sn.Supervisor.Dynamic != nil {
+		n.Template = sn.Supervisor.Dynamic.Kind
+	}
 	n.Children = make([]*Node, 0, len(ss.Children))
 	for i := range ss.Children {
 		c := &ss.Children[i]
@@ -115,9 +121,29 @@ func (r *Running) fillSupervisor(n *Node, ss *runtime.SupervisorSnapshot) {
 				r.fillSupervisor(cn, c.Supervisor)
 			} else if sn := r.node(c.Path); sn != nil && sn.Supervisor != nil {
 				cn.Strategy = sn.Supervisor.Strategy
-				cn.Dynamic = sn.Supervisor.Dynamic != nil
+				if d := sn.Supervisor.Dynamic; d != nil {
+					cn.Dynamic, cn.Template, cn.Strategy = true, d.Kind, spec.OneForOne
+				}
 			}
 		}
 		n.Children = append(n.Children, cn)
 	}
+}
+
+// OwnsOSPid reports whether pid is the OS process of one of the tree's
+// live workers (an exec worker that has not been seen to exit yet). As
+// PID 1, `otpctl run` reaps only the zombies that are not its workers', so
+// that their kinds still get their exit status.
+func (r *Running) OwnsOSPid(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, inst := range r.insts {
+		if inst.OSPid == pid {
+			return true
+		}
+	}
+	return false
 }
