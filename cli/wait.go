@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/otpctl/otpctl/control"
@@ -20,23 +22,13 @@ func init() {
 			&ucli.StringFlag{Name: "state", Value: "running", Usage: "the `STATE` to wait for: running, restarting, stopped or failed"},
 			&ucli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "give up after `D`"},
 		),
-		Action: func(c *ucli.Context) error {
-			path, err := onePath(c)
-			if err != nil {
-				return err
+		Action: pathCommand(func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error {
+			_, err := cl.Wait(ctx, path, c.String("state"), c.Duration("timeout"))
+			var ce *control.Error
+			if errors.As(err, &ce) && ce.Code == control.CodeTimeout {
+				return fmt.Errorf("wait: %s", ce.Message)
 			}
-			cl, err := client(c)
-			if err != nil {
-				return err
-			}
-			if _, err := cl.Wait(c.Context, path, c.String("state"), c.Duration("timeout")); err != nil {
-				var ce *control.Error
-				if errors.As(err, &ce) && ce.Code == control.CodeTimeout {
-					return exit(ExitFailure, "wait: %s", ce.Message)
-				}
-				return failed(err)
-			}
-			return nil
-		},
+			return err
+		}),
 	})
 }
