@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/otpctl/otpctl/loader"
 	"github.com/otpctl/otpctl/spec"
 	"github.com/otpctl/otpctl/workers"
+	"github.com/otpctl/otpctl/workers/builtin"
 	ucli "github.com/urfave/cli/v2"
 )
 
@@ -83,13 +83,13 @@ func runAction(c *ucli.Context) error {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
-	var running atomic.Pointer[loader.Running]
 	if os.Getpid() == 1 {
-		stop := startReaper(logger, func(pid int) bool {
-			r := running.Load()
-			return r != nil && r.OwnsOSPid(pid)
-		})
-		defer stop()
+		// A container's init: reap the orphans the kernel hands over,
+		// never the exec workers' own children (their kind waits).
+		ctx, stopReaping := context.WithCancel(context.Background())
+		reaped := make(chan struct{})
+		go func() { builtin.ReapOrphans(ctx); close(reaped) }()
+		defer func() { stopReaping(); <-reaped }()
 	}
 
 	events := control.NewEventLog(10000)
@@ -132,7 +132,6 @@ func runAction(c *ucli.Context) error {
 		return exit(ExitFailure, "run: %v", err)
 	}
 	st.tree = r
-	running.Store(r)
 	logger.Info("running", "tree", tree.Name, "socket", socket)
 
 	shutdownAsked := make(chan struct{}, 1)

@@ -58,9 +58,6 @@ shop/web echo  running
 	if jobs := snap.Find("shop/jobs"); !jobs.Dynamic || jobs.MaxChildren != 2 || jobs.Template != "echo" {
 		t.Errorf("jobs: dynamic %v max_children %d template %q", jobs.Dynamic, jobs.MaxChildren, jobs.Template)
 	}
-	if !r.OwnsOSPid(4242) || r.OwnsOSPid(4243) {
-		t.Error("OwnsOSPid does not know w2's OS pid")
-	}
 	if b := snap.Budget; b.Used != 0 || b.Max != 3 || b.Period != 5*time.Second {
 		t.Errorf("root budget = %+v", b)
 	}

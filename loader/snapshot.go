@@ -130,20 +130,3 @@ func (r *Running) fillSupervisor(n *Node, ss *runtime.SupervisorSnapshot) {
 	}
 }
 
-// OwnsOSPid reports whether pid is the OS process of one of the tree's
-// live workers (an exec worker that has not been seen to exit yet). As
-// PID 1, `otpctl run` reaps only the zombies that are not its workers', so
-// that their kinds still get their exit status.
-func (r *Running) OwnsOSPid(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, inst := range r.insts {
-		if inst.OSPid == pid {
-			return true
-		}
-	}
-	return false
-}
