@@ -129,4 +129,3 @@ func (r *Running) fillSupervisor(n *Node, ss *runtime.SupervisorSnapshot) {
 		n.Children = append(n.Children, cn)
 	}
 }
-
