@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/otpctl/otpctl/control"
 	"github.com/otpctl/otpctl/loader"
@@ -76,13 +77,13 @@ func eventRecord(e control.Event) slog.Record {
 	return rec
 }
 
-// eventLogger writes events to a logger from its own goroutine: the tree
-// hands them over without ever waiting for stderr (a supervisor's event
-// hook must not block), in order.
+// eventLogger writes events, and `run`'s own lines, to a logger from its
+// own goroutine, in order: the tree hands events over without ever waiting
+// for stderr (a supervisor's event hook must not block).
 type eventLogger struct {
 	log  *slog.Logger
 	mu   sync.Mutex
-	q    []control.Event
+	q    []slog.Record
 	wake chan struct{}
 	done chan struct{}
 	shut bool
@@ -95,10 +96,19 @@ func newEventLogger(log *slog.Logger) *eventLogger {
 }
 
 // push queues e; it never blocks.
-func (l *eventLogger) push(e control.Event) {
+func (l *eventLogger) push(e control.Event) { l.queue(eventRecord(e)) }
+
+// say queues a line of `run`'s own, after the events queued before it.
+func (l *eventLogger) say(level slog.Level, msg string, args ...any) {
+	rec := slog.NewRecord(time.Now(), level, msg, 0)
+	rec.Add(args...)
+	l.queue(rec)
+}
+
+func (l *eventLogger) queue(rec slog.Record) {
 	l.mu.Lock()
 	if !l.shut {
-		l.q = append(l.q, e)
+		l.q = append(l.q, rec)
 	}
 	l.mu.Unlock()
 	select {
@@ -116,8 +126,8 @@ func (l *eventLogger) run() {
 			q, shut := l.q, l.shut
 			l.q = nil
 			l.mu.Unlock()
-			for _, e := range q {
-				l.log.Handler().Handle(context.Background(), eventRecord(e))
+			for _, rec := range q {
+				l.log.Handler().Handle(context.Background(), rec)
 			}
 			if len(q) == 0 {
 				if shut {

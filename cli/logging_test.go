@@ -82,12 +82,19 @@ func TestEventLoggerKeepsOrderAndDrains(t *testing.T) {
 	l := newEventLogger(slog.New(slog.NewJSONHandler(&b, nil)))
 	for i := range 1000 {
 		l.push(control.Event{Event: "started", Path: fmt.Sprint("shop/w", i)})
+		if i == 499 {
+			l.say(slog.LevelInfo, "running", "tree", "shop")
+		}
 	}
 	l.close()
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
-	if len(lines) != 1000 {
-		t.Fatalf("%d lines, want 1000", len(lines))
+	if len(lines) != 1001 {
+		t.Fatalf("%d lines, want 1001", len(lines))
 	}
+	if !strings.Contains(lines[500], `"msg":"running","tree":"shop"`) {
+		t.Fatalf("line 500 = %s, want run's own line between the events", lines[500])
+	}
+	lines = append(lines[:500], lines[501:]...)
 	for i, line := range lines {
 		if !strings.Contains(line, fmt.Sprintf(`"path":"shop/w%d"`, i)) {
 			t.Fatalf("line %d = %s", i, line)

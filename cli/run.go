@@ -109,7 +109,7 @@ func runAction(c *ucli.Context) error {
 			select {
 			case s := <-sigs:
 				if s == syscall.SIGHUP {
-					logger.Warn("SIGHUP while the tree starts: ignored")
+					elog.say(slog.LevelWarn, "SIGHUP while the tree starts: ignored")
 					continue
 				}
 				stopAsked <- s
@@ -125,14 +125,14 @@ func runAction(c *ucli.Context) error {
 	if err != nil {
 		events.Close()
 		if startCtx.Err() != nil {
-			logger.Info("stopped while starting")
+			elog.say(slog.LevelInfo, "stopped while starting")
 			return nil
 		}
 		elog.close()
 		return exit(ExitFailure, "run: %v", err)
 	}
 	st.tree = r
-	logger.Info("running", "tree", tree.Name, "socket", socket)
+	elog.say(slog.LevelInfo, "running", "tree", tree.Name, "socket", socket)
 
 	shutdownAsked := make(chan struct{}, 1)
 	srv := control.NewServer(&backend{
@@ -153,7 +153,7 @@ func runAction(c *ucli.Context) error {
 			return
 		}
 		stopping = true
-		logger.Info("stopping the tree", "by", why)
+		elog.say(slog.LevelInfo, "stopping the tree", "by", why)
 		go r.Shutdown(context.Background())
 	}
 	select {
@@ -169,11 +169,11 @@ loop:
 			switch s {
 			case syscall.SIGHUP:
 				if _, err := st.reload(); err != nil {
-					logger.Warn("SIGHUP: " + err.Error())
+					elog.say(slog.LevelWarn, "SIGHUP: "+err.Error())
 				}
 			case syscall.SIGINT:
 				if stopping && haltTimer == nil {
-					logger.Warn("second interrupt: killing the tree at once")
+					elog.say(slog.LevelWarn, "second interrupt: killing the tree at once")
 					r.Halt()
 					haltTimer = time.After(haltGrace)
 					continue
@@ -185,7 +185,7 @@ loop:
 		case <-shutdownAsked:
 			stop("otpctl shutdown")
 		case <-haltTimer:
-			logger.Error("the tree is not gone after being killed; exiting anyway")
+			elog.say(slog.LevelError, "the tree is not gone after being killed; exiting anyway")
 			break loop
 		case <-r.Done():
 			break loop

@@ -263,9 +263,6 @@ func TestTwoInstancesSideBySide(t *testing.T) {
 	if res := a.ctl("tree"); res.code != 1 || res.stderr != "otpctl: 2 instances are running (a, b): pick one with --name\n" {
 		t.Errorf("tree without --name: %+v", res)
 	}
-	if n := a.tree(); n.Path != "shop" { // through --name below
-		t.Errorf("root %q", n.Path)
-	}
 	mark := b.count()
 	a.mustCtl("kill", "shop/echo", "--name", "b")
 	b.waitEvent(mark, "started shop/echo crash")
