@@ -10,9 +10,10 @@ import (
 )
 
 // MergeArgs merges over onto base as tree files merge a child's args over
-// its kind's: objects key by key, recursively; any other value replaces.
-// Both must be JSON objects (empty or null counts as {}). The result is
-// canonical JSON: keys sorted, no spaces, numbers as written.
+// its kind's, as a JSON Merge Patch (RFC 7386): objects key by key,
+// recursively; null removes a key; any other value replaces. Both must be
+// JSON objects (empty or null counts as {}). The result is canonical JSON,
+// as spec.Worker.Args: keys sorted, no spaces, numbers as written.
 func MergeArgs(base, over json.RawMessage) (json.RawMessage, error) {
 	b, err := decodeObject(base)
 	if err != nil {
@@ -22,7 +23,13 @@ func MergeArgs(base, over json.RawMessage) (json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(mergeValue(b, o))
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(mergeValue(b, o)); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 func decodeObject(raw json.RawMessage) (map[string]any, error) {
@@ -47,21 +54,21 @@ func decodeObject(raw json.RawMessage) (map[string]any, error) {
 }
 
 func mergeValue(base, over any) any {
-	bm, ok1 := base.(map[string]any)
-	om, ok2 := over.(map[string]any)
-	if !ok1 || !ok2 {
+	om, ok := over.(map[string]any)
+	if !ok {
 		return over
 	}
+	bm, _ := base.(map[string]any)
 	out := make(map[string]any, len(bm)+len(om))
 	for k, v := range bm {
 		out[k] = v
 	}
 	for k, v := range om {
-		if bv, ok := out[k]; ok {
-			out[k] = mergeValue(bv, v)
-		} else {
-			out[k] = v
+		if v == nil {
+			delete(out, k)
+			continue
 		}
+		out[k] = mergeValue(out[k], v)
 	}
 	return out
 }

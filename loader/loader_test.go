@@ -566,6 +566,8 @@ func TestMergeArgs(t *testing.T) {
 		{`{"a":1,"b":{"x":1,"y":2}}`, `{"b":{"y":3},"c":[1]}`, `{"a":1,"b":{"x":1,"y":3},"c":[1]}`},
 		{`{"a":{"x":1}}`, `{"a":5}`, `{"a":5}`},
 		{`{"big":12345678901234567890}`, `{}`, `{"big":12345678901234567890}`},
+		{`{"a":1,"b":{"x":1,"y":2}}`, `{"a":null,"b":{"x":null}}`, `{"b":{"y":2}}`},
+		{`{}`, `{"html":"<a&b>"}`, `{"html":"<a&b>"}`},
 	}
 	for _, c := range cases {
 		got, err := MergeArgs(json.RawMessage(c.base), json.RawMessage(c.over))
