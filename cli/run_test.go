@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -197,12 +198,40 @@ var stopOrder = []string{
 
 func TestRunShutdownStopsInReverseOrder(t *testing.T) {
 	r := runShop(t)
+	// A watcher draws the tree until the instance stops.
+	watch := exec.Command(otpctlBin(t), "tree", "--watch", "--socket", r.socket)
+	pipe, err := watch.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := watch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	firstLine := make([]byte, len("\x1b[H\x1b[2JNODE"))
+	if _, err := io.ReadFull(pipe, firstLine); err != nil || !strings.HasSuffix(string(firstLine), "NODE") {
+		t.Fatalf("tree --watch began with %q (%v)", firstLine, err)
+	}
+	rest := make(chan string, 1)
+	go func() { b, _ := io.ReadAll(pipe); rest <- string(b) }()
+
 	mark := r.count()
 	r.mustCtl("shutdown")
 	if code := r.wait(); code != 0 {
 		t.Fatalf("run exited %d; stderr:\n%s", code, r.stderr())
 	}
 	expectLines(t, r.events(mark), stopOrder)
+	select {
+	case out := <-rest:
+		if !strings.HasSuffix(out, "the instance has stopped\n") {
+			t.Errorf("tree --watch ended with:\n%s", out)
+		}
+	case <-time.After(e2eTimeout):
+		watch.Process.Kill()
+		t.Fatal("tree --watch goes on after the instance stopped")
+	}
+	if err := watch.Wait(); err != nil {
+		t.Errorf("tree --watch: %v", err)
+	}
 	if res := r.ctl("tree"); res.code != 1 || !strings.Contains(res.stderr, "no otpctl instance is running") {
 		t.Errorf("tree after shutdown: %+v", res)
 	}

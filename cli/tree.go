@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -42,35 +44,43 @@ func treeAction(c *ucli.Context) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	out := c.App.Writer
-	show := func() error {
+	draw := func() ([]byte, error) {
 		n, err := cl.Tree(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		var b bytes.Buffer
 		if c.Bool("json") {
-			enc := json.NewEncoder(out)
+			enc := json.NewEncoder(&b)
 			enc.SetIndent("", "  ")
-			return enc.Encode(n)
+			enc.Encode(n)
+		} else {
+			renderTree(&b, n, time.Now())
 		}
-		renderTree(out, n, time.Now())
-		return nil
+		return b.Bytes(), nil
 	}
 	if !c.Bool("watch") {
-		if err := show(); err != nil {
+		b, err := draw()
+		if err != nil {
 			return failed(err)
 		}
+		out.Write(b)
 		return nil
 	}
-	return watchTree(ctx, cl, out, c.Bool("json"), show)
+	return watchTree(ctx, cl, out, !c.Bool("json"), draw)
 }
 
-// watchTree redraws on every event and every second, until ctx ends or the
-// instance stops.
-func watchTree(ctx context.Context, cl *control.Client, out io.Writer, asJSON bool, show func() error) error {
+// watchTree redraws the tree on every event and every second, until ctx
+// ends or the instance stops; with clear, it clears the screen before each
+// drawing.
+func watchTree(ctx context.Context, cl *control.Client, out io.Writer, clear bool, draw func() ([]byte, error)) error {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	changed := make(chan struct{}, 1)
-	ended := make(chan error, 1)
+	ended := make(chan struct{})
 	go func() {
-		ended <- cl.Events(ctx, ^uint64(0), true, func(control.Event) error {
+		defer close(ended)
+		cl.Events(wctx, ^uint64(0), true, func(control.Event) error {
 			select {
 			case changed <- struct{}{}:
 			default:
@@ -78,39 +88,36 @@ func watchTree(ctx context.Context, cl *control.Client, out io.Writer, asJSON bo
 			return nil
 		})
 	}()
+	defer func() { cancel(); <-ended }()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	for {
-		if !asJSON {
-			fmt.Fprint(out, "\x1b[H\x1b[2J") // home, clear
-		}
-		if err := show(); err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			<-ended
+	for drawn := false; ; drawn = true {
+		b, err := draw()
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil && drawn && errors.Is(err, control.ErrNotRunning):
+			fmt.Fprintln(out, "the instance has stopped")
+			return nil
+		case err != nil:
 			return failed(err)
 		}
+		if clear {
+			fmt.Fprint(out, "\x1b[H\x1b[2J") // home, clear
+		}
+		out.Write(b)
 		select {
 		case <-changed:
 		case <-tick.C:
-		case <-ctx.Done():
-		case err := <-ended:
+		case <-ended:
 			if ctx.Err() == nil {
-				if err != nil {
-					return failed(err)
-				}
 				fmt.Fprintln(out, "the instance has stopped")
-				return nil
 			}
 			return nil
-		}
-		if ctx.Err() != nil {
-			break
+		case <-ctx.Done():
+			return nil
 		}
 	}
-	<-ended
-	return nil
 }
 
 // renderTree writes the tree as aligned columns, one node a line, its
