@@ -207,6 +207,7 @@ func TestRunShutdownStopsInReverseOrder(t *testing.T) {
 	if err := watch.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { watch.Process.Kill() })
 	firstLine := make([]byte, len("\x1b[H\x1b[2JNODE"))
 	if _, err := io.ReadFull(pipe, firstLine); err != nil || !strings.HasSuffix(string(firstLine), "NODE") {
 		t.Fatalf("tree --watch began with %q (%v)", firstLine, err)
