@@ -111,6 +111,7 @@ func TestRunSteering(t *testing.T) {
 
 	mark := r.count()
 	r.mustCtl("stop", "shop/echo")
+	r.waitEvent(mark, "terminated shop/echo")
 	expectLines(t, r.events(mark), []string{"terminated shop/echo shutdown operator"})
 	if n := r.node("shop/echo"); n.State != "stopped" || n.Pid != "" {
 		t.Errorf("echo after stop: %+v", n)
@@ -133,6 +134,7 @@ func TestRunSteering(t *testing.T) {
 
 	mark = r.count()
 	r.mustCtl("restart", "shop/workers/w1")
+	r.waitEvent(mark, "started shop/workers/w1")
 	expectLines(t, r.events(mark), []string{"terminated shop/workers/w1 shutdown operator", "started shop/workers/w1 operator"})
 
 	if got := r.mustCtl("call", "shop/counter", `{"op":"increment"}`); got != "{\"value\":6}\n" {
