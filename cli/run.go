@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/otpctl/otpctl/control"
 	"github.com/otpctl/otpctl/loader"
+	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
 	"github.com/otpctl/otpctl/workers"
 	"github.com/otpctl/otpctl/workers/builtin"
@@ -211,8 +213,8 @@ func runExit(r *loader.Running) error {
 		return exit(ExitFailure, "the tree was killed at once")
 	}
 	reason := r.Reason()
-	if reason == nil || loader.ReasonText(reason) == "shutdown" {
-		return nil
+	if reason == nil || errors.Is(reason, runtime.Shutdown) {
+		return nil // stopped on request, or by auto_shutdown
 	}
 	return exit(ExitFailure, "the root supervisor %s exited: %s", r.Path(), loader.ReasonText(reason))
 }
