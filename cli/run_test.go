@@ -474,3 +474,24 @@ func TestClientWithoutInstance(t *testing.T) {
 		}
 	}
 }
+
+func TestRunEndsWithZeroOnAutoShutdown(t *testing.T) {
+	dir := t.TempDir()
+	file := writeTree(t, dir, "job.yaml", `version: 1
+name: job
+supervisor:
+  auto_shutdown: any_significant
+  children:
+    - {name: helper, kind: echo}
+    - {name: task, kind: crash, restart: transient, significant: true, args: {reason: normal, after: 200ms}}
+`)
+	r := startRun(t, dir, file, "--socket", filepath.Join(dir, "ctl.sock"))
+	if code := r.wait(); code != 0 {
+		t.Fatalf("run exited %d; stderr:\n%s", code, r.stderr())
+	}
+	ev := r.events(0)
+	want := []string{"exited job/task normal", "terminated job/helper shutdown shutdown job/task", "exited job shutdown"}
+	if len(ev) < 3 || !slices.Equal(ev[len(ev)-3:], want) {
+		t.Errorf("events:\n%s", strings.Join(ev, "\n"))
+	}
+}
