@@ -171,6 +171,7 @@ type tree struct {
 	sups      map[string]*runtime.Supervisor // path -> the latest supervisor
 	fails     map[string][]error             // path -> the results of its next starts
 	release   chan struct{}                  // unblocks stuck children
+	blocked   chan string                    // a stuck child's path, once it is blocked
 	root      *runtime.Supervisor
 }
 
@@ -178,7 +179,7 @@ func newTree(t testing.TB) *tree {
 	tt := &tree{
 		t: t, clock: runtime.NewFakeClock(time.Unix(1_000_000, 0)), rec: newRecorder(),
 		current: map[string]*tchild{}, sups: map[string]*runtime.Supervisor{},
-		fails: map[string][]error{}, release: make(chan struct{}),
+		fails: map[string][]error{}, release: make(chan struct{}), blocked: make(chan string, 16),
 	}
 	t.Cleanup(tt.cleanup)
 	return tt
@@ -269,12 +270,38 @@ func (tt *tree) run(p *runtime.Process, b behaviour, ready chan<- runtime.Subjec
 				p.Sleep(b.stopDelay)
 			}
 			if b.stuck {
+				tt.blocked <- tt.pathOf(p.Self())
 				<-tt.release // outside the runtime: a kill cannot reach us
 				return
 			}
 		}
 		p.TrapExits(false)
 		p.SendExit(p.Self(), reason)
+	}
+}
+
+func (tt *tree) pathOf(pid runtime.Pid) string {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	for _, c := range tt.instances {
+		if c.pid == pid {
+			return c.path
+		}
+	}
+	return ""
+}
+
+// awaitBlocked waits until the stuck child at path is blocked outside the
+// runtime.
+func (tt *tree) awaitBlocked(path string) {
+	tt.t.Helper()
+	select {
+	case got := <-tt.blocked:
+		if got != path {
+			tt.t.Fatalf("%s is stuck, want %s", got, path)
+		}
+	case <-time.After(wait):
+		tt.t.Fatalf("%s did not block", path)
 	}
 }
 
