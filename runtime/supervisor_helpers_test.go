@@ -173,6 +173,8 @@ type tree struct {
 	release   chan struct{}                  // unblocks stuck children
 	blocked   chan string                    // a stuck child's path, once it is blocked
 	root      *runtime.Supervisor
+
+	dynBehaviour behaviour // of the dynamic root's children
 }
 
 func newTree(t testing.TB) *tree {
@@ -303,6 +305,42 @@ func (tt *tree) awaitBlocked(path string) {
 	case <-time.After(wait):
 		tt.t.Fatalf("%s did not block", path)
 	}
+}
+
+// scripted is a test child whose n-th start (from 1) is script(n, ...);
+// start is the ordinary start of a test child at that path.
+func (tt *tree) scripted(id string, script func(n int, p *runtime.Process, start func() (runtime.Pid, error)) (runtime.Pid, error), opts ...opt) node {
+	return func(parent string) runtime.ChildSpec {
+		spec := tt.worker(id, opts...)(parent)
+		plain := spec.Start
+		n := 0
+		spec.Start = func(p *runtime.Process) (runtime.Pid, error) {
+			n++
+			return script(n, p, func() (runtime.Pid, error) { return plain(p) })
+		}
+		return spec
+	}
+}
+
+// queue runs each call in its own goroutine and returns once all of them
+// have queued their request in the mailbox of sup, whose goroutine is the
+// caller (a child's Start): they will be handled before anything the
+// supervisor sends itself afterwards (a retry). It returns a channel closed
+// when the calls have returned.
+func queue(sup *runtime.Process, calls ...func()) <-chan struct{} {
+	before := sup.Self().MailboxLen()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, call := range calls {
+		wg.Add(1)
+		go func() { defer wg.Done(); call() }()
+	}
+	go func() { wg.Wait(); close(done) }()
+	deadline := time.Now().Add(wait)
+	for sup.Self().MailboxLen() < before+len(calls) && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Microsecond)
+	}
+	return done
 }
 
 // sup is a nested supervisor.

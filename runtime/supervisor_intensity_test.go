@@ -151,29 +151,21 @@ func TestSupervisorRetryLetsRequestsIn(t *testing.T) {
 	t.Run("terminate_child", func(t *testing.T) {
 		tt := newTree(t)
 		var root *runtime.Supervisor
-		queued := make(chan error, 1)
+		var err error
+		var answered <-chan struct{}
 		root = tt.start(flags(runtime.OneForOne, 5), tt.worker("a"),
-			func(parent string) runtime.ChildSpec {
-				first := true
-				return runtime.ChildSpec{ID: "b", Start: func(p *runtime.Process) (runtime.Pid, error) {
-					if first {
-						first = false
-						return tt.startFunc("r/b", behaviour{})(p)
-					}
-					// On the supervisor's goroutine: queue a request
-					// before failing, and wait until it is queued.
-					before := p.Self().MailboxLen()
-					go func() { queued <- root.TerminateChild("b") }()
-					for p.Self().MailboxLen() == before {
-						time.Sleep(time.Millisecond)
-					}
-					return runtime.Pid{}, nope
-				}}
-			})
+			tt.scripted("b", func(n int, p *runtime.Process, start func() (runtime.Pid, error)) (runtime.Pid, error) {
+				if n == 1 {
+					return start()
+				}
+				answered = queue(p, func() { err = root.TerminateChild("b") })
+				return runtime.Pid{}, nope
+			}))
 		tt.rec.expect(t, "started r/a boot", "started r/b boot")
 		tt.exit("r/b", boom)
 		tt.rec.expect(t, "exited r/b (boom)", "start_failed r/b crash <-r/b (nope)")
-		mustf(t, <-queued, "terminate b")
+		<-answered
+		mustf(t, err, "terminate b")
 		if got, want := tt.ids(root), "a:running b:stopped"; got != want {
 			t.Fatalf("children %q, want %q", got, want)
 		}
@@ -183,28 +175,20 @@ func TestSupervisorRetryLetsRequestsIn(t *testing.T) {
 	t.Run("stop", func(t *testing.T) {
 		tt := newTree(t)
 		var root *runtime.Supervisor
-		stopped := make(chan bool, 1)
+		var answered <-chan struct{}
 		root = tt.start(flags(runtime.OneForOne, 5), tt.worker("a"),
-			func(parent string) runtime.ChildSpec {
-				first := true
-				return runtime.ChildSpec{ID: "b", Start: func(p *runtime.Process) (runtime.Pid, error) {
-					if first {
-						first = false
-						return tt.startFunc("r/b", behaviour{})(p)
-					}
-					before := p.Self().MailboxLen()
-					go func() { stopped <- root.Stop(runtime.Forever) }()
-					for p.Self().MailboxLen() == before {
-						time.Sleep(time.Millisecond)
-					}
-					return runtime.Pid{}, nope
-				}}
-			})
+			tt.scripted("b", func(n int, p *runtime.Process, start func() (runtime.Pid, error)) (runtime.Pid, error) {
+				if n == 1 {
+					return start()
+				}
+				answered = queue(p, func() { root.Stop(runtime.Forever) })
+				return runtime.Pid{}, nope
+			}))
 		tt.rec.expect(t, "started r/a boot", "started r/b boot")
 		tt.exit("r/b", boom)
 		tt.rec.expect(t, "exited r/b (boom)", "start_failed r/b crash <-r/b (nope)",
 			"terminated r/a shutdown (shutdown)")
-		<-stopped
+		<-answered
 		tt.rec.noMore(t)
 	})
 }
