@@ -751,7 +751,12 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 	case <-s.done:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
+		select {
+		case <-s.done: // both ready: it has stopped
+			return nil
+		default:
+			return ctx.Err()
+		}
 	}
 }
 
