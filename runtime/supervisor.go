@@ -312,9 +312,10 @@ type Event struct {
 	Pid  Pid
 	// Reason is set for exited, terminated, start_failed and give_up.
 	Reason error
-	// Cause and Trigger say why a started or terminated happened, and why
-	// a supervisor gave up: Trigger is the path whose exit set it off
-	// (empty for boot, operator, reload and a requested shutdown).
+	// Cause and Trigger say why a started or terminated happened: Trigger
+	// is the path whose exit set it off (empty for boot, operator, reload
+	// and a requested shutdown). A give_up has a Trigger (the child whose
+	// exit passed the intensity) and no Cause.
 	Cause   Cause
 	Trigger string
 	// NotStopped is set on a terminated in-process child that was killed

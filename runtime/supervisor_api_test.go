@@ -378,7 +378,7 @@ func TestSupervisorReloadOperations(t *testing.T) {
 	// The restart counted stays counted: intensity 1 allows no second.
 	tt.exit("r/c", boom)
 	tt.rec.expect(t, "exited r/c (boom)",
-		"give_up r escalation <-r/c (reached_max_restart_intensity)",
+		"give_up r <-r/c (reached_max_restart_intensity)",
 		"terminated r/a escalation <-r/c (shutdown)",
 		"terminated r/z escalation <-r/c (shutdown)")
 	<-root.Done()

@@ -147,7 +147,7 @@ func TestSupervisorDynamic(t *testing.T) {
 		}
 		tt.rec.cursor = tt.rec.len()
 		tt.exitPid(tt.instances[0].pid, boom)
-		tt.rec.expect(t, "exited r/echo-1 (boom)", "give_up r escalation <-r/echo-1 (reached_max_restart_intensity)")
+		tt.rec.expect(t, "exited r/echo-1 (boom)", "give_up r <-r/echo-1 (reached_max_restart_intensity)")
 		tt.rec.expectSet(t, "terminated r/echo-2 escalation <-r/echo-1 (killed)", "terminated r/echo-3 escalation <-r/echo-1 (killed)")
 		<-root.Done()
 	})

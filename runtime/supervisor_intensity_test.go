@@ -43,7 +43,7 @@ func TestSupervisorIntensity(t *testing.T) {
 					continue
 				}
 				tt.rec.expect(t,
-					"give_up r escalation <-r/b (reached_max_restart_intensity)",
+					"give_up r <-r/b (reached_max_restart_intensity)",
 					"terminated r/c escalation <-r/b (shutdown)",
 					"terminated r/a escalation <-r/b (shutdown)")
 				<-root.Done()
@@ -95,7 +95,7 @@ func TestSupervisorRestartFailureRetriesAndCounts(t *testing.T) {
 			"exited r/a (boom)",
 			"start_failed r/a crash <-r/a (nope)",
 			"start_failed r/a crash <-r/a (nope)",
-			"give_up r escalation <-r/a (reached_max_restart_intensity)",
+			"give_up r <-r/a (reached_max_restart_intensity)",
 			"terminated r/b escalation <-r/a (shutdown)")
 		<-root.Done()
 	})
@@ -266,7 +266,7 @@ func TestSupervisorEscalation(t *testing.T) {
 			tt.exit("r/s/x", boom)
 			tt.rec.expect(t,
 				"exited r/s/x (boom)",
-				"give_up r/s escalation <-r/s/x (reached_max_restart_intensity)",
+				"give_up r/s <-r/s/x (reached_max_restart_intensity)",
 				"terminated r/s/y escalation <-r/s/x (shutdown)",
 				"exited r/s (shutdown)")
 			tt.rec.expect(t, rest...)
@@ -287,7 +287,7 @@ func TestSupervisorEscalation(t *testing.T) {
 		tt.exit("r/s/x", boom)
 		tt.rec.expect(t,
 			"exited r/s/x (boom)",
-			"give_up r/s escalation <-r/s/x (reached_max_restart_intensity)",
+			"give_up r/s <-r/s/x (reached_max_restart_intensity)",
 			"exited r/s (shutdown)")
 		if got, want := tt.ids(root), "a:running s:stopped"; got != want {
 			t.Fatalf("children %q, want %q", got, want)
@@ -305,11 +305,11 @@ func TestSupervisorEscalation(t *testing.T) {
 		tt.exit("r/s/t/x", runtime.Killed)
 		tt.rec.expect(t,
 			"exited r/s/t/x (killed)",
-			"give_up r/s/t escalation <-r/s/t/x (reached_max_restart_intensity)",
+			"give_up r/s/t <-r/s/t/x (reached_max_restart_intensity)",
 			"exited r/s/t (shutdown)",
-			"give_up r/s escalation <-r/s/t (reached_max_restart_intensity)",
+			"give_up r/s <-r/s/t (reached_max_restart_intensity)",
 			"exited r/s (shutdown)",
-			"give_up r escalation <-r/s (reached_max_restart_intensity)",
+			"give_up r <-r/s (reached_max_restart_intensity)",
 			"terminated r/c escalation <-r/s (shutdown)",
 			"terminated r/a escalation <-r/s (shutdown)")
 		<-root.Done()

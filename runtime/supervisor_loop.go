@@ -355,7 +355,7 @@ func (st *sup) autoShutdown(c *child) error {
 func (st *sup) restart(c *child, cause Cause, trigger string) error {
 	now := st.self.p.clock.Now()
 	if !st.restarts.add(now, st.flags.period(), st.flags.MaxFrequency) {
-		st.emit(Event{Type: EventGiveUp, Path: st.path, Kind: st.flags.Strategy.String(), Reason: ReachedMaxRestartIntensity, Cause: CauseEscalation, Trigger: trigger})
+		st.emit(Event{Type: EventGiveUp, Path: st.path, Kind: st.flags.Strategy.String(), Reason: ReachedMaxRestartIntensity, Trigger: trigger})
 		st.delChild(c)
 		st.terminateAll(CauseEscalation, trigger)
 		return Shutdown
