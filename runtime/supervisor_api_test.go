@@ -129,8 +129,7 @@ func TestSupervisorAPIErrors(t *testing.T) {
 		t.Fatalf("children %q, want %q", got, want)
 	}
 
-	tt.sync()
-	tt.rec.noMore(t)
+	tt.quiet()
 }
 
 func second(_ runtime.Pid, err error) error { return err }
@@ -168,8 +167,7 @@ func TestSupervisorAPIWhileRestarting(t *testing.T) {
 			t.Errorf("%s while restarting: %v, want %v", what, c.got, c.want)
 		}
 	}
-	tt.sync()
-	tt.rec.noMore(t)
+	tt.quiet()
 }
 
 // A start that returns Ignore is OTP's ignore.
@@ -209,8 +207,7 @@ func TestSupervisorIgnore(t *testing.T) {
 		"terminated r/b sibling <-r/a (shutdown)",
 		"started r/a crash <-r/a",
 		"started r/b sibling <-r/a")
-	tt.sync()
-	tt.rec.noMore(t)
+	tt.quiet()
 }
 
 // OTP's init_children: a child that fails to start stops the ones already

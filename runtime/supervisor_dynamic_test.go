@@ -32,18 +32,17 @@ func (tt *tree) dynamic(f runtime.Flags, maxChildren int, opts ...opt) *runtime.
 }
 
 // startDyn starts a child of the dynamic root, named name ("" to have one
-// made); its start function is given, as a loader would, per child.
+// made), with its own start function, as a loader would.
 func (tt *tree) startDyn(name string) (runtime.Pid, error) {
-	s := tt.supervisor("r")
-	return s.StartChild(runtime.ChildSpec{ID: name, Start: tt.dynStart(name)})
+	return tt.supervisor("r").StartChild(runtime.ChildSpec{ID: name, Start: tt.startFunc("r/?", tt.dynBehaviour)})
 }
 
-// dynStart is a test child's start whose path is learned at start time.
-func (tt *tree) dynStart(name string) func(*runtime.Process) (runtime.Pid, error) {
-	return func(p *runtime.Process) (runtime.Pid, error) {
-		// The generated name is not known here: record by pid below.
-		pid, err := tt.startFunc("r/?", tt.dynBehaviour)(p)
-		return pid, err
+// startDynN starts n children with generated names.
+func (tt *tree) startDynN(n int) {
+	tt.t.Helper()
+	for i := 0; i < n; i++ {
+		_, err := tt.startDyn("")
+		mustf(tt.t, err, "start a dynamic child")
 	}
 }
 
@@ -119,10 +118,7 @@ func TestSupervisorDynamic(t *testing.T) {
 		t.Run(fmt.Sprintf("restart %v after %v", c.restart, c.reason), func(t *testing.T) {
 			tt := newTree(t)
 			root := tt.dynamic(flags(runtime.OneForOne, 1), 0, restart(c.restart))
-			for i := 0; i < 3; i++ {
-				_, err := tt.startDyn("")
-				mustf(t, err, "start")
-			}
+			tt.startDynN(3)
 			tt.rec.cursor = tt.rec.len()
 			tt.exitPid(tt.instances[1].pid, c.reason)
 			tt.rec.expect(t, "exited r/echo-2 ("+c.reason.Error()+")")
@@ -134,17 +130,13 @@ func TestSupervisorDynamic(t *testing.T) {
 			if got := tt.ids(root); got != want {
 				t.Fatalf("children %q, want %q", got, want)
 			}
-			tt.sync()
-			tt.rec.noMore(t)
+			tt.quiet()
 		})
 	}
 	t.Run("give up", func(t *testing.T) {
 		tt := newTree(t)
 		root := tt.dynamic(flags(runtime.OneForOne, 0), 0, shutdown(runtime.BrutalKill))
-		for i := 0; i < 3; i++ {
-			_, err := tt.startDyn("")
-			mustf(t, err, "start")
-		}
+		tt.startDynN(3)
 		tt.rec.cursor = tt.rec.len()
 		tt.exitPid(tt.instances[0].pid, boom)
 		tt.rec.expect(t, "exited r/echo-1 (boom)", "give_up r <-r/echo-1 (reached_max_restart_intensity)")
@@ -170,10 +162,7 @@ func TestSupervisorDynamic(t *testing.T) {
 	t.Run("all_significant", func(t *testing.T) {
 		tt := newTree(t)
 		root := tt.dynamic(runtime.Flags{MaxFrequency: 1, AutoShutdown: runtime.AllSignificant}, 0, restart(runtime.Transient), significant())
-		for i := 0; i < 2; i++ {
-			_, err := tt.startDyn("")
-			mustf(t, err, "start")
-		}
+		tt.startDynN(2)
 		tt.rec.cursor = tt.rec.len()
 		tt.exitPid(tt.instances[0].pid, runtime.Normal)
 		tt.rec.expect(t, "exited r/echo-1 (normal)")
@@ -211,10 +200,7 @@ func TestSupervisorDynamicParallelShutdown(t *testing.T) {
 	_, err := tt.startDyn("")
 	mustf(t, err, "start")
 	tt.dynBehaviour = behaviour{trap: true, stopDelay: time.Hour}
-	for i := 0; i < 3; i++ {
-		_, err := tt.startDyn("")
-		mustf(t, err, "start")
-	}
+	tt.startDynN(3)
 	tt.rec.cursor = tt.rec.len()
 	done := make(chan bool, 1)
 	go func() { done <- root.Stop(runtime.Forever) }()

@@ -508,6 +508,14 @@ func (tt *tree) cleanup() {
 	}
 }
 
+// quiet checks that, once every supervisor has handled what it had queued,
+// nothing happened past what expect has checked.
+func (tt *tree) quiet() {
+	tt.t.Helper()
+	tt.sync()
+	tt.rec.noMore(tt.t)
+}
+
 // sync makes a round trip through every live supervisor of the tree, so that
 // what they had queued is handled.
 func (tt *tree) sync() {

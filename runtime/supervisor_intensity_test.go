@@ -52,8 +52,7 @@ func TestSupervisorIntensity(t *testing.T) {
 				}
 			}
 			if !c.giveUp {
-				tt.sync()
-				tt.rec.noMore(t)
+				tt.quiet()
 				if root.Reason() != nil {
 					t.Fatalf("root exited: %v", root.Reason())
 				}
@@ -121,8 +120,7 @@ func TestSupervisorRestartFailureRetriesAndCounts(t *testing.T) {
 		if snap.Budget.Used != 2 {
 			t.Fatalf("budget used %d, want 2", snap.Budget.Used)
 		}
-		tt.sync()
-		tt.rec.noMore(t)
+		tt.quiet()
 	})
 	t.Run("rest_for_one: the failed child and those after it", func(t *testing.T) {
 		tt := newTree(t)
@@ -139,8 +137,7 @@ func TestSupervisorRestartFailureRetriesAndCounts(t *testing.T) {
 			// the retry restarts c and what follows it, not b
 			"started r/c sibling <-r/b",
 			"started r/d sibling <-r/b")
-		tt.sync()
-		tt.rec.noMore(t)
+		tt.quiet()
 	})
 }
 
@@ -169,8 +166,7 @@ func TestSupervisorRetryLetsRequestsIn(t *testing.T) {
 		if got, want := tt.ids(root), "a:running b:stopped"; got != want {
 			t.Fatalf("children %q, want %q", got, want)
 		}
-		tt.sync()
-		tt.rec.noMore(t) // no retry happened
+		tt.quiet() // no retry happened
 	})
 	t.Run("stop", func(t *testing.T) {
 		tt := newTree(t)
@@ -223,8 +219,7 @@ func TestSupervisorOperatorRestartsDoNotCount(t *testing.T) {
 			if snap.Budget.Used != 0 {
 				t.Fatalf("budget used %d, want 0", snap.Budget.Used)
 			}
-			tt.sync()
-			tt.rec.noMore(t)
+			tt.quiet()
 		})
 	}
 }
@@ -270,8 +265,7 @@ func TestSupervisorEscalation(t *testing.T) {
 				"terminated r/s/y escalation <-r/s/x (shutdown)",
 				"exited r/s (shutdown)")
 			tt.rec.expect(t, rest...)
-			tt.sync()
-			tt.rec.noMore(t)
+			tt.quiet()
 		})
 	}
 	t.Run("transient nested supervisor is not restarted", func(t *testing.T) {
@@ -292,8 +286,7 @@ func TestSupervisorEscalation(t *testing.T) {
 		if got, want := tt.ids(root), "a:running s:stopped"; got != want {
 			t.Fatalf("children %q, want %q", got, want)
 		}
-		tt.sync()
-		tt.rec.noMore(t)
+		tt.quiet()
 	})
 	t.Run("up to the root", func(t *testing.T) {
 		tt := newTree(t)
@@ -336,8 +329,7 @@ func TestSupervisorEscalation(t *testing.T) {
 			"started r/s/y escalation <-r/a",
 			"started r/s sibling <-r/a",
 			"started r/c sibling <-r/a")
-		tt.sync()
-		tt.rec.noMore(t)
+		tt.quiet()
 	})
 }
 

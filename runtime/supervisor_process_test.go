@@ -17,8 +17,7 @@ func TestSupervisorIsAProcess(t *testing.T) {
 		tt.rec.cursor = tt.rec.len()
 		runtime.Exit(root.Pid(), runtime.Shutdown)
 		runtime.Exit(root.Pid(), boom)
-		tt.sync()
-		tt.rec.noMore(t)
+		tt.quiet()
 		if !root.Pid().Alive() {
 			t.Fatal("a supervisor died of a signal from a stranger")
 		}
@@ -152,8 +151,7 @@ func TestSupervisorSnapshot(t *testing.T) {
 	check("x", x.Path == "r/s/x" && x.Restarts == 1 && x.LastRestart.Equal(t0.Add(5*time.Second)) && x.Pid == tt.child("r/s/x").pid, x)
 
 	// A snapshot is taken without stopping anything: the same pids run.
-	tt.sync()
-	tt.rec.noMore(t)
+	tt.quiet()
 	again, _ := root.Snapshot()
 	for i := range again.Children {
 		if again.Children[i].Pid != snap.Children[i].Pid {

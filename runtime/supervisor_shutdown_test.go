@@ -88,8 +88,7 @@ func TestSupervisorKilledChildIsUnlinked(t *testing.T) {
 		t.Fatal("a child killed outside the runtime is not reported NotStopped")
 	}
 	close(tt.release) // the goroutine unwinds now
-	tt.sync()
-	tt.rec.noMore(t)
+	tt.quiet()
 	if got, want := tt.ids(root), "a:stopped b:running"; got != want {
 		t.Fatalf("children %q, want %q", got, want)
 	}

@@ -115,8 +115,7 @@ func TestSupervisorAutoShutdown(t *testing.T) {
 				}
 				return
 			}
-			tt.sync()
-			tt.rec.noMore(t)
+			tt.quiet()
 			if root.Reason() != nil {
 				t.Fatalf("exited: %v", root.Reason())
 			}
@@ -153,8 +152,7 @@ func TestSupervisorAllSignificantCountsRestartingChild(t *testing.T) {
 		"start_failed r/t1 crash <-r/t1 (nope)",
 		"exited r/t2 (shutdown)", // t1 is restarting: no auto shutdown
 		"started r/t1 crash <-r/t1")
-	tt.sync()
-	tt.rec.noMore(t)
+	tt.quiet()
 	if root.Reason() != nil {
 		t.Fatalf("exited: %v", root.Reason())
 	}

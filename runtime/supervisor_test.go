@@ -108,8 +108,7 @@ func TestSupervisorRestartDecision(t *testing.T) {
 				if got := tt.ids(root); got != wantIDs {
 					t.Fatalf("children %q, want %q", got, wantIDs)
 				}
-				tt.sync()
-				tt.rec.noMore(t)
+				tt.quiet()
 			})
 		}
 	}
@@ -141,8 +140,7 @@ func TestSupervisorSiblingRestartRemovesTemporaryRestartsStopped(t *testing.T) {
 			if got, want := tt.ids(root), "a:running u:running o:running"; got != want {
 				t.Fatalf("children %q, want %q", got, want)
 			}
-			tt.sync()
-			tt.rec.noMore(t)
+			tt.quiet()
 		})
 	}
 }
