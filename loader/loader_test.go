@@ -279,7 +279,7 @@ func TestKillPastIntensityGivesUp(t *testing.T) {
 		t.Fatal("root still running after passing its intensity")
 	}
 	got := rec.lines(from)
-	want := []string{"exited shop/web crash", "give_up shop reached_max_restart_intensity (2 in 5s) shop/web"}
+	want := []string{"exited shop/web crash", "give_up shop reached_max_restart_intensity shop/web"}
 	if !slices.Equal(got[:2], want) || got[len(got)-1] != "exited shop shutdown" {
 		t.Fatalf("events:\n%s", strings.Join(got, "\n"))
 	}
