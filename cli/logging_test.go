@@ -45,7 +45,7 @@ func TestEventLogLines(t *testing.T) {
 		{
 			control.Event{Time: at, Event: "give_up", Path: "shop", Kind: "one_for_one", Reason: "reached_max_restart_intensity", Trigger: "shop/web"},
 			`{"time":"2026-11-24T20:36:22Z","level":"ERROR","msg":"give_up","event":"give_up","path":"shop","kind":"one_for_one","reason":"reached_max_restart_intensity","trigger":"shop/web"}`,
-			`time=2026-11-24T20:36:22.000Z level=ERROR msg=give_up event=give_up path=shop kind=one_for_one reason="reached_max_restart_intensity" trigger=shop/web`,
+			`time=2026-11-24T20:36:22.000Z level=ERROR msg=give_up event=give_up path=shop kind=one_for_one reason=reached_max_restart_intensity trigger=shop/web`,
 		},
 		{
 			control.Event{Time: at, Event: "reload", Added: []string{"shop/a"}, Changed: []string{"shop/b", "shop/c"}},
