@@ -84,8 +84,8 @@ func TestValidateTree(t *testing.T) {
 			`/supervisor/period: must be a duration such as 500ms, 5s or 2m, or a whole number of seconds; got "5 s"`}},
 		{"child forms", `{"version":1,"supervisor":{"children":[{"name":"a"},{"name":"b","kind":"echo","include":"x.yaml"},{"name":"c","supervisor":{},"args":{}},{"kind":"echo"}]}}`, []string{
 			`/supervisor/children/0: needs one of kind, supervisor, include or dynamic`,
-			`/supervisor/children/1: has kind and include, but only one of kind, supervisor, include or dynamic is allowed`,
-			`/supervisor/children/2/args: args is only allowed together with kind [key]`,
+			`/supervisor/children/1/include: include is not allowed together with kind [key]`,
+			`/supervisor/children/2/args: args is not allowed together with supervisor [key]`,
 			`/supervisor/children/3: missing required key "name"`}},
 		{"names", `{"version":1,"name":"Shop","kinds":{"Web":{"base":"exec"}},"supervisor":{"children":[{"name":"a/b","kind":"echo"},{"name":".x","kind":"Echo"}]}}`, []string{
 			`/kinds/Web: must be a kind name: lower-case letters, digits, '_' and '-', starting with a letter; got "Web" [key]`,

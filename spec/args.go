@@ -1,10 +1,11 @@
 package spec
 
 import (
-	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -15,46 +16,66 @@ import (
 // child's own last), checks them against the registered kind's args
 // schema and returns them as canonical JSON. A dynamic supervisor's
 // template may leave out required args: they can come with each child at
-// run time.
-func (w *walker) args(wk *Worker, fk *fileKind, kindNode, argsNode *yaml.Node, dynamic bool) json.RawMessage {
+// run time. argsValue is argsNode as JSON values.
+func (w *walker) args(wk *Worker, fk *fileKind, kindNode, argsNode *yaml.Node, argsValue any, dynamic bool) json.RawMessage {
 	// The layers, nearest first: the child's args, then its kinds'.
-	var layers []*yaml.Node
+	var nodes []*yaml.Node
+	var values []any
 	if argsNode != nil {
-		layers = append(layers, argsNode)
+		nodes, values = append(nodes, argsNode), append(values, argsValue)
 	}
 	if fk != nil {
 		for _, k := range fk.chain {
-			if k.args != nil && !w.f.bad[k.args] {
-				layers = append(layers, k.args)
+			if k.args != nil {
+				nodes, values = append(nodes, k.args), append(values, k.argsV)
 			}
 		}
 	}
 	var merged any = map[string]any{}
-	for i := len(layers) - 1; i >= 0; i-- {
-		c := &converter{doc: w.f.document, budget: maxAliasNodes + countNodes(layers[i]), quiet: true, active: map[*yaml.Node]bool{}}
-		v, ok := c.value(layers[i])
-		if !ok {
-			continue
+	switch {
+	case len(values) == 1 && !hasNull(values[0]):
+		merged = values[0] // nothing to merge: share the document's value
+	default:
+		for i := len(values) - 1; i >= 0; i-- {
+			merged = mergePatch(merged, values[i])
 		}
-		merged = mergePatch(merged, v)
 	}
+	if _, ok := merged.(map[string]any); !ok {
+		return json.RawMessage("{}") // not a mapping: the schema said so
+	}
+	canon := canonical(merged)
 
-	text, _ := w.l.kinds.ArgsSchema(wk.Base)
-	sch, err := schema.Args(text)
-	if err != nil {
-		if !w.l.argsBad[wk.Base] {
-			w.l.argsBad[wk.Base] = true
-			w.f.errorf(kindNode, "kind %q has an args schema that does not compile (a bug in the kind): %v", wk.Base, err)
-		}
-	} else {
-		for _, v := range sch.Validate(merged) {
-			if dynamic && v.Keyword == "required" {
-				continue
+	// Many workers share their args: check each distinct pair once.
+	key := argsKey{wk.Base, string(canon), dynamic}
+	violations, seen := w.l.argsChecked[key]
+	if !seen {
+		text, _ := w.l.kinds.ArgsSchema(wk.Base)
+		sch, err := schema.Args(text)
+		if err != nil {
+			if !w.l.argsBad[wk.Base] {
+				w.l.argsBad[wk.Base] = true
+				w.f.errorf(kindNode, "kind %q has an args schema that does not compile (a bug in the kind): %v", wk.Base, err)
 			}
-			w.argsViolation(v, layers, kindNode)
+		} else {
+			for _, v := range sch.Validate(merged) {
+				if dynamic && v.Keyword == "required" {
+					continue
+				}
+				violations = append(violations, v)
+			}
 		}
+		w.l.argsChecked[key] = violations
 	}
-	return canonical(merged)
+	for _, v := range violations {
+		w.argsViolation(v, nodes, kindNode)
+	}
+	return canon
+}
+
+// argsKey names one check of args against a kind's schema.
+type argsKey struct {
+	base, args string
+	dynamic    bool
 }
 
 // argsViolation reports an args violation at the layer that wrote the
@@ -125,18 +146,117 @@ func mergePatch(base, patch any) any {
 	return out
 }
 
-// canonical encodes v as compact JSON with sorted keys (encoding/json
-// sorts map keys) and without HTML escaping, so equal args are equal
-// bytes.
+// canonical encodes v as compact JSON with object keys sorted, so equal
+// args are equal bytes.
 func canonical(v any) json.RawMessage {
 	if m, ok := v.(map[string]any); ok && len(m) == 0 {
 		return json.RawMessage("{}")
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return json.RawMessage("{}") // cannot happen: v holds JSON values only
+	return appendJSON(nil, v)
+}
+
+// appendJSON appends the canonical JSON of v, which holds JSON values only
+// (maps, slices, strings, json.Number, bools, nil).
+func appendJSON(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case bool:
+		return strconv.AppendBool(b, v)
+	case json.Number:
+		return append(b, v...)
+	case string:
+		return appendString(b, v)
+	case []any:
+		b = append(b, '[')
+		for i, x := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSON(b, x)
+		}
+		return append(b, ']')
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			b = appendJSON(b, v[k])
+		}
+		return append(b, '}')
 	}
-	return json.RawMessage(bytes.TrimRight(buf.Bytes(), "\n"))
+	// Not a JSON value: cannot come from the converter.
+	enc, _ := json.Marshal(v)
+	return append(b, enc...)
+}
+
+// appendString appends s as a JSON string: quotes, backslashes and control
+// characters escaped, invalid UTF-8 replaced by U+FFFD, the rest as is.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0 // s[start:i] is still to be copied as is
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r != utf8.RuneError || size != 1 {
+				i += size
+				continue
+			}
+		}
+		b = append(b, s[start:i]...)
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default: // invalid UTF-8
+			b = append(b, "\\ufffd"...)
+		}
+		i++
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+const hex = "0123456789abcdef"
+
+// hasNull reports whether a JSON value holds a null anywhere.
+func hasNull(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case map[string]any:
+		for _, x := range v {
+			if hasNull(x) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if hasNull(x) {
+				return true
+			}
+		}
+	}
+	return false
 }

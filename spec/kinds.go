@@ -16,6 +16,7 @@ type fileKind struct {
 	base     string
 	baseNode *yaml.Node
 	args     *yaml.Node // its args mapping, or nil
+	argsV    any        // args as JSON values
 	restart  string     // "" when it sets none
 	shutdown Shutdown   // 0 when it sets none
 
@@ -63,6 +64,7 @@ func (l *loader) resolveKinds(f *fileDoc) {
 			case "args":
 				if !f.bad[v] {
 					fk.args = v
+					fk.argsV = jget(jget(jget(f.value, "kinds"), fk.name), "args")
 				}
 			case "restart":
 				if s, ok := scalarString(v); ok && !f.bad[v] {

@@ -32,10 +32,14 @@ func Load(file string, kinds Kinds) (*Tree, error) {
 // directory, the tree needs a name: and positions carry no file. The
 // error, when not nil, is a Diagnostics holding every problem found.
 func Parse(file string, data []byte, kinds Kinds) (*Tree, error) {
-	l := &loader{kinds: kinds, docs: map[string]*fileDoc{}, argsBad: map[string]bool{}}
+	l := &loader{kinds: kinds, docs: map[string]*fileDoc{}, argsBad: map[string]bool{}, argsChecked: map[argsKey][]schema.Violation{}}
 	t := l.load(file, data)
 	for _, f := range l.docs {
 		l.diags = append(l.diags, f.diags...)
+	}
+	for _, d := range l.diags {
+		// A file name or a tag can hold a newline; a diagnostic is one line.
+		d.Summary = strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(d.Summary)
 	}
 	if len(l.diags) > 0 {
 		return nil, l.diags.sorted()
@@ -90,6 +94,8 @@ type loader struct {
 	// argsBad holds the kinds whose args schema does not compile, reported
 	// once.
 	argsBad map[string]bool
+	// argsChecked holds the violations of each distinct args checked.
+	argsChecked map[argsKey][]schema.Violation
 }
 
 // fileDoc is one file of the tree, parsed, checked against the schema,
@@ -141,7 +147,7 @@ func (l *loader) load(file string, data []byte) *Tree {
 	}
 	l.nodes++
 	w := &walker{l: l, f: f, stack: []string{f.abs}}
-	t.Root.Supervisor = w.supervisor(t.Root.Path, supVal)
+	t.Root.Supervisor = w.supervisor(t.Root.Path, supVal, jget(f.value, "supervisor"))
 	t.Files = l.files
 	return t
 }

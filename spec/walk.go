@@ -21,8 +21,9 @@ type walker struct {
 	stack []string // absolute paths of the files being included, root first
 }
 
-// supervisor builds the supervisor whose mapping is m, at path.
-func (w *walker) supervisor(path string, m *yaml.Node) *Supervisor {
+// supervisor builds the supervisor whose mapping is m, at path; mv is m
+// as JSON values.
+func (w *walker) supervisor(path string, m *yaml.Node, mv any) *Supervisor {
 	f := w.f
 	s := &Supervisor{
 		Strategy:     DefaultStrategy,
@@ -61,6 +62,7 @@ func (w *walker) supervisor(path string, m *yaml.Node) *Supervisor {
 		return s
 	}
 	s.Children = make([]*Node, 0, len(children.Content))
+	childValues, _ := jget(mv, "children").([]any)
 	// Sibling names, for duplicates: a map only for long lists.
 	var byName map[string]*yaml.Node
 	if len(children.Content) > 16 {
@@ -68,18 +70,19 @@ func (w *walker) supervisor(path string, m *yaml.Node) *Supervisor {
 	}
 	var names []*yaml.Node
 	for i, c := range children.Content {
-		if w.l.nodes >= MaxNodes {
-			if w.l.nodes == MaxNodes {
+		if w.l.nodes >= maxNodes {
+			if w.l.nodes == maxNodes {
 				w.l.nodes++
-				f.errorf(c, "the tree has more than %d nodes; refusing it", MaxNodes)
+				f.errorf(c, "the tree has more than %d nodes; refusing it", maxNodes)
 			}
 			break
 		}
-		n := w.child(path, i, c, s.AutoShutdown)
-		if n == nil {
-			continue
+		var cv any
+		if i < len(childValues) {
+			cv = childValues[i]
 		}
-		if nameNode := n.nameNode; nameNode != nil {
+		n, nameNode := w.child(path, i, c, cv, s.AutoShutdown)
+		if nameNode != nil {
 			var first *yaml.Node
 			if byName != nil {
 				first = byName[n.Name]
@@ -99,15 +102,9 @@ func (w *walker) supervisor(path string, m *yaml.Node) *Supervisor {
 				f.errorf(nameNode, "name: %q is already the name of a sibling (line %d); sibling names must be unique", n.Name, first.Line)
 			}
 		}
-		s.Children = append(s.Children, n.Node)
+		s.Children = append(s.Children, n)
 	}
 	return s
-}
-
-// builtChild is a child node and the name node it came from.
-type builtChild struct {
-	*Node
-	nameNode *yaml.Node
 }
 
 // childFields are a child's keys, as written.
@@ -116,8 +113,9 @@ type childFields struct {
 	restart, shutdown, significant          *yaml.Node
 }
 
-// child builds the i-th child of the supervisor at parent.
-func (w *walker) child(parent string, i int, c *yaml.Node, autoShutdown string) *builtChild {
+// child builds the i-th child of the supervisor at parent from its
+// mapping c (cv as JSON values), and returns it with its name's node.
+func (w *walker) child(parent string, i int, c *yaml.Node, cv any, autoShutdown string) (n *Node, nameNode *yaml.Node) {
 	f := w.f
 	var cf childFields
 	eachField(c, func(k, v *yaml.Node) bool {
@@ -147,11 +145,10 @@ func (w *walker) child(parent string, i int, c *yaml.Node, autoShutdown string) 
 		return true
 	}, nil, nil)
 	w.l.nodes++
-	n := &Node{Pos: posOf(f.name, deref(c))}
-	b := &builtChild{Node: n}
+	n = &Node{Pos: posOf(f.name, deref(c))}
 	if name, ok := scalarString(cf.name); ok {
 		n.Name = name
-		b.nameNode = deref(cf.name)
+		nameNode = deref(cf.name)
 	} else {
 		n.Name = "#" + strconv.Itoa(i) // the schema reported it; keep going
 	}
@@ -162,17 +159,17 @@ func (w *walker) child(parent string, i int, c *yaml.Node, autoShutdown string) 
 	var kindShutdown Shutdown
 	switch {
 	case cf.kind != nil:
-		wk, fk := w.worker(cf.kind, cf.args, false)
+		wk, fk := w.worker(cf.kind, cf.args, jget(cv, "args"), false)
 		n.Worker = wk
 		kindRestart, kindShutdown = kindDefaults(fk)
 	case cf.sup != nil:
-		n.Supervisor = w.supervisor(n.Path, cf.sup)
+		n.Supervisor = w.supervisor(n.Path, cf.sup, jget(cv, "supervisor"))
 	case cf.include != nil:
 		n.Supervisor = w.include(n, cf.include)
 	case cf.dynamic != nil:
-		n.Supervisor = w.dynamic(cf.dynamic)
+		n.Supervisor = w.dynamic(cf.dynamic, jget(cv, "dynamic"))
 	default:
-		return b // the schema reported it
+		return n, nameNode // the schema reported it
 	}
 
 	n.Restart = Permanent
@@ -206,13 +203,13 @@ func (w *walker) child(parent string, i int, c *yaml.Node, autoShutdown string) 
 			}
 		}
 	}
-	return b
+	return n, nameNode
 }
 
 // worker resolves a kind reference and its args. It returns nil for a
 // kind that does not resolve (reported here or where the kind is
 // declared), and the file kind used, if any.
-func (w *walker) worker(kindNode, argsNode *yaml.Node, dynamic bool) (*Worker, *fileKind) {
+func (w *walker) worker(kindNode, argsNode *yaml.Node, argsValue any, dynamic bool) (*Worker, *fileKind) {
 	f := w.f
 	name, ok := scalarString(kindNode)
 	if !ok {
@@ -233,7 +230,7 @@ func (w *walker) worker(kindNode, argsNode *yaml.Node, dynamic bool) (*Worker, *
 		}
 		wk.Base = name
 	}
-	wk.Args = w.args(wk, fk, kindNode, argsNode, dynamic)
+	wk.Args = w.args(wk, fk, kindNode, argsNode, argsValue, dynamic)
 	return wk, fk
 }
 
@@ -281,11 +278,12 @@ func (w *walker) include(n *Node, v *yaml.Node) *Supervisor {
 		return empty
 	}
 	sub := &walker{l: w.l, f: inc, stack: append(slices.Clip(w.stack), abs)}
-	return sub.supervisor(n.Path, sup)
+	return sub.supervisor(n.Path, sup, jget(inc.value, "supervisor"))
 }
 
-// dynamic builds a dynamic supervisor from its template.
-func (w *walker) dynamic(m *yaml.Node) *Supervisor {
+// dynamic builds a dynamic supervisor from its template m (mv as JSON
+// values).
+func (w *walker) dynamic(m *yaml.Node, mv any) *Supervisor {
 	f := w.f
 	s := &Supervisor{Strategy: OneForOne, MaxFrequency: DefaultMaxFrequency, Period: DefaultPeriod, AutoShutdown: Never}
 	d := &Dynamic{Restart: Permanent, Shutdown: DefaultWorkerShutdown}
@@ -319,7 +317,7 @@ func (w *walker) dynamic(m *yaml.Node) *Supervisor {
 		return true
 	}, nil, nil)
 	if kindNode != nil {
-		if wk, fk := w.worker(kindNode, argsNode, true); wk != nil {
+		if wk, fk := w.worker(kindNode, argsNode, jget(mv, "args"), true); wk != nil {
 			d.Kind, d.Base, d.Args = wk.Kind, wk.Base, wk.Args
 			if r, sd := kindDefaults(fk); r != "" || sd != 0 {
 				d.Restart = cmp.Or(r, d.Restart)
@@ -451,4 +449,10 @@ func kindDefaults(fk *fileKind) (restart string, shutdown Shutdown) {
 		}
 	}
 	return restart, shutdown
+}
+
+// jget returns key of v if v is a JSON object, or nil.
+func jget(v any, key string) any {
+	m, _ := v.(map[string]any)
+	return m[key]
 }

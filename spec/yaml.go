@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/big"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,8 +38,12 @@ const (
 	syntaxSearchMax = 1 << 20
 )
 
-// maxFileSize is MaxFileSize; tests lower it.
-var maxFileSize = MaxFileSize
+// maxFileSize and maxNodes are MaxFileSize and MaxNodes; tests lower
+// them.
+var (
+	maxFileSize = MaxFileSize
+	maxNodes    = MaxNodes
+)
 
 // document is one parsed YAML file: its top node and the same content as
 // JSON values, for the schemas.
@@ -321,8 +326,8 @@ func (c *converter) value(n *yaml.Node) (v any, ok bool) {
 			return true
 		}, func(first, dup *yaml.Node) {
 			c.errorf(dup, "duplicate key %q (first at line %d)", dup.Value, first.Line)
-		}, func(merge *yaml.Node) {
-			c.errorf(merge, "<< must merge a mapping or a list of mappings")
+		}, func(at *yaml.Node, msg string) {
+			c.errorf(at, "%s", msg)
 		})
 		if !ok {
 			return nil, false
@@ -416,11 +421,23 @@ func isMerge(k *yaml.Node) bool {
 // as YAML specifies: m's own keys first, then the merged mappings' keys m
 // lacks, earlier merged mappings first. A repeated key is passed to dup
 // (when not nil) and skipped: the first one counts. A merge of something
-// other than mappings is passed to badMerge.
-func eachField(m *yaml.Node, f func(k, v *yaml.Node) bool, dup func(first, again *yaml.Node), badMerge func(*yaml.Node)) {
+// other than mappings, or of a mapping into itself, is passed to badMerge.
+// A mapping merged twice is read once, so merges cost no more than the
+// mappings they name.
+func eachField(m *yaml.Node, f func(k, v *yaml.Node) bool, dup func(first, again *yaml.Node), badMerge func(at *yaml.Node, msg string)) {
+	eachFieldOf(m, f, dup, badMerge, nil)
+}
+
+// merging is the state of one eachField through merged mappings.
+type merging struct {
+	visited map[*yaml.Node]bool // mappings read already
+	stack   []*yaml.Node        // mappings being read, to catch cycles
+}
+
+func eachFieldOf(m *yaml.Node, f func(k, v *yaml.Node) bool, dup func(first, again *yaml.Node), badMerge func(*yaml.Node, string), mg *merging) bool {
 	m = deref(m)
 	if m == nil || m.Kind != yaml.MappingNode {
-		return
+		return true
 	}
 	n := len(m.Content) / 2
 	var seen map[string]*yaml.Node
@@ -464,12 +481,17 @@ func eachField(m *yaml.Node, f func(k, v *yaml.Node) bool, dup func(first, again
 			}
 		}
 		if !f(k, v) {
-			return
+			return false
 		}
 	}
 	if len(merges) == 0 {
-		return
+		return true
 	}
+	if mg == nil {
+		mg = &merging{visited: map[*yaml.Node]bool{m: true}}
+	}
+	mg.stack = append(mg.stack, m)
+	defer func() { mg.stack = mg.stack[:len(mg.stack)-1] }()
 	// Keys present so far, for the merged ones to yield to.
 	have := map[string]bool{}
 	for i := 0; i+1 < len(m.Content); i += 2 {
@@ -478,44 +500,46 @@ func eachField(m *yaml.Node, f func(k, v *yaml.Node) bool, dup func(first, again
 		}
 	}
 	var sources []*yaml.Node
-	for _, mv := range merges {
-		mv = deref(mv)
-		switch {
-		case mv != nil && mv.Kind == yaml.MappingNode:
-			sources = append(sources, mv)
-		case mv != nil && mv.Kind == yaml.SequenceNode:
-			for _, item := range mv.Content {
-				if item = deref(item); item != nil && item.Kind == yaml.MappingNode {
-					sources = append(sources, item)
-				} else if badMerge != nil {
-					badMerge(mv)
-				}
-			}
-		default:
-			if badMerge != nil {
-				badMerge(m)
-			}
+	report := func(at *yaml.Node, msg string) {
+		if badMerge != nil {
+			badMerge(at, msg)
 		}
 	}
-	stop := false
+	add := func(at, src *yaml.Node) {
+		switch {
+		case src == nil || src.Kind != yaml.MappingNode:
+			report(at, "<< must merge a mapping or a list of mappings")
+		case slices.Contains(mg.stack, src):
+			report(at, "<< merges the mapping it is in")
+		case !mg.visited[src]:
+			mg.visited[src] = true
+			sources = append(sources, src)
+		}
+	}
+	for _, mv := range merges {
+		if d := deref(mv); d != nil && d.Kind == yaml.SequenceNode {
+			for _, item := range d.Content {
+				add(item, deref(item))
+			}
+			continue
+		}
+		add(mv, deref(mv))
+	}
 	for _, src := range sources {
-		eachField(src, func(k, v *yaml.Node) bool {
+		more := eachFieldOf(src, func(k, v *yaml.Node) bool {
 			if k.Kind == yaml.ScalarNode {
 				if have[k.Value] {
 					return true
 				}
 				have[k.Value] = true
 			}
-			if !f(k, v) {
-				stop = true
-				return false
-			}
-			return true
-		}, nil, nil)
-		if stop {
-			return
+			return f(k, v)
+		}, nil, badMerge, mg)
+		if !more {
+			return false
 		}
 	}
+	return true
 }
 
 // field returns the value of key in mapping m (merge keys applied), and
