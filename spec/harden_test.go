@@ -84,8 +84,8 @@ func TestLoadUnreadable(t *testing.T) {
 			continue
 		}
 		// A file that cannot be read has no line: FILE: message.
-		if got := ds[0].Error(); !strings.HasPrefix(got, c.name+": cannot read") && !strings.HasPrefix(got, c.name+": ") {
-			t.Errorf("Load(%s) error reads %q", c.name, got)
+		if got, want := ds[0].Error(), c.name+": cannot read the file: "+c.want; got != want {
+			t.Errorf("Load(%s) error reads %q, want %q", c.name, got, want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,7 +21,7 @@ import (
 func Load(file string, kinds Kinds) (*Tree, error) {
 	data, err := readFile(file)
 	if err != nil {
-		return nil, Diagnostics{{Pos: Pos{File: file}, Severity: SeverityError, Summary: err.Error()}}
+		return nil, Diagnostics{{Pos: Pos{File: file}, Severity: SeverityError, Summary: "cannot read the file: " + err.Error()}}
 	}
 	return Parse(file, data, kinds)
 }
@@ -48,29 +49,30 @@ func Parse(file string, data []byte, kinds Kinds) (*Tree, error) {
 }
 
 // readFile reads a tree file, refusing what is not a regular file (a FIFO
-// would block, /dev/zero would not end) and what is too large.
+// would block, /dev/zero would not end) and what is too large. Its errors
+// say why, not which file: the caller says that.
 func readFile(name string) ([]byte, error) {
 	fi, err := os.Stat(name)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", name, unwrapPath(err))
+		return nil, unwrapPath(err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("cannot read %s: not a regular file", name)
+		return nil, errors.New("not a regular file")
 	}
 	if fi.Size() > int64(maxFileSize) {
-		return nil, fmt.Errorf("%s is too large: %d bytes; a tree file may have at most %d", name, fi.Size(), maxFileSize)
+		return nil, fmt.Errorf("too large: %d bytes; a tree file may have at most %d", fi.Size(), maxFileSize)
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", name, unwrapPath(err))
+		return nil, unwrapPath(err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, int64(maxFileSize)+1))
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", name, unwrapPath(err))
+		return nil, unwrapPath(err)
 	}
 	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("%s is too large; a tree file may have at most %d bytes", name, maxFileSize)
+		return nil, fmt.Errorf("too large: a tree file may have at most %d bytes", maxFileSize)
 	}
 	return data, nil
 }

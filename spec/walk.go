@@ -265,7 +265,7 @@ func (w *walker) include(n *Node, v *yaml.Node) *Supervisor {
 	if !ok {
 		data, err := readFile(name)
 		if err != nil {
-			f.errorf(v, "include: %v", err)
+			f.errorf(v, "include: cannot read %s: %v", name, err)
 			return empty
 		}
 		inc = w.l.parse(name, abs, data)
