@@ -488,29 +488,20 @@ func known(key string, owner map[string]any) bool {
 	return false
 }
 
+// add records a violation. pointer is in the library's form; the
+// violation's is plain RFC 6901.
 func (w *worder) add(pointer string, atKey bool, kw, msg string) {
-	w.out = append(w.out, Violation{Pointer: pointer, AtKey: atKey, Keyword: kw, Message: msg})
+	var b strings.Builder
+	for _, tok := range tokens(pointer) {
+		b.WriteString("/")
+		b.WriteString(EscapeToken(tok))
+	}
+	w.out = append(w.out, Violation{Pointer: b.String(), AtKey: atKey, Keyword: kw, Message: msg})
 }
 
-// value returns the value of the document at pointer, or nil.
-func (w *worder) value(pointer string) any {
-	v := w.doc
-	for _, tok := range tokens(pointer) {
-		switch x := v.(type) {
-		case map[string]any:
-			v = x[tok]
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(x) {
-				return nil
-			}
-			v = x[i]
-		default:
-			return nil
-		}
-	}
-	return v
-}
+// value returns the value of the document at a pointer in the library's
+// form, or nil.
+func (w *worder) value(pointer string) any { return Get(w.doc, tokens(pointer)) }
 
 // lookup returns the part of the schema document an absolute keyword
 // location (URL#/json/pointer) names, or nil.
@@ -519,8 +510,14 @@ func (s *Schema) lookup(abs string) any {
 	if i := strings.IndexByte(abs, '#'); i >= 0 {
 		frag = abs[i+1:]
 	}
-	v := s.raw
-	for _, tok := range tokens(frag) {
+	return Get(s.raw, tokens(frag))
+}
+
+// Get returns the value that the tokens of a JSON Pointer (see Tokens)
+// name in doc, a value of JSON types, or nil when they name nothing.
+func Get(doc any, toks []string) any {
+	v := doc
+	for _, tok := range toks {
 		switch x := v.(type) {
 		case map[string]any:
 			v = x[tok]
@@ -537,8 +534,22 @@ func (s *Schema) lookup(abs string) any {
 	return v
 }
 
-// tokens splits a JSON Pointer into its unescaped tokens. The library
-// also URL-escapes tokens in keyword locations; undo that too.
+// Tokens splits a JSON Pointer (RFC 6901), such as a Violation's, into
+// its unescaped tokens: "/env/A~1B" is ["env", "A/B"]; "" is none.
+func Tokens(pointer string) []string {
+	pointer = strings.TrimPrefix(pointer, "/")
+	if pointer == "" {
+		return nil
+	}
+	parts := strings.Split(pointer, "/")
+	for i, p := range parts {
+		parts[i] = unescapeToken(p)
+	}
+	return parts
+}
+
+// tokens splits a pointer in the library's form: RFC 6901 tokens that
+// are also URL-escaped ("a b" is "a%20b").
 func tokens(pointer string) []string {
 	pointer = strings.TrimPrefix(pointer, "/")
 	if pointer == "" {
@@ -571,7 +582,8 @@ func EscapeToken(key string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(key, "~", "~0"), "/", "~1")
 }
 
-func join(pointer, key string) string { return pointer + "/" + EscapeToken(key) }
+// join appends a key to a pointer in the library's form.
+func join(pointer, key string) string { return pointer + "/" + url.PathEscape(EscapeToken(key)) }
 
 func lastToken(pointer string) string {
 	t := tokens(pointer)

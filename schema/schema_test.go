@@ -135,6 +135,11 @@ func TestArgs(t *testing.T) {
 			`/step: must be at least 1; got 0`}},
 		{"unknown", counter, `{"inital":1}`, []string{
 			`/inital: unknown key "inital" (did you mean "initial"?) [key]`}},
+		{"keys that need escaping", counter, `{"a b/c~d%20":1}`, []string{
+			`/a b~1c~0d%20: unknown key "a b/c~d%20"; expected one of initial, step [key]`}},
+		{"values under such keys", exec, `{"command":["a"],"env":{"A B":1,"x/y":"ok","%":2}}`, []string{
+			`/env/%: must be a string; got 2`,
+			`/env/A B: must be a string; got 1`}},
 		{"required", exec, `{}`, []string{`/: missing required key "command"`}},
 		{"items", exec, `{"command":["a",2],"stop_signal":"KILL","dir":""}`, []string{
 			`/command/1: must be a string; got 2`,

@@ -83,7 +83,7 @@ type argsKey struct {
 // layer wrote (a missing key) is reported at the child's args, else at its
 // kind.
 func (w *walker) argsViolation(v schema.Violation, layers []*yaml.Node, kindNode *yaml.Node) {
-	toks := pointerTokens(v.Pointer)
+	toks := schema.Tokens(v.Pointer)
 	var at *yaml.Node
 	for _, layer := range layers {
 		node, key := nodeAt(layer, toks)

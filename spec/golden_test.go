@@ -29,52 +29,55 @@ func golden(t *testing.T, file, got string) {
 	}
 }
 
-// TestBadFiles loads every testdata/bad/*.yaml, each one kind of mistake,
-// and compares its diagnostics, exactly, with the .golden file next to it.
-func TestBadFiles(t *testing.T) {
-	files, _ := filepath.Glob("testdata/bad/*.yaml")
+// fixtures runs check on each file that pattern matches, as a subtest
+// named after it, and compares what check returns with the .golden file
+// next to it.
+func fixtures(t *testing.T, pattern string, check func(t *testing.T, file string) string) {
+	files, _ := filepath.Glob(pattern)
 	if len(files) == 0 {
-		t.Fatal("no fixtures in testdata/bad")
+		t.Fatalf("no fixtures match %s", pattern)
 	}
 	for _, file := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
-			tree, err := Load(file, testKinds)
-			if err == nil {
-				t.Fatalf("loaded with no error: %s has a mistake in it; tree %v", file, tree.Name)
-			}
-			if tree != nil {
-				t.Errorf("got a tree and an error")
-			}
-			ds, ok := err.(Diagnostics)
-			if !ok {
-				t.Fatalf("error is a %T, want Diagnostics", err)
-			}
-			for _, d := range ds {
-				if d.Pos.File == "" || d.Pos.Line < 1 || d.Pos.Col < 1 || d.Severity != SeverityError || d.Summary == "" {
-					t.Errorf("diagnostic without a position, severity or message: %#v", d)
-				}
-			}
-			golden(t, strings.TrimSuffix(file, ".yaml")+".golden", err.Error()+"\n")
+			golden(t, strings.TrimSuffix(file, ".yaml")+".golden", check(t, file))
 		})
 	}
+}
+
+// TestBadFiles loads every testdata/bad/*.yaml, each one kind of mistake,
+// and compares its diagnostics, exactly, with the .golden file next to it.
+func TestBadFiles(t *testing.T) {
+	fixtures(t, "testdata/bad/*.yaml", func(t *testing.T, file string) string {
+		tree, err := Load(file, testKinds)
+		if err == nil {
+			t.Fatalf("loaded with no error: %s has a mistake in it; tree %v", file, tree.Name)
+		}
+		if tree != nil {
+			t.Errorf("got a tree and an error")
+		}
+		ds, ok := err.(Diagnostics)
+		if !ok {
+			t.Fatalf("error is a %T, want Diagnostics", err)
+		}
+		for _, d := range ds {
+			if d.Pos.File == "" || d.Pos.Line < 1 || d.Pos.Col < 1 || d.Severity != SeverityError || d.Summary == "" {
+				t.Errorf("diagnostic without a position, severity or message: %#v", d)
+			}
+		}
+		return err.Error() + "\n"
+	})
 }
 
 // TestGoodFiles loads every testdata/good/*.yaml and compares the resolved
 // tree, printed one node a line, with the .golden file next to it.
 func TestGoodFiles(t *testing.T) {
-	files, _ := filepath.Glob("testdata/good/*.yaml")
-	if len(files) == 0 {
-		t.Fatal("no fixtures in testdata/good")
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
-			tree, err := Load(file, testKinds)
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden(t, strings.TrimSuffix(file, ".yaml")+".golden", dump(tree))
-		})
-	}
+	fixtures(t, "testdata/good/*.yaml", func(t *testing.T, file string) string {
+		tree, err := Load(file, testKinds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dump(tree)
+	})
 }
 
 // dump prints a tree for a golden file: every field of every node.

@@ -174,7 +174,7 @@ func (l *loader) parse(name, abs string, data []byte) *fileDoc {
 
 // violation reports a schema violation at the YAML node it names.
 func (l *loader) violation(f *fileDoc, v schema.Violation) {
-	toks := pointerTokens(v.Pointer)
+	toks := schema.Tokens(v.Pointer)
 	node, key := nodeAt(f.root, toks)
 	if f.bad[node] || f.bad[key] {
 		return // one problem per value: it was reported already
@@ -206,7 +206,7 @@ func label(doc any, toks []string) string {
 	}
 	if _, err := strconv.Atoi(last); err == nil {
 		if parent == "children" {
-			if m, ok := valueAt(doc, toks).(map[string]any); ok {
+			if m, ok := schema.Get(doc, toks).(map[string]any); ok {
 				if name, ok := m["name"].(string); ok {
 					return fmt.Sprintf("child %q", name)
 				}
@@ -218,38 +218,6 @@ func label(doc any, toks []string) string {
 		return fmt.Sprintf("kind %q", last)
 	}
 	return last
-}
-
-func valueAt(v any, toks []string) any {
-	for _, tok := range toks {
-		switch x := v.(type) {
-		case map[string]any:
-			v = x[tok]
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(x) {
-				return nil
-			}
-			v = x[i]
-		default:
-			return nil
-		}
-	}
-	return v
-}
-
-func pointerTokens(p string) []string {
-	p = strings.TrimPrefix(p, "/")
-	if p == "" {
-		return nil
-	}
-	toks := strings.Split(p, "/")
-	for i, t := range toks {
-		if strings.ContainsRune(t, '~') {
-			toks[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
-		}
-	}
-	return toks
 }
 
 func validName(s string) bool {
