@@ -193,7 +193,7 @@ func typeOf(raw json.RawMessage) string {
 	if s.Const != nil {
 		return fmt.Sprintf("%v", s.Const)
 	}
-	if alts := append(s.OneOf, s.AnyOf...); len(alts) > 0 {
+	if alts := append(s.OneOf, s.AnyOf...); len(alts) > 0 && s.Type == nil {
 		words := make([]string, 0, len(alts))
 		for _, a := range alts {
 			if w := typeOf(a); !slices.Contains(words, w) {

@@ -23,7 +23,8 @@ func testRegistry() *workers.Registry {
 			"stop_signal": {"enum": ["TERM", "INT"], "default": "TERM"},
 			"env": {"type": "object", "additionalProperties": {"type": "string"}},
 			"port": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
-			"verbose": {"type": "boolean", "default": false}
+			"verbose": {"type": "boolean", "default": false},
+			"ready": {"type": "object", "oneOf": [{"required": ["tcp"]}, {"required": ["log"]}]}
 		}}`})
 	return reg
 }
@@ -42,6 +43,7 @@ runner  runs a program
   env          map of string
   port         string | integer
   verbose      bool              default false
+  ready        mapping
 `
 	if got := stdout.String(); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", strings.ReplaceAll(got, " ", "·"), strings.ReplaceAll(want, " ", "·"))
@@ -68,7 +70,7 @@ func TestKindsJSON(t *testing.T) {
 		t.Fatalf("echo: %+v", got[0])
 	}
 	r := got[1]
-	if r.Name != "runner" || r.Doc != "runs a program" || len(r.Args) != 5 {
+	if r.Name != "runner" || r.Doc != "runs a program" || len(r.Args) != 6 {
 		t.Fatalf("runner: %+v", r)
 	}
 	if a := r.Args[0]; a.Name != "command" || a.Type != "list of string" || !a.Required || a.Description != "argv" || a.Default != nil {
