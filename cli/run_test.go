@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/spec"
 )
 
 // shopYAML is the tree most end-to-end tests run.
@@ -493,5 +495,80 @@ supervisor:
 	want := []string{"exited job/task normal", "terminated job/helper shutdown shutdown job/task", "exited job shutdown"}
 	if len(ev) < 3 || !slices.Equal(ev[len(ev)-3:], want) {
 		t.Errorf("events:\n%s", strings.Join(ev, "\n"))
+	}
+}
+
+// TestExamplesRun runs every example tree, as a user would first try it:
+// it starts, answers `otpctl tree`, and stops in order on `otpctl
+// shutdown` with status 0.
+func TestExamplesRun(t *testing.T) {
+	files, _ := filepath.Glob("../examples/*.yaml")
+	reg := builtinKinds()
+	trees := map[string]*spec.Tree{}
+	included := map[string]bool{}
+	for _, file := range files {
+		tree, err := spec.Load(file, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		trees[file] = tree
+		for _, f := range tree.Files[1:] {
+			abs, _ := filepath.Abs(f)
+			included[abs] = true
+		}
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			tree := trees[file]
+			if abs, _ := filepath.Abs(file); included[abs] {
+				t.Skip("a subtree that another example includes")
+			}
+			needs := map[string]bool{}
+			var ports []string
+			tree.Root.Walk(func(n *spec.Node) {
+				if n.Worker != nil && n.Worker.Base == "exec" {
+					var a struct {
+						Command []string
+						Ready   struct{ TCP, HTTP string }
+					}
+					json.Unmarshal(n.Worker.Args, &a)
+					if len(a.Command) > 0 {
+						needs[a.Command[0]] = true
+					}
+					if u, err := url.Parse(a.Ready.HTTP); err == nil && u.Host != "" {
+						ports = append(ports, u.Host)
+					}
+					if a.Ready.TCP != "" {
+						ports = append(ports, a.Ready.TCP)
+					}
+				}
+			})
+			for prog := range needs {
+				if _, err := exec.LookPath(prog); err != nil {
+					t.Skipf("%s needs %s", filepath.Base(file), prog)
+				}
+			}
+			for _, addr := range ports {
+				l, err := net.Listen("tcp", addr)
+				if err != nil {
+					t.Skipf("%s needs %s, which is taken: %v", filepath.Base(file), addr, err)
+				}
+				l.Close()
+			}
+			dir := t.TempDir()
+			r := startRun(t, dir, file, "--socket", filepath.Join(dir, "ctl.sock"))
+			r.waitEvent(0, "started "+tree.Name+" boot")
+			if n := r.tree(); n.Path != tree.Name || len(n.Children) != len(tree.Root.Supervisor.Children) {
+				t.Errorf("tree: %+v", n)
+			}
+			r.mustCtl("shutdown")
+			if code := r.wait(); code != 0 {
+				t.Fatalf("run %s exited %d; stderr:\n%s", file, code, r.stderr())
+			}
+			ev := r.events(0)
+			if last := ev[len(ev)-1]; last != "terminated "+tree.Name+" shutdown shutdown" {
+				t.Errorf("last event %q", last)
+			}
+		})
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/otpctl/otpctl/schema"
 	"github.com/otpctl/otpctl/workers"
 )
 
@@ -73,13 +75,26 @@ func mergeValue(base, over any) any {
 	return out
 }
 
-// checkArgs checks args against the kind's args schema before a dynamic
-// child is started from them.
-//
-// TODO(loader): validate with the schema package once it is on main; until
-// then the kind's own strict decoding (workers.DecodeArgs) refuses bad args
-// when the child starts.
+// checkArgs checks a dynamic child's merged args against its kind's args
+// schema before it is started, as the tree file's children are checked
+// when the file is loaded. The error lists every violation
+// ("/color: unknown key ...").
 func checkArgs(k *workers.Kind, args json.RawMessage) error {
-	_, err := decodeObject(args)
-	return err
+	doc, err := schema.Decode(args)
+	if err != nil {
+		return err
+	}
+	sch, err := schema.Args(k.Args)
+	if err != nil {
+		return fmt.Errorf("kind %q has an args schema that does not compile: %w", k.Name, err)
+	}
+	vs := sch.Validate(doc)
+	if len(vs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(vs))
+	for i, v := range vs {
+		msgs[i] = v.String()
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }

@@ -54,6 +54,9 @@ func startEcho(osPid int) workers.StartFunc {
 		if err := workers.DecodeArgs(w.Args, &args); err != nil {
 			return workers.Instance{}, err
 		}
+		if args.Tag == "boom" {
+			return workers.Instance{}, errors.New("tag boom is refused")
+		}
 		self, err := runtime.StartLink(parent, runtime.Spec[json.RawMessage, workers.Request]{
 			Init: func(*runtime.Process, runtime.Subject[workers.Request], *runtime.Selector[workers.Request]) (json.RawMessage, error) {
 				return w.Args, nil

@@ -437,11 +437,26 @@ func TestDynamicChildren(t *testing.T) {
 	}
 }
 
-func TestDynamicBadArgsFailTheStart(t *testing.T) {
-	r, _ := start(t, shop(), nil)
-	_, _, err := r.Start("shop/jobs", "", json.RawMessage(`{"color":"red"}`))
+func TestDynamicArgsAreCheckedAgainstTheKindsSchema(t *testing.T) {
+	r, rec := start(t, shop(), nil)
+	from := rec.len()
+	for _, c := range []struct{ args, want string }{
+		{`{"color":"red"}`, "/color: "},
+		{`{"n":"seven"}`, "/n: "},
+	} {
+		_, _, err := r.Start("shop/jobs", "", json.RawMessage(c.args))
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Start with args %s: %v, want an invalid request naming %q", c.args, err, c.want)
+		}
+	}
+	if got := rec.lines(from); len(got) != 0 {
+		t.Errorf("refused args started something: %q", got)
+	}
+	// A kind that refuses its args at start (beyond its schema) fails the
+	// start, and the child is not kept.
+	_, _, err := r.Start("shop/jobs", "", json.RawMessage(`{"tag":"boom"}`))
 	var se *runtime.StartError
-	if !errors.As(err, &se) || se.Path != "shop/jobs/echo-1" || !strings.Contains(err.Error(), `unknown field "color"`) {
+	if !errors.As(err, &se) || se.Path != "shop/jobs/echo-1" || !strings.Contains(err.Error(), "tag boom") {
 		t.Fatalf("err = %v", err)
 	}
 	if n := node(t, r, "shop/jobs"); len(n.Children) != 0 {
