@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/otpctl/otpctl/control"
@@ -101,26 +102,36 @@ func init() {
 			}
 			ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 			defer cancel()
-			// Follow the events first: the stream ends when the tree
-			// has stopped (or cannot start when it is already gone).
-			ended := make(chan error, 1)
-			go func() {
-				ended <- cl.Events(ctx, ^uint64(0), true, func(control.Event) error { return nil })
-			}()
 			if err := cl.Shutdown(ctx); err != nil {
-				cancel()
-				<-ended
 				return failed(err)
 			}
-			if err := <-ended; err != nil && ctx.Err() == nil && !errors.Is(err, control.ErrNotRunning) {
-				return failed(err)
+			// The event stream ends when the tree has stopped; the socket
+			// goes when run exits. A stream cut short while run is still
+			// there (it was closing) is followed again.
+			for {
+				err := cl.Events(ctx, ^uint64(0), true, func(control.Event) error { return nil })
+				if ctx.Err() != nil {
+					return exit(ExitFailure, "shutdown: the tree is still stopping after %v", c.Duration("timeout"))
+				}
+				if !answers(cl.Socket) {
+					return nil
+				}
+				if err == nil || errors.Is(err, control.ErrNotRunning) {
+					time.Sleep(50 * time.Millisecond) // run is closing its socket
+				}
 			}
-			if ctx.Err() != nil {
-				return exit(ExitFailure, "shutdown: the tree is still stopping after %v", c.Duration("timeout"))
-			}
-			return nil
 		},
 	})
+}
+
+// answers reports whether an instance answers on socket.
+func answers(socket string) bool {
+	c, err := net.DialTimeout("unix", socket, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }
 
 // pathCommand runs f for a command that takes one PATH, and turns its
