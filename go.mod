@@ -3,6 +3,7 @@ module github.com/otpctl/otpctl
 go 1.26
 
 require (
+	github.com/santhosh-tekuri/jsonschema/v5 v5.3.1
 	github.com/urfave/cli/v2 v2.27.7
 	go.uber.org/goleak v1.3.0
 )

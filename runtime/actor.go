@@ -51,7 +51,7 @@ func Stop[S any](reason error) Next[S] {
 // InitError is returned by Start when the actor's init fails, panics, times
 // out or the actor is killed before it is ready.
 type InitError struct {
-	Pid    Pid
+	Pid    Pid   // the actor that failed to start (dead by the time Start returns)
 	Reason error // the init's error, a *PanicError, ErrTimeout or an exit reason
 }
 
@@ -76,6 +76,8 @@ func Start[S, M any](spec Spec[S, M], opts ...Option) (Subject[M], error) {
 func StartLink[S, M any](parent *Process, spec Spec[S, M], opts ...Option) (Subject[M], error) {
 	p := newProc(parent.p.clock, opts)
 	if !linkNew(parent.p, p) {
+		p.dead, p.reason = true, NoProc // never started
+		parent.unwindIfDead()
 		return Subject[M]{}, &InitError{Pid{p}, NoProc}
 	}
 	return startActor(parent, p, spec)
@@ -97,29 +99,37 @@ func startActor[S, M any](parent *Process, p *proc, spec Spec[S, M]) (Subject[M]
 	self := Subject[M]{&subject[M]{owner: p}}
 	a.sel = Selecting(NewSelector[M](), self, identity[M])
 	ack := make(chan error, 1)
-	p.hasG = true
+	p.startGoroutine()
 	go func() {
+		// fail ends the actor that did not get ready, unlinked from
+		// parent first so that the error says it all, and dead before
+		// Start returns.
+		fail := func(reason error) {
+			if parent != nil {
+				a.proc.Unlink(Pid{parent.p})
+			}
+			p.goroutineDone(reason)
+			ack <- reason
+		}
 		ready := false
 		defer func() {
 			if ready {
 				return
 			}
-			var reason error = Killed
+			var reason error = Killed // a Goexit: found dead at a runtime call
 			if r := recover(); r != nil {
 				reason = &PanicError{Value: r, Stack: debug.Stack()}
 			}
-			ack <- reason
-			p.goroutineDone(reason)
+			fail(reason)
 		}()
 		if spec.Init != nil {
 			st, err := spec.Init(&a.proc, self, a.sel)
+			if err == nil && !a.sel.ownedBy(p) {
+				err = fmt.Errorf("init added another process's subject to the selector: %w", ErrNotOwner)
+			}
 			if err != nil {
-				if parent != nil {
-					a.proc.Unlink(Pid{parent.p})
-				}
 				ready = true
-				ack <- err
-				p.goroutineDone(err)
+				fail(err)
 				return
 			}
 			a.state = st

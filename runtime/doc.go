@@ -22,8 +22,8 @@
 // Go cannot pre-empt a goroutine. A process killed by a signal is marked dead
 // at once, its links and monitors fire, and its goroutine unwinds (with
 // runtime.Goexit, so its defers run) at its next runtime call: Receive,
-// Select, Call, Sleep. One that runs outside the runtime is abandoned until
-// then and counted by Strays.
+// Select, Call, Sleep, Link, SpawnLink, StartLink. One that runs outside the
+// runtime is abandoned until then and counted by Strays.
 //
 // # Actors
 //

@@ -237,6 +237,90 @@ func (p *proc) unwindLocked() error {
 	return nil
 }
 
+// obituary is what a process that has just been marked dead must still tell
+// the world, outside its lock.
+type obituary struct {
+	p           *proc
+	reason      error
+	links       map[*proc]struct{}
+	monitoredBy map[*monitor]struct{}
+	monitoring  map[*monitor]struct{}
+	name        string
+	onExit      func(reason error)
+}
+
+// dieLocked marks the live process p dead with reason, with p.mu held, and
+// returns what is left to announce. own is true when p's own goroutine ends
+// it as it finishes; otherwise a goroutine still running p's code outside
+// the runtime is counted as a stray until it unwinds.
+func (p *proc) dieLocked(reason error, own bool) *obituary {
+	p.dead = true
+	p.reason = reason
+	if !own && p.hasG && !p.wait && !p.attached && !p.stray {
+		p.stray = true
+		strays.Add(1)
+	}
+	o := &obituary{p: p, reason: reason, links: p.links, monitoredBy: p.monitoredBy,
+		monitoring: p.monitoring, name: p.name, onExit: p.onExit}
+	p.links, p.monitoredBy, p.monitoring, p.name, p.onExit = nil, nil, nil, "", nil
+	p.downs, p.exits, p.queued = nil, nil, 0
+	if p.wait {
+		p.wait = false
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+	return o
+}
+
+// announce runs the process's OnExit, drops its name and monitors, sends
+// its exit signal along its links and then its Downs, in that order. Linked
+// processes that the signal kills are appended to work, to be announced in
+// turn (a loop, not a recursion: a chain of a million links is fine).
+func (o *obituary) announce(work []*obituary) []*obituary {
+	if o.onExit != nil {
+		runOnExit(o.onExit, o.reason)
+	}
+	if o.name != "" {
+		unregisterProc(o.name, o.p)
+	}
+	for m := range o.monitoring {
+		m.target.mu.Lock()
+		delete(m.target.monitoredBy, m)
+		m.target.mu.Unlock()
+	}
+	for q := range o.links {
+		if d := q.signal(o.p, o.reason, true); d != nil {
+			work = append(work, d)
+		}
+	}
+	for m := range o.monitoredBy {
+		m.watcher.down(m, o.reason)
+	}
+	return work
+}
+
+// propagate announces o and every death it causes.
+func propagate(o *obituary) {
+	if o == nil {
+		return
+	}
+	work := []*obituary{o}
+	for len(work) > 0 {
+		o := work[len(work)-1]
+		work = o.announce(work[:len(work)-1])
+	}
+}
+
+// runOnExit runs an OnExit function. It runs on whatever goroutine ends the
+// process, possibly one that is no process at all: a panic in it is
+// dropped rather than allowed to take that goroutine down.
+func runOnExit(f func(error), reason error) {
+	defer func() { _ = recover() }()
+	f(reason)
+}
+
 // exit ends the process with reason (no-op if it is already dead): it fires
 // its links and monitors and drops its registered name. It may be called from
 // any goroutine.
@@ -246,60 +330,29 @@ func (p *proc) exit(reason error) {
 		p.mu.Unlock()
 		return
 	}
-	p.dead = true
-	p.reason = reason
-	if p.hasG && !p.wait && !p.attached && !p.stray {
-		// Only a signal from outside can find it so: count the goroutine
-		// as abandoned until it unwinds.
-		p.stray = true
-		strays.Add(1)
-	}
-	links, monitoredBy, monitoring, name := p.links, p.monitoredBy, p.monitoring, p.name
-	p.links, p.monitoredBy, p.monitoring, p.name = nil, nil, nil, ""
-	p.downs, p.exits, p.queued = nil, nil, 0
-	onExit := p.onExit
-	p.onExit = nil
-	if p.wait {
-		p.wait = false
-		select {
-		case p.wake <- struct{}{}:
-		default:
-		}
-	}
+	o := p.dieLocked(reason, false)
 	p.mu.Unlock()
-
-	if onExit != nil {
-		onExit(reason)
-	}
-
-	if name != "" {
-		unregisterProc(name, p)
-	}
-	for m := range monitoring {
-		m.target.mu.Lock()
-		delete(m.target.monitoredBy, m)
-		m.target.mu.Unlock()
-	}
-	for q := range links {
-		q.signal(p, reason, true)
-	}
-	for m := range monitoredBy {
-		m.watcher.down(m, reason)
-	}
+	propagate(o)
 }
 
 // goroutineDone is the exit of the process's own goroutine (return, panic,
-// Goexit). It clears the stray mark the goroutine carried.
+// Goexit). It clears the stray mark the goroutine carried and, if the process
+// is still alive, ends it with reason, in one step: no message can schedule
+// an actor's goroutine between the two.
 func (p *proc) goroutineDone(reason error) {
 	p.mu.Lock()
 	p.hasG, p.sched = false, false
 	wasStray := p.stray
 	p.stray = false
+	var o *obituary
+	if !p.dead {
+		o = p.dieLocked(reason, true)
+	}
 	p.mu.Unlock()
 	if wasStray {
 		strays.Add(-1)
 	}
-	p.exit(reason)
+	propagate(o)
 }
 
 // down delivers a monitor's Down to its watcher.
@@ -329,14 +382,24 @@ func (p *proc) down(m *monitor, reason error) {
 }
 
 // signal delivers an exit signal from `from` (nil: from outside any
-// process). viaLink is true when it comes from a linked process's exit.
-func (p *proc) signal(from *proc, reason error, viaLink bool) {
+// process). viaLink is true when it comes along a link: it is then
+// delivered only while the link exists (after Unlink nothing arrives), and
+// delivering it removes the link. It returns the obituary of p when the
+// signal killed it; the caller must propagate it.
+func (p *proc) signal(from *proc, reason error, viaLink bool) *obituary {
+	if reason == nil {
+		reason = Normal
+	}
 	p.mu.Lock()
 	if p.dead {
 		p.mu.Unlock()
-		return
+		return nil
 	}
 	if viaLink {
+		if _, ok := p.links[from]; !ok {
+			p.mu.Unlock()
+			return nil
+		}
 		delete(p.links, from)
 	}
 	untrappable := !viaLink && reason == Killed
@@ -350,17 +413,31 @@ func (p *proc) signal(from *proc, reason error, viaLink bool) {
 		if start {
 			p.schedule()
 		}
-		return
+		return nil
 	case reason == Normal && from != p:
 		p.mu.Unlock()
-		return
+		return nil
+	}
+	o := p.dieLocked(reason, false)
+	p.mu.Unlock()
+	return o
+}
+
+// startGoroutine records that a goroutine now runs p. A process killed
+// before its goroutine started (through the link SpawnLink made) is a stray
+// from the start: its function runs until its first runtime call.
+func (p *proc) startGoroutine() {
+	p.mu.Lock()
+	p.hasG = true
+	if p.dead && !p.stray {
+		p.stray = true
+		strays.Add(1)
 	}
 	p.mu.Unlock()
-	p.exit(reason)
 }
 
 func (p *proc) spawnGoroutine(fn func(*Process)) {
-	p.hasG = true
+	p.startGoroutine()
 	go func() {
 		returned := false
 		defer func() {
@@ -389,13 +466,16 @@ func Spawn(fn func(p *Process), opts ...Option) Pid {
 }
 
 // SpawnLink starts fn in a new process linked to parent, atomically: the
-// link exists before fn runs. The child inherits parent's clock.
+// link exists before fn runs. The child inherits parent's clock. parent must
+// be the caller's own process; if it has been killed, it unwinds here and
+// no child starts.
 func SpawnLink(parent *Process, fn func(p *Process), opts ...Option) Pid {
 	p := newProc(parent.p.clock, opts)
 	if !linkNew(parent.p, p) {
 		// The parent is dead: the child would get its exit signal at
 		// once. Start nothing; report the child dead of NoProc.
 		p.dead, p.reason = true, NoProc
+		parent.unwindIfDead()
 		return Pid{p}
 	}
 	p.spawnGoroutine(fn)
@@ -432,10 +512,11 @@ func Attach(opts ...Option) (p *Process, detach func()) {
 // Exit sends an exit signal with reason to pid from outside any process, as
 // Erlang's exit/2: Killed kills it whether or not it traps exits; a process
 // that traps exits gets any other reason as an ExitMessage; otherwise Normal is
-// ignored and any other reason ends the process with that reason.
+// ignored and any other reason ends the process with that reason. A nil
+// reason is Normal.
 func Exit(pid Pid, reason error) {
 	if pid.p != nil {
-		pid.p.signal(nil, reason, false)
+		propagate(pid.p.signal(nil, reason, false))
 	}
 }
 
@@ -445,14 +526,9 @@ func (p *Process) SendExit(pid Pid, reason error) {
 	if pid.p == nil {
 		return
 	}
-	pid.p.signal(p.p, reason, false)
+	propagate(pid.p.signal(p.p, reason, false))
 	if pid.p == p.p {
-		p.p.mu.Lock()
-		if p.p.dead {
-			p.p.unwindLocked()
-			return
-		}
-		p.p.mu.Unlock()
+		p.unwindIfDead()
 	}
 }
 
@@ -468,28 +544,50 @@ func (p *Process) TrapExits(on bool) {
 // Link links p and pid: when either exits abnormally the other gets an exit
 // signal. Linking to a dead process sends p the exit signal NoProc.
 func (p *Process) Link(pid Pid) {
-	t := pid.p
-	if t == nil || t == p.p {
+	me, t := p.p, pid.p
+	if t == nil || t == me {
 		return
 	}
+	// p's side first: from then on a signal from t is let through. No
+	// code holds two processes' locks, so the two sides are set one after
+	// the other, and each death in between is caught below.
+	me.mu.Lock()
+	if me.dead {
+		me.unwindLocked()
+		return
+	}
+	if me.links == nil {
+		me.links = make(map[*proc]struct{})
+	}
+	me.links[t] = struct{}{}
+	me.mu.Unlock()
+
 	t.mu.Lock()
 	if t.dead {
+		// t exited before it knew of the link: it sends noproc.
 		t.mu.Unlock()
-		p.p.signal(t, NoProc, true)
+		propagate(me.signal(t, NoProc, true))
 		p.unwindIfDead()
 		return
 	}
 	if t.links == nil {
 		t.links = make(map[*proc]struct{})
 	}
-	t.links[p.p] = struct{}{}
+	t.links[me] = struct{}{}
 	t.mu.Unlock()
-	p.p.mu.Lock()
-	if p.p.links == nil {
-		p.p.links = make(map[*proc]struct{})
+
+	// If p was killed meanwhile, its exit signal may have reached t
+	// before t's side of the link existed, and been dropped: send it
+	// again. Delivering removes the link, so t never gets it twice.
+	me.mu.Lock()
+	if me.dead {
+		reason := me.reason
+		me.mu.Unlock()
+		propagate(t.signal(me, reason, true))
+		p.unwindIfDead()
+		return
 	}
-	p.p.links[t] = struct{}{}
-	p.p.mu.Unlock()
+	me.mu.Unlock()
 }
 
 // Unlink removes the link between p and pid, if any.
@@ -556,9 +654,10 @@ func (w *proc) monitor(t *proc, inline bool) *monitor {
 }
 
 // Demonitor removes the monitor and flushes its Down if one was already
-// delivered, so that no Down of it is ever received afterwards.
+// delivered, so that no Down of it is ever received afterwards. A monitor
+// set by another process is left alone.
 func (p *Process) Demonitor(m Monitor) {
-	if m.m != nil {
+	if m.m != nil && m.m.watcher == p.p {
 		p.p.demonitor(m.m)
 	}
 }

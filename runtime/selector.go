@@ -58,10 +58,8 @@ func (sel *Selector[R]) SelectingTrappedExits(f func(ExitMessage) R) *Selector[R
 func (sel *Selector[R]) Select(p *Process, timeout time.Duration) (R, error) {
 	var zero R
 	pr := p.p
-	for _, s := range sel.sources {
-		if o := s.owner(); o != nil && o != pr {
-			return zero, ErrNotOwner
-		}
+	if !sel.ownedBy(pr) {
+		return zero, ErrNotOwner
 	}
 	var t Timer
 	defer func() {
@@ -91,6 +89,16 @@ func (sel *Selector[R]) Select(p *Process, timeout time.Duration) (R, error) {
 	}
 }
 
+// ownedBy reports whether every subject of sel is owned by p.
+func (sel *Selector[R]) ownedBy(p *proc) bool {
+	for _, s := range sel.sources {
+		if o := s.owner(); o != nil && o != p {
+			return false
+		}
+	}
+	return true
+}
+
 // takeLocked takes the oldest message among the sources, with p.mu held, and
 // returns the source that holds it (nil when there is none).
 func (sel *Selector[R]) takeLocked(p *proc) source[R] {
@@ -114,7 +122,16 @@ type subjectSource[T, R any] struct {
 	stash T
 }
 
-func (s *subjectSource[T, R]) owner() *proc { return s.s.owner }
+func (s *subjectSource[T, R]) owner() *proc {
+	if s.s == nil {
+		return nobody // the zero Subject: no process owns it
+	}
+	return s.s.owner
+}
+
+// nobody is the owner reported for the zero Subject: never the caller.
+var nobody = &proc{}
+
 func (s *subjectSource[T, R]) peek(*proc) (uint64, bool) {
 	if s.s.n == 0 {
 		return 0, false
@@ -170,6 +187,7 @@ func (s *exitSource[R]) peek(p *proc) (uint64, bool) {
 }
 func (s *exitSource[R]) take(p *proc) {
 	s.stash = p.exits[0].m
+	p.exits[0] = exitEntry{} // let the reason be collected
 	p.exits = p.exits[1:]
 }
 func (s *exitSource[R]) result() R {

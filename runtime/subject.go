@@ -28,16 +28,25 @@ func NewSubject[T any](p *Process) Subject[T] {
 	return Subject[T]{&subject[T]{owner: p.p}}
 }
 
-// Owner returns the Pid of the process that receives from the subject.
-func (s Subject[T]) Owner() Pid { return Pid{s.s.owner} }
+// Owner returns the Pid of the process that receives from the subject (the
+// zero Pid for the zero Subject).
+func (s Subject[T]) Owner() Pid {
+	if s.s == nil {
+		return Pid{}
+	}
+	return Pid{s.s.owner}
+}
 
 // IsZero reports whether s is the zero Subject (no process).
 func (s Subject[T]) IsZero() bool { return s.s == nil }
 
 // Send sends msg to the subject. It never blocks (mailboxes are unbounded,
-// as in Erlang) and is safe from any goroutine. A message to a dead process
-// is dropped.
+// as in Erlang) and is safe from any goroutine. A message to a dead process,
+// or to the zero Subject, is dropped.
 func (s Subject[T]) Send(msg T) {
+	if s.s == nil {
+		return
+	}
 	p := s.s.owner
 	p.mu.Lock()
 	if p.dead || s.s.closed {

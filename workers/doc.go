@@ -15,6 +15,12 @@
 //		})
 //	}
 //
+// An in-process kind that answers `otpctl call` is easiest written with
+// Actor: an Init that reads the args, and a handler per "op"; its Start
+// method is the kind's StartFunc (see the Actor example). DecodeArgs and
+// DecodeRequest decode strictly; Duration reads durations as tree files
+// write them.
+//
 // Registering a name twice panics, as database/sql drivers do; looking up an
 // unknown name is a user's error and says which name was probably meant.
 package workers

@@ -1,7 +1,75 @@
 // Package builtin holds otpctl's built-in worker kinds: exec (an OS
 // process), and the actors counter, cache, echo, ticker and crash.
 // Importing it registers them in workers.Default; Register adds them to a
-// private registry.
+// private registry. Durations are Go duration strings ("500ms") or whole
+// seconds.
+//
+// # exec
+//
+// An OS process. Args:
+//
+//	command      [string]        required; the program (looked up in PATH) and its arguments
+//	env          {string:string} set over otpctl's own environment
+//	dir          string          the working directory (default: otpctl's)
+//	stop_signal  string          TERM (default), INT, HUP, QUIT, KILL, USR1 or USR2
+//	ready        object          exactly one of:
+//	  tcp:   host:port   a connection is accepted
+//	  http:  URL         GET answers 2xx or 3xx (redirects are not followed)
+//	  log:   regex       a stdout or stderr line matches (Go syntax)
+//	  delay: duration    it still runs after that long
+//	  with timeout: duration (default 30s) for tcp, http and log
+//
+// Start returns once the process is ready, so the next sibling waits for it
+// (without ready: as soon as it runs). A check that fails in time, or a
+// process that exits first, fails the start and the process group is
+// killed. A program that is not found fails the start with
+// `exec: "prog": executable file not found in $PATH`.
+//
+// The process runs in its own process group. When its supervisor stops it,
+// stop_signal goes to the whole group and the worker waits for the process
+// to exit (its reason is then shutdown); when the shutdown time passes the
+// supervisor kills the worker, which SIGKILLs the group and reaps the
+// process before the supervisor sees it gone. Any other exit signal (a
+// crashed parent, `otpctl kill`) SIGKILLs the group at once. When the
+// process exits by itself, what is left of its group is SIGKILLed.
+// On Linux the process gets SIGKILL if otpctl dies, even by SIGKILL (the
+// parent-death signal). Its own children are not covered by that signal:
+// they die with it only if it takes them down (no kernel mechanism short of
+// a PID namespace does it for them).
+//
+// Each line of its stdout and stderr is one log record on the worker's
+// logger: message "output", attributes stream (stdout or stderr) and line.
+//
+// Exit reasons: status 0 is runtime.Normal; another status an *ExitError
+// reading "exit status N"; a signal an *ExitError reading "signal: NAME" as
+// Go names signals ("signal: killed", "signal: terminated", "signal:
+// interrupt").
+//
+// # Actors
+//
+// Reachable with `otpctl call PATH JSON`: a request is a JSON object whose
+// "op" names the operation; an unknown op gets an error naming the valid
+// ones; an unknown field is an error.
+//
+//	counter  args: initial (integer, default 0)
+//	         increment, decrement, get, reset (to initial) → {"value":N}
+//	cache    args: max_size (integer ≥ 1, default 1000)
+//	         put {key, value (any JSON)} → {"size":N}; error "cache is full" for a new key when full
+//	         get {key} → {"found":true,"value":V} or {"found":false}
+//	         delete {key} → {"deleted":true|false}
+//	         size → {"size":N}
+//	echo     no args; replies with the request it got, whatever it is
+//	ticker   args: interval (duration > 0, default 1s)
+//	         logs "heartbeat" (attribute tick: the count) every interval
+//	         get → {"ticks":N}
+//	crash    args: reason (string, default "crash"), after (duration, default
+//	         1s when probability is not set), probability (0..1, per tick),
+//	         interval (duration > 0, default 1s), seed (integer; default random)
+//	         exits with reason (see Reason) after `after`, or with probability
+//	         at each tick; it takes no requests
+//
+// The actors tick on their runtime clock (runtime.SendAfter), so a tree run
+// with a runtime.FakeClock moves them by hand.
 package builtin
 
 import "github.com/otpctl/otpctl/workers"
@@ -17,5 +85,5 @@ func init() { Register(workers.Default) }
 
 // Kinds returns the built-in kinds.
 func Kinds() []workers.Kind {
-	return nil // filled in as the kinds are written
+	return []workers.Kind{Exec(), Counter(), Cache(), Echo(), Ticker(), Crash()}
 }

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"github.com/otpctl/otpctl/bench/workload"
+	"github.com/otpctl/otpctl/runtime"
+)
+
+// A run is one (system, workload) pair: each repetition of it is one OS
+// process.
+type run struct {
+	W       string // workload: W1…W7
+	System  string // otpctl or gochan
+	Variant string // a word: it is part of the key
+	// Floor marks the run every run of the same workload is compared with.
+	Floor bool
+	Fn    func(workload.Sizes) (workload.Result, error)
+}
+
+// Key names the run on the command line and in the child's environment.
+func (r run) Key() string { return r.W + "/" + r.System + "/" + r.Variant }
+
+// Name is the run's label in tables.
+func (r run) Name() string { return r.System + " " + r.Variant }
+
+// runs is the workload table, in the order each repetition runs them.
+//
+// W7 (reload a 100,000-worker YAML tree with one leaf changed) joins here
+// once the loader exists: add a run {W: "W7", System: "otpctl", …} whose Fn
+// writes the tree file, starts it with the loader, changes one leaf's args,
+// times write → reload event, and returns an error unless exactly one child
+// changed pid; add its metrics to metricOrder and give the W7 target below
+// a metric. There is no plain-Go floor for W7: its target is absolute.
+var runs = []run{
+	{W: "W1", System: "otpctl", Variant: "actors", Fn: workload.W1Actors},
+	{W: "W1", System: "otpctl", Variant: "processes", Fn: workload.W1Processes},
+	{W: "W1", System: "gochan", Variant: "goroutines", Floor: true, Fn: workload.W1Floor},
+
+	{W: "W2", System: "otpctl", Variant: "actors", Fn: workload.W2Actors},
+	{W: "W2", System: "otpctl", Variant: "processes", Fn: workload.W2Processes},
+	{W: "W2", System: "gochan", Variant: "unbuffered", Floor: true, Fn: func(s workload.Sizes) (workload.Result, error) { return workload.W2Floor(s, 0) }},
+	{W: "W2", System: "gochan", Variant: "cap1", Fn: func(s workload.Sizes) (workload.Result, error) { return workload.W2Floor(s, 1) }},
+
+	{W: "W3", System: "otpctl", Variant: "actor", Fn: workload.W3Actor},
+	{W: "W3", System: "otpctl", Variant: "process", Fn: workload.W3Process},
+	{W: "W3", System: "gochan", Variant: "chan1024", Floor: true, Fn: workload.W3Floor},
+
+	{W: "W4", System: "otpctl", Variant: "call", Fn: func(s workload.Sizes) (workload.Result, error) { return workload.W4Call(s, workload.CallTimeout) }},
+	{W: "W4", System: "otpctl", Variant: "call-forever", Fn: func(s workload.Sizes) (workload.Result, error) { return workload.W4Call(s, runtime.Forever) }},
+	{W: "W4", System: "gochan", Variant: "replychan", Floor: true, Fn: workload.W4Floor},
+
+	{W: "W5", System: "otpctl", Variant: "panic", Fn: func(s workload.Sizes) (workload.Result, error) { return workload.W5Restart(s, workload.CrashPanic) }},
+	{W: "W5", System: "otpctl", Variant: "stop-error", Fn: func(s workload.Sizes) (workload.Result, error) { return workload.W5Restart(s, workload.CrashStop) }},
+	{W: "W5", System: "gochan", Variant: "recover", Floor: true, Fn: workload.W5Floor},
+
+	{W: "W6", System: "otpctl", Variant: "supervisors", Fn: workload.W6Tree},
+	{W: "W6", System: "gochan", Variant: "handwritten", Floor: true, Fn: workload.W6Floor},
+}
+
+// metricOrder is the order of each workload's figures in the tables.
+var metricOrder = map[string][]string{
+	"W1": {"spawn_s", "spawn_calls_s", "spawns_per_s", "rss_per_n", "mem_per_n", "stop_s"},
+	"W2": {"ns_per_rt", "rt_per_s"},
+	"W3": {"msgs_per_s"},
+	"W4": {"p50_ns", "p99_ns", "p999_ns", "mean_ns", "calls_per_s"},
+	"W5": {"p50_ns", "p99_ns", "p999_ns", "p50_first1k_ns", "restarts_per_s", "late_vs_early"},
+	"W6": {"start_s", "tree_stop_s"},
+}
+
+// A target is one of issue 8's: a bound on a figure of some runs, either
+// on its ratio to the floor (>1 worse, as in the tables) or on its value.
+type target struct {
+	W        string
+	Variants []string // the otpctl variants it applies to
+	Metric   string   // empty: not measured yet
+	Ratio    bool     // bound the ratio to the floor, else the value
+	Max      float64  // the bound: ratio or value ≤ Max …
+	Min      float64  // … or, when Min > 0, value ≥ Min
+	Text     string   // the target as issue 8 states it
+}
+
+// targets are issue 8's, as bounds. The peers' figures are ANCHORS.md's.
+var targets = []target{
+	{W: "W1", Variants: []string{"actors"}, Metric: "rss_per_n", Max: 700, Text: "idle actor memory ≤ 700 B [protoactor 681 B; BEAM 2,730 B; goroutine 2,841 B]"},
+	{W: "W1", Variants: []string{"processes"}, Metric: "rss_per_n", Ratio: true, Max: 1.1, Text: "idle process memory ≤ 1.1× a bare goroutine"},
+	{W: "W1", Variants: []string{"actors", "processes"}, Metric: "spawn_s", Ratio: true, Max: 1.0, Text: "spawn time ≤ 1.0× floor [BEAM 0.93×]"},
+	{W: "W1", Variants: []string{"actors", "processes"}, Metric: "stop_s", Ratio: true, Max: 2.0, Text: "stop time ≤ 2× floor [BEAM 2.5×]"},
+	{W: "W2", Variants: []string{"actors", "processes"}, Metric: "ns_per_rt", Ratio: true, Max: 1.5, Text: "ping-pong round trip ≤ 1.5× floor [BEAM 1.8×, hollywood 1.9×]"},
+	{W: "W3", Variants: []string{"actor", "process"}, Metric: "msgs_per_s", Ratio: true, Max: 1 / 0.6, Text: "8→1 throughput ≥ 0.6× floor, i.e. ratio ≤ 1.67 [hollywood 0.53×, BEAM 0.18×]"},
+	{W: "W4", Variants: []string{"call"}, Metric: "p50_ns", Ratio: true, Max: 2.0, Text: "Call p50 ≤ 2× floor [BEAM 3.2×]"},
+	{W: "W4", Variants: []string{"call"}, Metric: "p99_ns", Ratio: true, Max: 1.04, Text: "Call p99 ≤ BEAM's p99 (1.04× floor in ANCHORS.md)"},
+	{W: "W5", Variants: []string{"panic"}, Metric: "p50_ns", Ratio: true, Max: 4.0, Text: "crash→restarted p50 ≤ 4× floor [protoactor 6.4×]"},
+	{W: "W5", Variants: []string{"panic"}, Metric: "p99_ns", Ratio: true, Max: 8.0, Text: "crash→restarted p99 ≤ 8× floor [protoactor 9.7×]"},
+	{W: "W5", Variants: []string{"panic"}, Metric: "late_vs_early", Min: 0.8, Text: "the rate does not fall as restarts accumulate (last 10% ≥ 0.8× the rate of the first 10%)"},
+	{W: "W6", Variants: []string{"supervisors"}, Metric: "start_s", Ratio: true, Max: 1.0, Text: "100k tree start ≤ 1.0× floor [protoactor 0.77×, BEAM 1.2×]"},
+	{W: "W6", Variants: []string{"supervisors"}, Metric: "tree_stop_s", Ratio: true, Max: 2.0, Text: "100k tree stop ≤ 2× floor [all peers ≥ 3×], in OTP's order"},
+	{W: "W7", Text: "reload, 1 leaf of 100k: < 100 ms from write to reload event; exactly 1 restart (needs the loader)"},
+}

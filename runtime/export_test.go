@@ -1,0 +1,16 @@
+package runtime
+
+// LinksOf returns the processes pid is linked to, for tests that check the
+// link table's invariants.
+func LinksOf(pid Pid) []Pid {
+	if pid.p == nil {
+		return nil
+	}
+	pid.p.mu.Lock()
+	defer pid.p.mu.Unlock()
+	var out []Pid
+	for q := range pid.p.links {
+		out = append(out, Pid{q})
+	}
+	return out
+}

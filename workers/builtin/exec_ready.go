@@ -1,0 +1,186 @@
+package builtin
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"time"
+
+	"github.com/otpctl/otpctl/runtime"
+	"github.com/otpctl/otpctl/workers"
+)
+
+type readyArgs struct {
+	TCP     string            `json:"tcp"`
+	HTTP    string            `json:"http"`
+	Log     string            `json:"log"`
+	Delay   *workers.Duration `json:"delay"`
+	Timeout *workers.Duration `json:"timeout"`
+}
+
+// readiness is an exec worker's check of when it has started. A nil
+// *readiness is ready as soon as the process runs.
+type readiness struct {
+	tcp     string
+	http    string
+	log     *regexp.Regexp
+	delay   time.Duration
+	timeout time.Duration
+}
+
+// pollInterval is the time between two tcp or http probes.
+const pollInterval = 100 * time.Millisecond
+
+func (a *readyArgs) parse() (*readiness, error) {
+	r := &readiness{tcp: a.TCP, http: a.HTTP, timeout: DefaultReadyTimeout}
+	n := 0
+	if a.TCP != "" {
+		n++
+		if _, _, err := net.SplitHostPort(a.TCP); err != nil {
+			return nil, fmt.Errorf("args: ready.tcp: %w", err)
+		}
+	}
+	if a.HTTP != "" {
+		n++
+		u, err := url.Parse(a.HTTP)
+		if err != nil {
+			return nil, fmt.Errorf("args: ready.http: %w", err)
+		}
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return nil, fmt.Errorf("args: ready.http: %q is not an http:// or https:// URL", a.HTTP)
+		}
+	}
+	if a.Log != "" {
+		n++
+		re, err := regexp.Compile(a.Log)
+		if err != nil {
+			return nil, fmt.Errorf("args: ready.log: %w", err)
+		}
+		r.log = re
+	}
+	if a.Delay != nil {
+		n++
+		r.delay = time.Duration(*a.Delay)
+	}
+	if n != 1 {
+		return nil, fmt.Errorf("args: ready needs exactly one of tcp, http, log, delay")
+	}
+	if a.Timeout != nil {
+		r.timeout = time.Duration(*a.Timeout)
+	}
+	return r, nil
+}
+
+// bound is the longest the check can take.
+func (r *readiness) bound() time.Duration {
+	switch {
+	case r == nil:
+		return 0
+	case r.tcp == "" && r.http == "" && r.log == nil:
+		return r.delay
+	}
+	return r.timeout
+}
+
+func (r *readiness) logRegexp() *regexp.Regexp {
+	if r == nil {
+		return nil
+	}
+	return r.log
+}
+
+// String says what is checked, for errors.
+func (r *readiness) String() string {
+	switch {
+	case r.tcp != "":
+		return "tcp " + r.tcp
+	case r.http != "":
+		return "http " + r.http
+	case r.log != nil:
+		return fmt.Sprintf("log %q", r.log)
+	}
+	return "delay " + r.delay.String()
+}
+
+// wait returns when the worker is ready, or why it never will be: the
+// process exited, an exit signal came, or the timeout passed. It runs in the
+// worker's Init; sel gives the worker's messages (self's among them).
+//
+// It keeps real time, not the worker's runtime clock: an OS process starts
+// in real time even under a supervisor that tests drive with a FakeClock.
+func (r *readiness) wait(p *runtime.Process, self runtime.Subject[execMsg], sel *runtime.Selector[execMsg]) error {
+	if r == nil {
+		return nil
+	}
+	deadline := time.Now().Add(r.bound())
+	isDelay := r.tcp == "" && r.http == "" && r.log == nil
+	var lastErr error
+	for {
+		if r.tcp != "" || r.http != "" {
+			if lastErr = r.probe(time.Until(deadline)); lastErr == nil {
+				return nil
+			}
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			if isDelay {
+				return nil
+			}
+			return r.notReady(lastErr)
+		}
+		wait := left
+		if r.tcp != "" || r.http != "" {
+			wait = min(wait, pollInterval)
+		}
+		t := time.AfterFunc(wait, func() { self.Send(execMsg{poll: true}) })
+		msg, err := sel.Select(p, runtime.Forever)
+		t.Stop()
+		switch {
+		case err != nil:
+			return err
+		case msg.poll:
+			continue
+		case msg.exited != nil:
+			return fmt.Errorf("exited before it was ready (%v): %w", r, msg.exited)
+		case msg.trap != nil:
+			return msg.trap.Reason
+		case msg.ready:
+			return nil
+		}
+	}
+}
+
+func (r *readiness) notReady(last error) error {
+	if last != nil {
+		return fmt.Errorf("not ready within %v (%v): %w", r.timeout, r, last)
+	}
+	return fmt.Errorf("not ready within %v (%v)", r.timeout, r)
+}
+
+// probe tries the tcp or http check once, for at most left (and 2s).
+func (r *readiness) probe(left time.Duration) error {
+	timeout := min(max(left, 10*time.Millisecond), 2*time.Second)
+	if r.tcp != "" {
+		c, err := net.DialTimeout("tcp", r.tcp, timeout)
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	}
+	client := &http.Client{
+		Timeout:       timeout,
+		Transport:     &http.Transport{DisableKeepAlives: true, Proxy: nil},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	resp, err := client.Get(r.http)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return fmt.Errorf("GET %s: %s", r.http, resp.Status)
+	}
+	return nil
+}

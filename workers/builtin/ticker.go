@@ -1,0 +1,79 @@
+package builtin
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/otpctl/otpctl/workers"
+)
+
+type tick struct{}
+
+// Ticker is the ticker kind: it logs a "heartbeat" record (with the tick
+// count) every interval, and answers {"op":"get"} with {"ticks":N}.
+func Ticker() workers.Kind {
+	type args struct {
+		Interval workers.Duration `json:"interval"`
+	}
+	type state struct {
+		interval time.Duration
+		ticks    int64
+	}
+	return workers.Kind{
+		Name: "ticker",
+		Doc:  "logs a heartbeat every interval; get replies {\"ticks\":N}",
+		Args: `{
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "interval": ` + durationSchema(`"1s"`, "the time between heartbeats (more than 0)") + `
+  }
+}`,
+		Start: workers.Actor[*state]{
+			Init: func(c *workers.Context, w workers.Worker) (*state, error) {
+				a := args{Interval: workers.Duration(time.Second)}
+				if err := workers.DecodeArgs(w.Args, &a); err != nil {
+					return nil, err
+				}
+				if a.Interval <= 0 {
+					return nil, fmt.Errorf("args: interval must be more than 0")
+				}
+				c.After(time.Duration(a.Interval), tick{})
+				return &state{interval: time.Duration(a.Interval)}, nil
+			},
+			Info: func(c *workers.Context, _ any, s *state) (*state, error) {
+				s.ticks++
+				c.Log.Info("heartbeat", "tick", s.ticks)
+				c.After(s.interval, tick{})
+				return s, nil
+			},
+			Ops: map[string]workers.Op[*state]{
+				"get": func(_ *workers.Context, req json.RawMessage, s *state) (any, *state, error) {
+					if err := workers.DecodeRequest(req, &struct{}{}); err != nil {
+						return nil, s, err
+					}
+					return map[string]int64{"ticks": s.ticks}, s, nil
+				},
+			},
+		}.Start,
+	}
+}
+
+// durationSchema is workers.DurationSchema with a default (JSON text, or
+// "" for none) and a description.
+func durationSchema(def, desc string) string {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(workers.DurationSchema), &m); err != nil {
+		panic(err)
+	}
+	if def != "" {
+		m["default"] = json.RawMessage(def)
+	}
+	m["description"] = desc
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
