@@ -282,7 +282,7 @@ func (d *differ) kept(o, n *Node, parent string, index int) {
 		if o.Worker != nil && n.Worker != nil {
 			fs = workerFields(fs, o.Worker, n.Worker)
 		}
-		fs = childFields(fs, o, n)
+		fs = supervisedFields(fs, o, n)
 		d.plan.Changes = append(d.plan.Changes, Change{
 			Op: Changed, Path: n.Path, Parent: parent, Name: n.Name, Index: index,
 			Old: o, New: n, Fields: fs, Nodes: size(n),
@@ -291,7 +291,7 @@ func (d *differ) kept(o, n *Node, parent string, index int) {
 	}
 	var fs []Field
 	if index >= 0 { // the root has no parent to supervise it
-		fs = childFields(fs, o, n)
+		fs = supervisedFields(fs, o, n)
 	}
 	var p []int
 	var order []string
@@ -490,7 +490,7 @@ func workerFields(fs []Field, o, n *Worker) []Field {
 	return argsField(fs, FieldArgs, o.Args, n.Args)
 }
 
-func childFields(fs []Field, o, n *Node) []Field {
+func supervisedFields(fs []Field, o, n *Node) []Field {
 	if o.Restart != n.Restart {
 		fs = append(fs, Field{Name: FieldRestart, Old: o.Restart, New: n.Restart})
 	}

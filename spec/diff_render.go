@@ -109,7 +109,6 @@ type jsonChange struct {
 	Fields []jsonField `json:"fields,omitempty"`
 	Index  *int        `json:"index,omitempty"`
 	Nodes  int         `json:"nodes,omitempty"`
-	Order  []string    `json:"order,omitempty"`
 	Pos    string      `json:"pos,omitempty"`
 }
 
@@ -123,16 +122,15 @@ type jsonField struct {
 // MarshalJSON writes the plan for machines: {"changes":[{"op", "path",
 // "fields":[{"field", "old", "new", "keys"}], "index" (added: position
 // among the parent's children), "nodes" (added, removed, changed: subtree
-// size), "order" (the kept children in their new order), "pos" (where the
-// node is declared: the new file, the old one for removed)}],
-// "unchanged":N}. Values keep their JSON type: numbers for max_frequency
+// size), "pos" (where the node is declared: in the new file, in the old
+// one for removed)}], "unchanged":N}. Values keep their JSON type: numbers for max_frequency
 // and max_children, a boolean for significant, the args themselves, a list
 // of names for order, strings for the rest.
 func (p *Plan) MarshalJSON() ([]byte, error) {
 	out := jsonPlan{Changes: make([]jsonChange, len(p.Changes)), Unchanged: p.Unchanged}
 	for i := range p.Changes {
 		c := &p.Changes[i]
-		jc := jsonChange{Op: c.Op, Path: c.Path, Nodes: c.Nodes, Order: c.Order}
+		jc := jsonChange{Op: c.Op, Path: c.Path, Nodes: c.Nodes}
 		if c.Op == Added {
 			jc.Index = &c.Index
 		}
