@@ -79,7 +79,8 @@ func Main(args []string) int {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	err := App(stdout, stderr).Run(args)
+	app := App(stdout, stderr)
+	err := app.Run(flagsFirst(app.Commands, args))
 	if err == nil {
 		return ExitOK
 	}

@@ -81,6 +81,19 @@ func (s *Server) Serve(l net.Listener) error {
 // (event streams included).
 func (s *Server) Close() error { return s.http.Close() }
 
+// Shutdown stops serving gracefully: the listener is closed, then it waits
+// for the requests in progress to finish until ctx ends (an event stream
+// finishes when the backend's event channel is closed), then closes what is
+// left. `otpctl run` closes its event log, then calls Shutdown, so that
+// every follower sees its stream end cleanly.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	if err != nil {
+		s.http.Close()
+	}
+	return err
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

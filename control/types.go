@@ -83,6 +83,7 @@ type Event struct {
 	Path       string    `json:"path,omitempty"`
 	Kind       string    `json:"kind,omitempty"`
 	Pid        string    `json:"pid,omitempty"`
+	OSPid      int       `json:"os_pid,omitempty"` // an exec worker's OS process
 	Reason     string    `json:"reason,omitempty"`
 	Cause      string    `json:"cause,omitempty"`
 	Trigger    string    `json:"trigger,omitempty"`

@@ -33,6 +33,22 @@
 // a request carrying a fresh reply subject and waits for the reply, the
 // callee's exit or a timeout; a late reply is dropped.
 //
+// # Supervisors
+//
+// A supervisor (StartSupervisor) is a process that starts its children in
+// order, each start complete before the next, and keeps them running by
+// OTP's rules: its Strategy (OneForOne, OneForAll, RestForOne) says which
+// children restart when one exits; each child's RestartType (Permanent,
+// Transient, Temporary) says whether it restarts at all; more than
+// MaxFrequency restarts within Period and it gives up, terminating its
+// children in reverse order and exiting with Shutdown, which its own parent
+// handles as a child exit. A DynamicSpec makes a factory supervisor (OTP's
+// simple_one_for_one). Every lifecycle event goes to SupervisorSpec.Events
+// with the child's path and, for started and terminated, the Cause and the
+// Trigger; Snapshot returns the live subtree. The operator and reload
+// operations (TerminateChild, RestartChild, InsertChild, ReplaceChild, …)
+// are not crashes: they count against no intensity and restart no sibling.
+//
 // # Time
 //
 // Timeouts read a Clock (WithClock); FakeClock lets tests move time by hand.

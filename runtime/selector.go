@@ -188,7 +188,11 @@ func (s *exitSource[R]) peek(p *proc) (uint64, bool) {
 func (s *exitSource[R]) take(p *proc) {
 	s.stash = p.exits[0].m
 	p.exits[0] = exitEntry{} // let the reason be collected
-	p.exits = p.exits[1:]
+	if len(p.exits) == 1 {
+		p.exits = p.exits[:0] // keep the capacity: the next exit need not allocate
+	} else {
+		p.exits = p.exits[1:]
+	}
 }
 func (s *exitSource[R]) result() R {
 	m := s.stash

@@ -1,23 +1,26 @@
 package runtime
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
 	"time"
 )
 
-// Strategy is how a supervisor restarts children (OTP's restart strategies).
+// Strategy is how a supervisor restarts children (OTP's restart strategy).
 type Strategy int
 
 const (
-	// OneForOne restarts only the child that exited. The default.
+	// OneForOne restarts only the child that exited. The default (the zero
+	// value), as in OTP.
 	OneForOne Strategy = iota
 	// OneForAll terminates every other child in reverse start order, then
-	// starts them all again in order.
+	// starts them all again in start order (children stopped by
+	// TerminateChild included, temporary ones excepted: they are removed).
 	OneForAll
 	// RestForOne terminates the children started after the one that exited,
-	// in reverse order, then starts it and them again in order.
+	// in reverse start order, then starts it and them again in start order.
 	RestForOne
 )
 
@@ -25,7 +28,7 @@ var strategyNames = [...]string{"one_for_one", "one_for_all", "rest_for_one"}
 
 // String returns OTP's name: one_for_one, one_for_all, rest_for_one.
 func (s Strategy) String() string {
-	if int(s) < len(strategyNames) {
+	if s >= 0 && int(s) < len(strategyNames) {
 		return strategyNames[s]
 	}
 	return fmt.Sprintf("Strategy(%d)", int(s))
@@ -35,13 +38,16 @@ func (s Strategy) String() string {
 type RestartType int
 
 const (
-	// Permanent children are always restarted. The default.
+	// Permanent children are always restarted, whatever their exit reason.
+	// The default (the zero value), as in OTP.
 	Permanent RestartType = iota
-	// Transient children are restarted only after an abnormal exit (not
-	// Normal or Shutdown).
+	// Transient children are restarted only after an abnormal exit: not
+	// after Normal or Shutdown (or an error wrapping Shutdown, OTP's
+	// {shutdown, Term}).
 	Transient
 	// Temporary children are never restarted, and are removed from the
-	// supervisor when they exit or are terminated by a sibling's restart.
+	// supervisor when they exit or are terminated (by TerminateChild or by
+	// a sibling's restart), as in OTP.
 	Temporary
 )
 
@@ -49,29 +55,40 @@ var restartNames = [...]string{"permanent", "transient", "temporary"}
 
 // String returns OTP's name: permanent, transient, temporary.
 func (r RestartType) String() string {
-	if int(r) < len(restartNames) {
+	if r >= 0 && int(r) < len(restartNames) {
 		return restartNames[r]
 	}
 	return fmt.Sprintf("RestartType(%d)", int(r))
 }
 
-// ShutdownPolicy is how a child is stopped (OTP's shutdown): a timeout to wait after asking it to
-// stop (exit signal Shutdown) before killing it, or BrutalKill, or Infinity.
-// The zero value is the default: 5s for a worker, Infinity for a supervisor
-// (OTP's defaults).
+// ShutdownPolicy is how a child is stopped (OTP's shutdown): a timeout, or
+// BrutalKill, or Infinity. A timeout d means OTP's integer shutdown: the
+// supervisor monitors the child, sends it the exit signal Shutdown, waits up
+// to d for it to exit, and then kills it (exit signal Killed, which cannot be
+// trapped). BrutalKill kills at once; Infinity sends Shutdown and waits as
+// long as it takes.
 //
-// Go cannot kill a goroutine: killing an in-process child marks it dead,
-// fires its links and monitors and abandons its goroutine until it next calls
-// the runtime; the terminated event then says NotStopped. An OS process is
-// really killed by its worker.
+// The zero value is the default: 5s for a worker (DefaultWorkerShutdown),
+// Infinity for a supervisor, as in OTP. (OTP's shutdown 0, "signal and kill
+// at once", is written as a tiny duration such as 1ns.)
+//
+// Go cannot kill a goroutine. Killing an in-process child marks its process
+// dead at once, removes its links (the supervisor unlinks it, as OTP's
+// unlink_flush does), fires its monitors, and abandons its goroutine: the
+// goroutine unwinds at its next runtime call (Receive, Select, Call, Sleep).
+// If it was running outside the runtime when killed, the terminated event
+// says NotStopped and Strays counts it until it unwinds. The supervisor does
+// not wait for it. An OS process is really killed by its worker (SIGKILL).
 type ShutdownPolicy time.Duration
 
 const (
 	// BrutalKill kills the child at once (exit signal Killed).
 	BrutalKill ShutdownPolicy = -2
-	// Infinity asks the child to stop and waits as long as it takes.
+	// Infinity asks the child to stop and waits as long as it takes (the
+	// default for a supervisor child).
 	Infinity ShutdownPolicy = ShutdownPolicy(Forever)
-	// DefaultWorkerShutdown is the shutdown of a worker that sets none.
+	// DefaultWorkerShutdown is the shutdown of a worker that sets none
+	// (OTP's 5000 ms).
 	DefaultWorkerShutdown = ShutdownPolicy(5 * time.Second)
 )
 
@@ -90,9 +107,10 @@ func (s ShutdownPolicy) String() string {
 type ChildType int
 
 const (
-	// Worker is a leaf. The default.
+	// Worker is a leaf. The default (the zero value), as in OTP.
 	Worker ChildType = iota
-	// SupervisorChild is a nested supervisor.
+	// SupervisorChild is a nested supervisor: its default shutdown is
+	// Infinity, so that its own subtree has all the time it needs.
 	SupervisorChild
 )
 
@@ -109,13 +127,15 @@ func (t ChildType) String() string {
 type AutoShutdown int
 
 const (
-	// Never: significant children are not allowed. The default.
+	// Never: the supervisor never shuts itself down, and significant
+	// children are not allowed. The default (the zero value), as in OTP.
 	Never AutoShutdown = iota
-	// AnySignificant: the supervisor shuts down when any significant child
-	// exits by itself (and is not restarted).
+	// AnySignificant: the supervisor shuts down (reason Shutdown) when any
+	// significant child exits by itself and is not restarted: a transient
+	// one after Normal or Shutdown, a temporary one after any reason.
 	AnySignificant
-	// AllSignificant: it shuts down when the last running significant child
-	// exits by itself.
+	// AllSignificant: the same, when the last significant child that still
+	// has a process (running or being restarted) exits so.
 	AllSignificant
 )
 
@@ -123,24 +143,32 @@ var autoShutdownNames = [...]string{"never", "any_significant", "all_significant
 
 // String returns OTP's name.
 func (a AutoShutdown) String() string {
-	if int(a) < len(autoShutdownNames) {
+	if a >= 0 && int(a) < len(autoShutdownNames) {
 		return autoShutdownNames[a]
 	}
 	return fmt.Sprintf("AutoShutdown(%d)", int(a))
 }
 
-// Flags are a supervisor's flags.
+// Flags are a supervisor's flags (OTP's sup_flags).
 type Flags struct {
+	// Strategy is the restart strategy. Default (zero): OneForOne.
 	Strategy Strategy
-	// MaxFrequency is OTP's intensity: more than this many restarts within
-	// Period and the supervisor gives up: it terminates its children and
-	// exits with Shutdown. Zero allows no restart at all (OTP's default is 1:
-	// see DefaultFlags).
+	// MaxFrequency is OTP's intensity: when a restart would make more than
+	// MaxFrequency restarts within Period (that one included), the
+	// supervisor gives up: it terminates its children in reverse start order
+	// and exits with Shutdown, which its own supervisor handles as any child
+	// exit (escalation). A child whose restart fails is retried, and each
+	// retry counts again. The zero value allows no restart at all; OTP's
+	// default is 1 (DefaultFlags). Restarts made by an operator or a reload
+	// (RestartChild, ReplaceChild, ...) do not count, as in OTP.
 	MaxFrequency int
-	// Period is the window for MaxFrequency (zero: 5s, OTP's default).
-	// Unlike OTP, which counts in whole seconds, the window is measured on
-	// the clock's full precision; a restart exactly Period ago still counts.
-	Period       time.Duration
+	// Period is the window of MaxFrequency. Default (zero): 5s, as in OTP.
+	// Unlike OTP, which counts whole seconds, the window is measured at the
+	// clock's full precision; a restart exactly Period ago still counts, as
+	// OTP's `R >= Now - Period`. Only the last MaxFrequency+1 restart times
+	// are kept, so counting is constant time whatever the restart rate.
+	Period time.Duration
+	// AutoShutdown is OTP's auto_shutdown. Default (zero): Never.
 	AutoShutdown AutoShutdown
 }
 
@@ -159,17 +187,27 @@ func (f Flags) period() time.Duration {
 
 // ChildSpec describes one child of a supervisor (OTP's child_spec).
 type ChildSpec struct {
-	// ID names the child among its siblings; its path is the supervisor's
-	// path, "/", and the ID.
+	// ID names the child among its siblings (required, unique); its path is
+	// the supervisor's path, "/", and the ID.
 	ID string
 	// Start starts the child linked to parent (the supervisor's process)
-	// and returns when it is ready, as OTP's start functions do. An error
-	// fails the start.
+	// and returns when it is ready, as OTP's start functions do. It runs on
+	// the supervisor's goroutine, so it must not call the supervisor's own
+	// API. It must link the child to parent (StartLink, SpawnLink,
+	// StartSupervisor do): the supervisor learns of the child's exit through
+	// that link. An error (or a panic) fails the start; returning the error
+	// Ignore is OTP's ignore: no process, and the child is kept, not
+	// running (a temporary one is dropped).
 	Start func(parent *Process) (Pid, error)
-	// Restart, Shutdown, Type and Significant are as in OTP.
-	Restart     RestartType
-	Shutdown    ShutdownPolicy
-	Type        ChildType
+	// Restart is when the child is restarted. Default (zero): Permanent.
+	Restart RestartType
+	// Shutdown is how it is stopped. Default (zero): 5s for a worker,
+	// Infinity for a supervisor. See ShutdownPolicy.
+	Shutdown ShutdownPolicy
+	// Type is Worker or SupervisorChild. Default (zero): Worker.
+	Type ChildType
+	// Significant marks the child for AutoShutdown. Default: false. As in
+	// OTP, it is invalid on a permanent child and under AutoShutdown Never.
 	Significant bool
 	// Kind is what the child is, for events and snapshots (a worker kind
 	// name, or a strategy for a supervisor).
@@ -186,17 +224,36 @@ func (c *ChildSpec) shutdown() ShutdownPolicy {
 	return DefaultWorkerShutdown
 }
 
+// Ignore is what a child's Start returns to say it has nothing to run (OTP's
+// ignore): the start succeeds with no process; the child's spec is kept, not
+// running (a temporary child and a dynamic supervisor's child are dropped);
+// no started event is emitted.
+const Ignore Atom = "ignore"
+
 // DynamicSpec makes a supervisor dynamic (OTP's simple_one_for_one): it
-// starts with no children and starts them at run time from one template,
-// with no ordering between them; on shutdown they are all asked to stop at
-// once.
+// starts with no children and starts them at run time with StartChild, all
+// from one template; there is no order between them, and on shutdown they
+// are all asked to stop at once and share one shutdown timer.
 type DynamicSpec struct {
-	// Template gives the children's restart, shutdown, type and kind. Its
-	// ID is the prefix of generated names (<prefix>-<n>); its Start is used
-	// when StartChild gets no Start of its own.
+	// Template gives the children's restart, shutdown, type, significant
+	// and kind. Its ID is the prefix of generated names, <prefix>-<n> (n
+	// counts from 1; default prefix: the Kind); its Start is used when
+	// StartChild gets no Start of its own.
 	Template ChildSpec
-	// MaxChildren limits the number of children (zero: no limit).
+	// MaxChildren limits the number of children, running or being
+	// restarted (zero: no limit; OTP has none). StartChild past it fails
+	// with ErrMaxChildren.
 	MaxChildren int
+}
+
+func (d *DynamicSpec) prefix() string {
+	if d.Template.ID != "" {
+		return d.Template.ID
+	}
+	if d.Template.Kind != "" {
+		return d.Template.Kind
+	}
+	return "child"
 }
 
 // SupervisorSpec describes a supervisor.
@@ -204,14 +261,16 @@ type SupervisorSpec struct {
 	Flags
 	// Path names the supervisor in events and snapshots ("shop",
 	// "shop/workers"); children's paths are Path/ID.
-	Path     string
+	Path string
+	// Children are started in this order, and stopped in reverse.
 	Children []ChildSpec
 	// Dynamic, when set, makes the supervisor dynamic; Children must then
-	// be empty and Strategy is one_for_one.
+	// be empty and Strategy OneForOne.
 	Dynamic *DynamicSpec
-	// Events receives every lifecycle event of the supervisor's children.
-	// It runs on the supervisor's goroutine and must not block; nil drops
-	// them.
+	// Events receives every lifecycle event of the supervisor's children
+	// (and its own give_up). It runs on the supervisor's goroutine, in the
+	// order things happen, and must not block nor call the supervisor's
+	// API; nil drops them.
 	Events func(Event)
 }
 
@@ -241,21 +300,27 @@ const (
 	CauseShutdown   Cause = "shutdown"   // the tree is stopping
 )
 
+// ReachedMaxRestartIntensity is the reason of a give_up event (OTP's).
+const ReachedMaxRestartIntensity Atom = "reached_max_restart_intensity"
+
 // Event is one lifecycle event of a supervised child.
 type Event struct {
-	Type   EventType
-	Time   time.Time
-	Path   string // the child's path (the supervisor's own for give_up)
-	Kind   string
-	Pid    Pid
-	Reason error // for exited, terminated, start_failed and give_up
+	Type EventType
+	Time time.Time
+	Path string // the child's path (the supervisor's own for give_up)
+	Kind string
+	Pid  Pid
+	// Reason is set for exited, terminated, start_failed and give_up.
+	Reason error
 	// Cause and Trigger say why a started or terminated happened: Trigger
 	// is the path whose exit set it off (empty for boot, operator, reload
-	// and shutdown).
+	// and a requested shutdown). A give_up has a Trigger (the child whose
+	// exit passed the intensity) and no Cause.
 	Cause   Cause
 	Trigger string
 	// NotStopped is set on a terminated in-process child that was killed
-	// while its goroutine was running: it is abandoned, not stopped.
+	// while its goroutine was running outside the runtime: it is marked
+	// dead and abandoned, not stopped.
 	NotStopped bool
 }
 
@@ -266,7 +331,7 @@ type ChildState string
 const (
 	StateRunning    ChildState = "running"
 	StateRestarting ChildState = "restarting" // its restart failed; it is being retried
-	StateStopped    ChildState = "stopped"    // not running: terminated, or exited and not restarted
+	StateStopped    ChildState = "stopped"    // not running: terminated, ignored, or exited and not restarted
 	StateFailed     ChildState = "failed"     // its start failed and is not retried (operator or reload start)
 )
 
@@ -280,10 +345,14 @@ var (
 	ErrDynamic      = errors.New("simple_one_for_one") // an operation a dynamic supervisor does not have
 	ErrMaxChildren  = errors.New("max_children reached")
 	ErrNoSupervisor = errors.New("supervisor is not running")
+	// ErrInvalidSpec is wrapped by every error about flags or a child spec
+	// that OTP would reject (duplicate_child_name, bad_combination,
+	// invalid_intensity, ...).
+	ErrInvalidSpec = errors.New("invalid supervisor spec")
 )
 
 // StartError is a child's failure to start: the supervisor's start (or a
-// start_child) fails with it.
+// StartChild, RestartChild, InsertChild, ReplaceChild) fails with it.
 type StartError struct {
 	Path   string
 	Reason error
@@ -296,8 +365,10 @@ func (e *StartError) Error() string { return fmt.Sprintf("%s failed to start: %v
 func (e *StartError) Unwrap() error { return e.Reason }
 
 // Supervisor is a handle on a running supervisor. Its methods are safe from
-// any goroutine; each is carried out by the supervisor's own goroutine, and
-// returns ErrNoSupervisor if the supervisor exits first.
+// any goroutine (but not from its children's Start functions nor its Events
+// hook, which run on its own goroutine); each is carried out by the
+// supervisor's goroutine in turn with the exits of its children, and returns
+// ErrNoSupervisor if the supervisor exits first.
 type Supervisor struct {
 	pid  Pid
 	ctl  Subject[supRequest]
@@ -310,7 +381,11 @@ type Supervisor struct {
 	trigger string
 }
 
-// Pid returns the supervisor's process.
+// Pid returns the supervisor's process. It can be linked, monitored and
+// sent exit signals like any process: the supervisor traps exits, so a
+// signal from its parent stops it (children first) and one from any other
+// process that is not its child is ignored, as in OTP; Killed kills it at
+// once (its children get Killed through their links).
 func (s *Supervisor) Pid() Pid { return s.pid }
 
 // Path returns the supervisor's path.
@@ -319,7 +394,9 @@ func (s *Supervisor) Path() string { return s.path }
 // Done is closed when the supervisor has exited (after its children).
 func (s *Supervisor) Done() <-chan struct{} { return s.done }
 
-// Reason returns why the supervisor exited, or nil while it runs.
+// Reason returns why the supervisor exited, or nil while it runs: Shutdown
+// when it was stopped, gave up or shut itself down (auto_shutdown), its
+// parent's reason when its parent stopped it, Killed when it was killed.
 func (s *Supervisor) Reason() error {
 	select {
 	case <-s.done:
@@ -370,7 +447,13 @@ func (s *Supervisor) do(fn func(*sup) any) (any, error) {
 	case r := <-reply:
 		return r, nil
 	case <-s.done:
-		return nil, ErrNoSupervisor
+		// It may have answered just before exiting.
+		select {
+		case r := <-reply:
+			return r, nil
+		default:
+			return nil, ErrNoSupervisor
+		}
 	}
 }
 
@@ -407,11 +490,14 @@ type ChildInfo struct {
 	Type  ChildType
 }
 
-// WhichChildren lists the children in start order (OTP's which_children).
+// WhichChildren lists the children as OTP's which_children does: in reverse
+// start order (the last started first), which is the order they would be
+// stopped in. Snapshot lists them in start order.
 func (s *Supervisor) WhichChildren() ([]ChildInfo, error) {
 	r, err := s.do(func(st *sup) any {
 		out := make([]ChildInfo, 0, len(st.children))
-		for _, c := range st.children {
+		for i := len(st.children) - 1; i >= 0; i-- {
+			c := st.children[i]
 			out = append(out, ChildInfo{c.spec.ID, c.pid, c.state, c.spec.Type})
 		}
 		return out
@@ -424,7 +510,14 @@ func (s *Supervisor) WhichChildren() ([]ChildInfo, error) {
 
 // Counts is OTP's count_children.
 type Counts struct {
-	Specs, Active, Supervisors, Workers int
+	// Specs counts the child specs: every child, running or not; a dynamic
+	// supervisor has one, its template (as OTP's simple_one_for_one).
+	Specs int
+	// Active counts the children whose process is alive.
+	Active int
+	// Supervisors and Workers count the children (running or not; a
+	// dynamic supervisor's running or being restarted) by type.
+	Supervisors, Workers int
 }
 
 // CountChildren counts the children (OTP's count_children).
@@ -442,6 +535,9 @@ func (s *Supervisor) CountChildren() (Counts, error) {
 				n.Workers++
 			}
 		}
+		if st.dyn != nil {
+			n.Specs = 1
+		}
 		return n
 	})
 	if err != nil {
@@ -450,56 +546,84 @@ func (s *Supervisor) CountChildren() (Counts, error) {
 	return r.(Counts), nil
 }
 
-// StartChild adds a child at the end and starts it (OTP's start_child). It
-// fails with ErrStarted or ErrPresent when the ID is in use, and with a
-// *StartError (the child is then not added) when its start fails. On a
-// dynamic supervisor, the ID may be empty (a name <prefix>-<n> is made),
-// Start may be nil (the template's), and restart, shutdown, type and kind are
-// the template's.
+// StartChild adds a child at the end (it will be stopped first) and starts
+// it (OTP's start_child). It fails with ErrStarted when a running child has
+// the ID, ErrPresent when a stopped one has it, an error wrapping
+// ErrInvalidSpec for a spec OTP would reject, and a *StartError when the
+// start fails (the child is then not added). A start that returns Ignore
+// adds the child, not running (a temporary one is not added), and returns
+// the zero Pid and no error. Not a restart: it counts against nothing.
+//
+// On a dynamic supervisor, the ID may be empty (a name <prefix>-<n> not in
+// use is made), Start may be nil (the template's), and restart, shutdown,
+// type, significant and kind are the template's; ErrMaxChildren when
+// MaxChildren children exist.
 func (s *Supervisor) StartChild(spec ChildSpec) (Pid, error) {
 	return doPid(s, func(st *sup) (Pid, error) { return st.startChild(spec) })
 }
 
-// TerminateChild stops a child (OTP's terminate_child). Its spec is kept,
-// so RestartChild can start it again, except for a temporary child or a
-// dynamic supervisor's child, which is removed. Not a crash: it does not
-// count against the intensity and restarts no sibling.
+// TerminateChild stops a child (OTP's terminate_child) with its shutdown
+// setting, and cancels a pending restart of it. Its spec is kept, so
+// RestartChild can start it again, except for a temporary child or a dynamic
+// supervisor's child, which is removed. ErrNotFound if there is no such
+// child; a child that is not running is left as it is. Not a crash: it does
+// not count against the intensity, restarts no sibling, and does not trigger
+// AutoShutdown.
 func (s *Supervisor) TerminateChild(id string) error {
 	return doErr(s, func(st *sup) error { return st.terminateChild(id, CauseOperator) })
 }
 
-// RestartChild starts a stopped child again (OTP's restart_child): ErrRunning
-// if it runs, ErrRestarting if a restart is pending, ErrNotFound.
+// RestartChild starts a stopped child again (OTP's restart_child):
+// ErrRunning if it runs, ErrRestarting if a restart is pending, ErrNotFound,
+// ErrDynamic on a dynamic supervisor. A failed start leaves it in the failed
+// state and returns a *StartError; Ignore leaves it stopped and returns the
+// zero Pid. Not a crash: it counts against nothing and touches no sibling.
 func (s *Supervisor) RestartChild(id string) (Pid, error) {
 	return doPid(s, func(st *sup) (Pid, error) { return st.restartChild(id) })
 }
 
-// DeleteChild removes a stopped child's spec (OTP's delete_child).
+// DeleteChild removes a stopped child's spec (OTP's delete_child):
+// ErrRunning, ErrRestarting, ErrNotFound, ErrDynamic as OTP.
 func (s *Supervisor) DeleteChild(id string) error {
 	return doErr(s, func(st *sup) error { return st.deleteChild(id) })
 }
 
 // UpdateChild changes a child's restart, shutdown and significant in place,
-// without touching the running process (for reloads).
+// without touching its process (for reloads; OTP's code_change keeps the pid
+// of a child whose id did not change). The new values are checked as a
+// spec's are: significant is invalid on a permanent child and under
+// AutoShutdown Never (so when a reload turns auto_shutdown off, clear
+// significant first, and when it turns it on, SetFlags first).
 func (s *Supervisor) UpdateChild(id string, restart RestartType, shutdown ShutdownPolicy, significant bool) error {
 	return doErr(s, func(st *sup) error {
+		if st.dyn != nil {
+			return ErrDynamic
+		}
 		c := st.byID[id]
 		if c == nil {
 			return ErrNotFound
 		}
-		c.spec.Restart, c.spec.Shutdown, c.spec.Significant = restart, shutdown, significant
+		spec := c.spec
+		spec.Restart, spec.Shutdown, spec.Significant = restart, shutdown, significant
+		if err := checkChild(st.path, &spec, st.flags.AutoShutdown, false); err != nil {
+			return err
+		}
+		c.spec = spec
 		return nil
 	})
 }
 
-// InsertChild adds spec at position pos (0 is first; past the end appends)
-// and starts it there (for reloads). A start that fails leaves the child in
-// place in the failed state, reports start_failed, and returns the error.
+// InsertChild adds spec at position pos in start order (0 is first; past the
+// end appends) and starts it there (for reloads). It fails as StartChild on
+// a taken ID or an invalid spec. A start that fails leaves the child in place
+// in the failed state, reports start_failed, and returns a *StartError.
+// Not a restart: it counts against nothing and touches no sibling.
 func (s *Supervisor) InsertChild(pos int, spec ChildSpec) (Pid, error) {
 	return doPid(s, func(st *sup) (Pid, error) { return st.insertChild(pos, spec, CauseReload) })
 }
 
-// RemoveChild terminates a child and deletes its spec (for reloads).
+// RemoveChild terminates a child (as TerminateChild) and deletes its spec
+// (for reloads). ErrNotFound if there is no such child.
 func (s *Supervisor) RemoveChild(id string) error {
 	return doErr(s, func(st *sup) error {
 		c := st.byID[id]
@@ -514,12 +638,19 @@ func (s *Supervisor) RemoveChild(id string) error {
 
 // ReplaceChild terminates the child with spec.ID and starts spec at its
 // place (for reloads: its kind or arguments changed). A failed start leaves
-// it in the failed state and returns the error.
+// it in the failed state and returns a *StartError. Not a restart: it counts
+// against nothing and touches no sibling.
 func (s *Supervisor) ReplaceChild(spec ChildSpec) (Pid, error) {
 	return doPid(s, func(st *sup) (Pid, error) {
+		if st.dyn != nil {
+			return Pid{}, ErrDynamic
+		}
 		c := st.byID[spec.ID]
 		if c == nil {
 			return Pid{}, ErrNotFound
+		}
+		if err := checkChild(st.path, &spec, st.flags.AutoShutdown, false); err != nil {
+			return Pid{}, err
 		}
 		st.terminate(c, CauseReload, "")
 		c.spec = spec
@@ -531,8 +662,11 @@ func (s *Supervisor) ReplaceChild(spec ChildSpec) (Pid, error) {
 // once), without touching them (for reloads).
 func (s *Supervisor) Reorder(ids []string) error {
 	return doErr(s, func(st *sup) error {
+		if st.dyn != nil {
+			return ErrDynamic
+		}
 		if len(ids) != len(st.children) {
-			return fmt.Errorf("reorder: %d ids for %d children", len(ids), len(st.children))
+			return fmt.Errorf("reorder: %d ids for %d children: %w", len(ids), len(st.children), ErrInvalidSpec)
 		}
 		out := make([]*child, 0, len(ids))
 		seen := make(map[string]bool, len(ids))
@@ -549,12 +683,25 @@ func (s *Supervisor) Reorder(ids []string) error {
 	})
 }
 
-// SetFlags changes the supervisor's flags in place (for reloads). The
-// restarts already counted stay counted against the new intensity.
+// SetFlags changes the supervisor's flags in place (for reloads; OTP's
+// code_change). The restarts already counted stay counted against the new
+// intensity and period. The flags are checked as at start; AutoShutdown
+// Never is refused while a child is significant. A dynamic supervisor's
+// strategy stays OneForOne.
 func (s *Supervisor) SetFlags(f Flags) error {
 	return doErr(s, func(st *sup) error {
-		if st.dyn != nil && f.Strategy != OneForOne {
-			return ErrDynamic
+		if err := checkFlags(st.path, f, st.dyn != nil); err != nil {
+			return err
+		}
+		if f.AutoShutdown == Never {
+			for _, c := range st.children {
+				if c.spec.Significant {
+					return fmt.Errorf("supervisor %s: child %s is significant: bad_combination auto_shutdown never: %w", st.path, c.spec.ID, ErrInvalidSpec)
+				}
+			}
+			if st.dyn != nil && st.dyn.Template.Significant {
+				return fmt.Errorf("supervisor %s: template is significant: bad_combination auto_shutdown never: %w", st.path, ErrInvalidSpec)
+			}
 		}
 		st.flags = f
 		st.restarts.resize(f.MaxFrequency + 1)
@@ -562,25 +709,142 @@ func (s *Supervisor) SetFlags(f Flags) error {
 	})
 }
 
-// Stop stops the supervisor as its parent would: its children are terminated
-// in reverse start order (depth first, each with its shutdown setting) and it
-// exits with Shutdown. Stop returns when it has exited, or when timeout
-// passes (Forever waits); it reports whether the supervisor has exited. A
-// stopped supervisor cannot be started again; start a new one.
-func (s *Supervisor) Stop(timeout time.Duration) bool {
+// SetTemplate changes a dynamic supervisor's template and MaxChildren in
+// place (for reloads; OTP's code_change of a simple_one_for_one). As in OTP,
+// where dynamic children have no spec of their own, the running children take
+// the new restart, shutdown and significant at once and keep their process,
+// their Start and their kind; new children use the whole template. A lower
+// MaxChildren stops no child. ErrDynamic on a static supervisor.
+func (s *Supervisor) SetTemplate(d DynamicSpec) error {
+	return doErr(s, func(st *sup) error {
+		if st.dyn == nil {
+			return ErrDynamic
+		}
+		if err := checkDynamic(st.path, &d, st.flags.AutoShutdown); err != nil {
+			return err
+		}
+		st.dyn = &d
+		for _, c := range st.children {
+			c.spec.Restart, c.spec.Shutdown, c.spec.Significant = d.Template.Restart, d.Template.Shutdown, d.Template.Significant
+		}
+		return nil
+	})
+}
+
+// Shutdown stops the supervisor as its parent would, and waits for it to
+// exit. In order: the supervisor finishes what it is doing (a restart in
+// progress completes; a retry still queued is dropped), then terminates its
+// children one at a time in reverse start order, each with its shutdown
+// setting (a nested supervisor stops its own children first: depth first),
+// or a dynamic supervisor's all at once with one shared timer; then it exits
+// with reason Shutdown and Done is closed. Shutdown waits for all of that,
+// including children whose shutdown is Infinity.
+//
+// If ctx ends first, Shutdown returns ctx.Err() and the supervisor goes on
+// stopping in the background; Done says when it is over. Calling Shutdown on
+// a supervisor that has exited returns nil at once. A stopped supervisor
+// cannot be started again: start a new one with StartSupervisor.
+func (s *Supervisor) Shutdown(ctx context.Context) error {
 	// An exit signal from anyone but its parent is ignored by a
 	// supervisor, as in OTP; stopping is a request.
 	s.ctl.Send(supRequest{func(st *sup) any { st.stop = true; return nil }, make(chan any, 1)})
-	if timeout < 0 {
-		<-s.done
-		return true
-	}
-	t := time.NewTimer(timeout)
-	defer t.Stop()
 	select {
 	case <-s.done:
-		return true
-	case <-t.C:
-		return false
+		return nil
+	case <-ctx.Done():
+		select {
+		case <-s.done: // both ready: it has stopped
+			return nil
+		default:
+			return ctx.Err()
+		}
 	}
+}
+
+// Stop is Shutdown with a timeout instead of a context (Forever waits): it
+// reports whether the supervisor has exited.
+func (s *Supervisor) Stop(timeout time.Duration) bool {
+	ctx := context.Background()
+	if timeout >= 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	return s.Shutdown(ctx) == nil
+}
+
+// checkFlags checks flags as OTP's check_flags.
+func checkFlags(path string, f Flags, dynamic bool) error {
+	switch {
+	case f.Strategy < OneForOne || f.Strategy > RestForOne:
+		return fmt.Errorf("supervisor %s: invalid_strategy %v: %w", path, f.Strategy, ErrInvalidSpec)
+	case dynamic && f.Strategy != OneForOne:
+		return fmt.Errorf("supervisor %s: a dynamic supervisor's strategy is one_for_one, not %v: %w", path, f.Strategy, ErrInvalidSpec)
+	case f.MaxFrequency < 0:
+		return fmt.Errorf("supervisor %s: invalid_intensity %d: %w", path, f.MaxFrequency, ErrInvalidSpec)
+	case f.Period < 0:
+		return fmt.Errorf("supervisor %s: invalid_period %v: %w", path, f.Period, ErrInvalidSpec)
+	case f.AutoShutdown < Never || f.AutoShutdown > AllSignificant:
+		return fmt.Errorf("supervisor %s: invalid_auto_shutdown %v: %w", path, f.AutoShutdown, ErrInvalidSpec)
+	}
+	return nil
+}
+
+// checkChild checks a child spec as OTP's check_childspec. A dynamic
+// supervisor's children may lack an ID and a Start (the template gives
+// them).
+func checkChild(path string, c *ChildSpec, as AutoShutdown, dynamic bool) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("supervisor %s: child %q: %s: %w", path, c.ID, fmt.Sprintf(format, args...), ErrInvalidSpec)
+	}
+	switch {
+	case c.ID == "" && !dynamic:
+		return bad("missing_id")
+	case c.Start == nil && !dynamic:
+		return bad("missing_start")
+	case c.Restart < Permanent || c.Restart > Temporary:
+		return bad("invalid_restart_type %v", c.Restart)
+	case c.Type != Worker && c.Type != SupervisorChild:
+		return bad("invalid_child_type %v", c.Type)
+	case c.Shutdown < 0 && c.Shutdown != BrutalKill && c.Shutdown != Infinity:
+		return bad("invalid_shutdown %v", time.Duration(c.Shutdown))
+	case c.Significant && as == Never:
+		return bad("bad_combination auto_shutdown never, significant true")
+	case c.Significant && c.Restart == Permanent:
+		return bad("bad_combination restart permanent, significant true")
+	}
+	return nil
+}
+
+func checkDynamic(path string, d *DynamicSpec, as AutoShutdown) error {
+	if d.MaxChildren < 0 {
+		return fmt.Errorf("supervisor %s: max_children %d: %w", path, d.MaxChildren, ErrInvalidSpec)
+	}
+	return checkChild(path, &d.Template, as, true)
+}
+
+// checkSpec checks a supervisor spec as OTP's init does (check_flags,
+// check_startspec with duplicate_child_name).
+func checkSpec(spec *SupervisorSpec) error {
+	if err := checkFlags(spec.Path, spec.Flags, spec.Dynamic != nil); err != nil {
+		return err
+	}
+	if spec.Dynamic != nil {
+		if len(spec.Children) > 0 {
+			return fmt.Errorf("supervisor %s: a dynamic supervisor starts with no children: %w", spec.Path, ErrInvalidSpec)
+		}
+		return checkDynamic(spec.Path, spec.Dynamic, spec.AutoShutdown)
+	}
+	seen := make(map[string]bool, len(spec.Children))
+	for i := range spec.Children {
+		c := &spec.Children[i]
+		if err := checkChild(spec.Path, c, spec.AutoShutdown, false); err != nil {
+			return err
+		}
+		if seen[c.ID] {
+			return fmt.Errorf("supervisor %s: duplicate_child_name %q: %w", spec.Path, c.ID, ErrInvalidSpec)
+		}
+		seen[c.ID] = true
+	}
+	return nil
 }

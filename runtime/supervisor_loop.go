@@ -1,8 +1,10 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -10,7 +12,7 @@ import (
 type child struct {
 	spec        ChildSpec
 	path        string
-	pid         Pid // zero: not running (OTP's undefined)
+	pid         Pid // zero: not running (OTP's undefined, or {restarting, _})
 	state       ChildState
 	everStarted bool
 	restarts    int
@@ -20,26 +22,47 @@ type child struct {
 
 // sup is a supervisor's state, owned by its goroutine (OTP's #state{}).
 type sup struct {
-	self     *Process
-	h        *Supervisor
-	path     string
-	flags    Flags
-	events   func(Event)
-	parent   *proc
-	children []*child // start order
-	byID     map[string]*child
-	byPid    map[*proc]*child
-	restarts restartRing
-	dyn      *DynamicSpec
-	dynSeq   int
-	retry    Subject[retryMsg]
-	stop     bool
+	self      *Process
+	h         *Supervisor
+	path      string
+	flags     Flags
+	events    func(Event)
+	parent    *proc
+	parentSup *Supervisor // the parent's handle, when the parent is a supervisor
+	children  []*child    // start order
+	byID      map[string]*child
+	byPid     map[*proc]*child
+	restarts  restartRing
+	dyn       *DynamicSpec
+	dynSeq    int
+	retry     Subject[retryMsg]
+	scratch   []*child // the children a restart touches, reused
+	stop      bool
 }
 
+// retryMsg is OTP's try_again_restart: a failed restart of c, sent to the
+// supervisor itself so that what is already queued (a shutdown, an operator
+// request) comes first.
 type retryMsg struct {
 	c       *child
+	cause   Cause // the cause of c's failed start
 	trigger string
 }
+
+// supMsg is whatever the supervisor's loop receives. It is a struct, not an
+// interface, so that receiving a child's exit allocates nothing.
+type supMsg struct {
+	req   supRequest
+	retry retryMsg
+	exit  ExitMessage
+	kind  uint8
+}
+
+const (
+	msgRequest uint8 = iota
+	msgRetry
+	msgExit
+)
 
 // restartRing keeps the times of the last restarts, at most
 // max_frequency+1 of them, so that counting them is constant time (OTP keeps
@@ -111,19 +134,35 @@ func (r *restartRing) count(now time.Time, period time.Duration) int {
 
 // StartSupervisor starts a supervisor linked to parent (nil: unlinked, for
 // a root) and returns once every child has started, in order, each start
-// complete before the next. If a child fails to start, the ones already
-// started are terminated in reverse order and the error, a *StartError,
-// names the child and its reason; parent gets no exit signal for it. The
-// supervisor inherits parent's clock unless WithClock says otherwise.
+// complete before the next (OTP's start_link and init).
+//
+// It fails, starting nothing, with an error wrapping ErrInvalidSpec when
+// the spec is one OTP would reject: bad flags, a child without ID or Start,
+// a duplicate ID, significant on a permanent child or under AutoShutdown
+// Never. If a child fails to start, the ones already started are terminated
+// in reverse order (terminated events with cause shutdown and the failed
+// child as trigger), the supervisor exits, and the error is a *StartError
+// naming the child and its reason; parent gets no exit signal for it.
+//
+// The supervisor inherits parent's clock unless WithClock says otherwise,
+// and its children inherit its clock. It runs until Shutdown (or Stop), until
+// its parent exits or stops it, until it gives up (MaxFrequency) or shuts
+// itself down (AutoShutdown), or until it is killed.
 func StartSupervisor(parent *Process, spec SupervisorSpec, opts ...Option) (*Supervisor, error) {
-	if spec.Dynamic != nil && len(spec.Children) > 0 {
-		return nil, fmt.Errorf("supervisor %s: a dynamic supervisor starts with no children", spec.Path)
+	if err := checkSpec(&spec); err != nil {
+		return nil, err
+	}
+	if spec.Dynamic != nil {
+		d := *spec.Dynamic
+		spec.Dynamic = &d
 	}
 	var clock Clock
 	cause, trigger := CauseBoot, ""
+	var parentSup *Supervisor
 	if parent != nil {
 		clock = parent.p.clock
 		if ps, ok := SupervisorOf(parent.Self()); ok {
+			parentSup = ps
 			cause, trigger = inheritedCause(ps.activity())
 		}
 	}
@@ -153,8 +192,8 @@ func StartSupervisor(parent *Process, spec SupervisorSpec, opts ...Option) (*Sup
 		}()
 		st := &sup{
 			self: self, h: h, path: spec.Path, flags: spec.Flags, events: spec.Events,
-			byID: map[string]*child{}, byPid: map[*proc]*child{}, dyn: spec.Dynamic,
-			retry: NewSubject[retryMsg](self),
+			byID: make(map[string]*child, len(spec.Children)), byPid: make(map[*proc]*child, len(spec.Children)),
+			dyn: spec.Dynamic, retry: NewSubject[retryMsg](self), parentSup: parentSup,
 		}
 		if parent != nil {
 			st.parent = parent.p
@@ -164,6 +203,8 @@ func StartSupervisor(parent *Process, spec SupervisorSpec, opts ...Option) (*Sup
 		for _, cs := range spec.Children {
 			c := st.add(len(st.children), cs)
 			if _, err := st.start(c, cause, trigger); err != nil {
+				// OTP's init_children: stop the started ones in
+				// reverse, and fail.
 				st.remove(c)
 				st.terminateAll(CauseShutdown, c.path)
 				if parent != nil {
@@ -205,34 +246,38 @@ func (st *sup) exit(reason error) {
 	st.self.p.goroutineDone(reason)
 }
 
-type supStop struct{}
-
-// loop is the supervisor's receive loop. It returns the reason to exit with.
+// loop is the supervisor's receive loop (OTP's gen_server loop with
+// handle_call, handle_cast(try_again_restart) and handle_info('EXIT')). It
+// returns the reason to exit with.
 func (st *sup) loop() error {
-	sel := NewSelector[any]()
-	Selecting(sel, st.h.ctl, func(r supRequest) any { return r })
-	Selecting(sel, st.retry, func(r retryMsg) any { return r })
-	sel.SelectingTrappedExits(func(m ExitMessage) any { return m })
+	sel := NewSelector[supMsg]()
+	Selecting(sel, st.h.ctl, func(r supRequest) supMsg { return supMsg{req: r, kind: msgRequest} })
+	Selecting(sel, st.retry, func(r retryMsg) supMsg { return supMsg{retry: r, kind: msgRetry} })
+	sel.SelectingTrappedExits(func(m ExitMessage) supMsg { return supMsg{exit: m, kind: msgExit} })
 	for {
 		msg, err := sel.Select(st.self, Forever)
 		if err != nil {
 			return err
 		}
-		switch m := msg.(type) {
-		case supRequest:
-			m.reply <- m.fn(st)
+		switch msg.kind {
+		case msgRequest:
+			msg.req.reply <- msg.req.fn(st)
 			if st.stop {
 				st.terminateAll(CauseShutdown, "")
 				return Shutdown
 			}
-		case retryMsg:
+		case msgRetry:
+			m := msg.retry
+			// Only if it is still waiting for that retry: an operator
+			// may have terminated or removed it, or a sibling's restart
+			// restarted it, meanwhile.
 			if c := st.byID[m.c.spec.ID]; c == m.c && c.state == StateRestarting {
-				if reason := st.restart(c, m.trigger); reason != nil {
+				if reason := st.restart(c, m.cause, m.trigger); reason != nil {
 					return reason
 				}
 			}
-		case ExitMessage:
-			if reason := st.handleExit(m); reason != nil {
+		case msgExit:
+			if reason := st.handleExit(msg.exit); reason != nil {
 				return reason
 			}
 		}
@@ -240,13 +285,20 @@ func (st *sup) loop() error {
 }
 
 // handleExit handles a trapped exit signal: from the parent, it stops the
-// supervisor; from a child, it applies the restart rules; from anyone else it
-// is ignored, as in OTP.
+// supervisor (children first) and exits with the parent's reason; from a
+// child, it applies OTP's do_restart; from anyone else it is ignored, as in
+// OTP.
 func (st *sup) handleExit(m ExitMessage) error {
 	if st.parent != nil && m.From.p == st.parent {
 		cause, trigger := CauseShutdown, ""
-		if ps, ok := SupervisorOf(m.From); ok {
-			cause, trigger = inheritedCause(ps.activity())
+		if ps := st.parentSup; ps != nil {
+			if m.From.Alive() {
+				// It is terminating us: say why it is.
+				cause, trigger = inheritedCause(ps.activity())
+			} else {
+				// It died (killed): we go with it.
+				cause, trigger = CauseEscalation, ps.path
+			}
 		}
 		st.terminateAll(cause, trigger)
 		return m.Reason
@@ -258,32 +310,33 @@ func (st *sup) handleExit(m ExitMessage) error {
 	delete(st.byPid, m.From.p)
 	c.pid, c.state = Pid{}, StateStopped
 	st.emit(Event{Type: EventExited, Path: c.path, Kind: c.spec.Kind, Pid: m.From, Reason: m.Reason})
-	switch {
-	case c.spec.Restart == Permanent:
-		return st.restart(c, c.path)
-	case !IsAbnormal(m.Reason) || c.spec.Restart == Temporary:
-		st.delChild(c)
-		return st.autoShutdown(c)
-	default: // transient, abnormal
-		return st.restart(c, c.path)
+	if c.spec.Restart == Permanent || (c.spec.Restart == Transient && IsAbnormal(m.Reason)) {
+		return st.restart(c, CauseCrash, c.path)
 	}
+	st.delChild(c)
+	return st.autoShutdown(c)
 }
 
-// delChild forgets a child that exited and is not restarted: a temporary
-// or dynamic child is removed; any other keeps its spec, not running.
+// delChild forgets a child that exited and is not restarted (OTP's
+// del_child): a temporary or dynamic child is removed; any other keeps its
+// spec, not running.
 func (st *sup) delChild(c *child) {
+	c.state = StateStopped
 	if c.spec.Restart == Temporary || st.dyn != nil {
 		st.remove(c)
 	}
 }
 
+// autoShutdown is OTP's do_auto_shutdown, for a child that exited by itself
+// and is not restarted.
 func (st *sup) autoShutdown(c *child) error {
 	if st.flags.AutoShutdown == Never || !c.spec.Significant {
 		return nil
 	}
 	if st.flags.AutoShutdown == AllSignificant {
 		for _, o := range st.children {
-			if o.spec.Significant && !o.pid.IsZero() {
+			// OTP counts a child being restarted as having a process.
+			if o.spec.Significant && (!o.pid.IsZero() || o.state == StateRestarting) {
 				return nil
 			}
 		}
@@ -293,27 +346,21 @@ func (st *sup) autoShutdown(c *child) error {
 }
 
 // restart is OTP's restart/2: count the restart against the intensity, then
-// restart by strategy. A start that fails marks that child restarting and
-// tries again through the mailbox, so that other requests (a shutdown) can
-// come in between. It returns the reason to exit with when the supervisor
-// gives up.
-func (st *sup) restart(c *child, trigger string) error {
+// restart by strategy. c is the child that exited (or whose restart failed);
+// cause is the cause of its own start. A start that fails marks that child
+// restarting and tries again through the mailbox, so that other requests (a
+// shutdown) can come in between (OTP's try_again_restart); the children
+// after it in the scope stay stopped until then. It returns the reason to
+// exit with when the supervisor gives up.
+func (st *sup) restart(c *child, cause Cause, trigger string) error {
 	now := st.self.p.clock.Now()
 	if !st.restarts.add(now, st.flags.period(), st.flags.MaxFrequency) {
-		st.emit(Event{Type: EventGiveUp, Path: st.path, Kind: st.flags.Strategy.String(), Reason: fmt.Errorf("reached_max_restart_intensity (%d in %v)", st.flags.MaxFrequency, st.flags.period()), Trigger: trigger})
+		st.emit(Event{Type: EventGiveUp, Path: st.path, Kind: st.flags.Strategy.String(), Reason: ReachedMaxRestartIntensity, Trigger: trigger})
 		st.delChild(c)
 		st.terminateAll(CauseEscalation, trigger)
 		return Shutdown
 	}
-	scope := []*child{c}
-	if st.dyn == nil {
-		switch st.flags.Strategy {
-		case OneForAll:
-			scope = slices.Clone(st.children)
-		case RestForOne:
-			scope = slices.Clone(st.children[slices.Index(st.children, c):])
-		}
-	}
+	scope := st.scope(c)
 	for i := len(scope) - 1; i >= 0; i-- {
 		if o := scope[i]; o != c {
 			st.terminate(o, CauseSibling, trigger)
@@ -326,17 +373,35 @@ func (st *sup) restart(c *child, trigger string) error {
 		if st.byID[o.spec.ID] != o {
 			continue // a temporary sibling, removed
 		}
-		cause := CauseSibling
+		oc := CauseSibling
 		if o == c {
-			cause = CauseCrash
+			oc = cause
 		}
-		if _, err := st.start(o, cause, trigger); err != nil {
+		if _, err := st.start(o, oc, trigger); err != nil {
 			o.state = StateRestarting
-			st.retry.Send(retryMsg{o, trigger})
-			return nil
+			st.retry.Send(retryMsg{o, oc, trigger})
+			break
 		}
 	}
+	clear(scope)
 	return nil
+}
+
+// scope returns the children a restart of c touches, in start order: c
+// alone (one_for_one, dynamic), every child (one_for_all), or c and those
+// after it (rest_for_one). It reuses st.scratch.
+func (st *sup) scope(c *child) []*child {
+	s := st.scratch[:0]
+	switch {
+	case st.dyn != nil || st.flags.Strategy == OneForOne:
+		s = append(s, c)
+	case st.flags.Strategy == OneForAll:
+		s = append(s, st.children...)
+	default:
+		s = append(s, st.children[slices.Index(st.children, c):]...)
+	}
+	st.scratch = s
+	return s
 }
 
 // add records a child at position pos.
@@ -358,12 +423,21 @@ func (st *sup) remove(c *child) {
 	}
 }
 
-// start starts a child and reports started or start_failed.
+// start starts a child and reports started or start_failed. A start that
+// returns Ignore leaves it stopped (and removes it when it is temporary or
+// dynamic, as OTP) and returns the zero Pid and no error.
 func (st *sup) start(c *child, cause Cause, trigger string) (Pid, error) {
 	st.h.setActivity(cause, trigger)
 	pid, err := callStart(c.spec.Start, st.self)
 	now := st.self.p.clock.Now()
 	if err != nil {
+		if errors.Is(err, Ignore) {
+			c.pid, c.state = Pid{}, StateStopped
+			if c.spec.Restart == Temporary || st.dyn != nil {
+				st.remove(c)
+			}
+			return Pid{}, nil
+		}
 		st.emit(Event{Type: EventStartFailed, Path: c.path, Kind: c.spec.Kind, Reason: err, Cause: cause, Trigger: trigger})
 		return Pid{}, err
 	}
@@ -388,9 +462,14 @@ func (st *sup) startFailing(c *child, cause Cause, trigger string) (Pid, error) 
 	return pid, nil
 }
 
+var (
+	errNoStart = errors.New("no start function")
+	errNoPid   = errors.New("start function returned no process")
+)
+
 func callStart(start func(*Process) (Pid, error), parent *Process) (pid Pid, err error) {
 	if start == nil {
-		return Pid{}, fmt.Errorf("no start function")
+		return Pid{}, errNoStart
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -399,14 +478,15 @@ func callStart(start func(*Process) (Pid, error), parent *Process) (pid Pid, err
 	}()
 	pid, err = start(parent)
 	if err == nil && pid.IsZero() {
-		err = fmt.Errorf("start function returned no process")
+		err = errNoPid
 	}
 	return pid, err
 }
 
 // terminate stops a running child as OTP's shutdown/1 does: monitor it, ask
 // it to stop (or kill it at once for brutal_kill), wait for its Down up to
-// the shutdown time, then kill it.
+// the shutdown time, then kill it; then unlink it and drop its queued exit
+// signal (OTP's unlink_flush), whose reason, if any, is the one reported.
 func (st *sup) terminate(c *child, cause Cause, trigger string) {
 	if c.pid.IsZero() {
 		return
@@ -431,7 +511,7 @@ func (st *sup) terminate(c *child, cause Cause, trigger string) {
 	}
 	reason := d.Reason
 	st.self.Unlink(pid)
-	if r, ok := st.self.p.flushExits(pid.p); ok && reason == NoProc {
+	if r, ok := st.self.p.flushExits(pid.p); ok {
 		reason = r
 	}
 	delete(st.byPid, pid.p)
@@ -439,8 +519,9 @@ func (st *sup) terminate(c *child, cause Cause, trigger string) {
 	st.emit(Event{Type: EventTerminated, Path: c.path, Kind: c.spec.Kind, Pid: pid, Reason: reason, Cause: cause, Trigger: trigger, NotStopped: pid.p.isStray()})
 }
 
-// terminateAll stops every child in reverse start order; a dynamic
-// supervisor's children are asked to stop all at once.
+// terminateAll stops every child in reverse start order, removing the
+// temporary ones (OTP's terminate_children); a dynamic supervisor's
+// children are asked to stop all at once.
 func (st *sup) terminateAll(cause Cause, trigger string) {
 	if st.dyn != nil {
 		st.terminateDynamic(cause, trigger)
@@ -457,7 +538,7 @@ func (st *sup) terminateAll(cause Cause, trigger string) {
 
 // terminateDynamic stops a dynamic supervisor's children in parallel, as
 // OTP's terminate_dynamic_children: one signal each, one shared timer, then
-// a kill for those still alive.
+// a kill for those still alive. Children waiting for a restart are dropped.
 func (st *sup) terminateDynamic(cause Cause, trigger string) {
 	st.h.setActivity(cause, trigger)
 	pol := st.dyn.Template.shutdown()
@@ -494,12 +575,16 @@ func (st *sup) terminateDynamic(cause Cause, trigger string) {
 		c := mons[d.Monitor.m]
 		delete(mons, d.Monitor.m)
 		pid := c.pid
+		reason := d.Reason
 		st.self.Unlink(pid)
-		st.self.p.flushExits(pid.p)
+		if r, ok := st.self.p.flushExits(pid.p); ok {
+			reason = r
+		}
 		delete(st.byPid, pid.p)
 		c.pid, c.state = Pid{}, StateStopped
-		st.emit(Event{Type: EventTerminated, Path: c.path, Kind: c.spec.Kind, Pid: pid, Reason: d.Reason, Cause: cause, Trigger: trigger, NotStopped: pid.p.isStray()})
+		st.emit(Event{Type: EventTerminated, Path: c.path, Kind: c.spec.Kind, Pid: pid, Reason: reason, Cause: cause, Trigger: trigger, NotStopped: pid.p.isStray()})
 	}
+	clear(st.children)
 	st.children = st.children[:0]
 	clear(st.byID)
 }
@@ -513,19 +598,27 @@ func (st *sup) emit(e Event) {
 }
 
 func (st *sup) startChild(spec ChildSpec) (Pid, error) {
-	if st.dyn != nil {
-		t := st.dyn.Template
-		if st.dyn.MaxChildren > 0 && len(st.children) >= st.dyn.MaxChildren {
+	if d := st.dyn; d != nil {
+		if d.MaxChildren > 0 && len(st.children) >= d.MaxChildren {
 			return Pid{}, ErrMaxChildren
 		}
+		t := d.Template
 		if spec.ID == "" {
-			st.dynSeq++
-			spec.ID = fmt.Sprintf("%s-%d", t.ID, st.dynSeq)
+			for {
+				st.dynSeq++
+				spec.ID = d.prefix() + "-" + strconv.Itoa(st.dynSeq)
+				if st.byID[spec.ID] == nil {
+					break
+				}
+			}
 		}
 		if spec.Start == nil {
 			spec.Start = t.Start
 		}
 		spec.Restart, spec.Shutdown, spec.Type, spec.Kind, spec.Significant = t.Restart, t.Shutdown, t.Type, t.Kind, t.Significant
+	}
+	if err := checkChild(st.path, &spec, st.flags.AutoShutdown, false); err != nil {
+		return Pid{}, err
 	}
 	if c := st.byID[spec.ID]; c != nil {
 		if !c.pid.IsZero() {
@@ -546,12 +639,19 @@ func (st *sup) insertChild(pos int, spec ChildSpec, cause Cause) (Pid, error) {
 	if st.dyn != nil {
 		return Pid{}, ErrDynamic
 	}
-	if st.byID[spec.ID] != nil {
+	if err := checkChild(st.path, &spec, st.flags.AutoShutdown, false); err != nil {
+		return Pid{}, err
+	}
+	if c := st.byID[spec.ID]; c != nil {
+		if !c.pid.IsZero() {
+			return Pid{}, ErrStarted
+		}
 		return Pid{}, ErrPresent
 	}
 	return st.startFailing(st.add(pos, spec), cause, "")
 }
 
+// terminateChild is OTP's terminate_child: do_terminate, then del_child.
 func (st *sup) terminateChild(id string, cause Cause) error {
 	c := st.byID[id]
 	if c == nil {
@@ -561,7 +661,7 @@ func (st *sup) terminateChild(id string, cause Cause) error {
 	if c.spec.Restart == Temporary || st.dyn != nil {
 		st.remove(c)
 	} else if c.state == StateRestarting {
-		c.state = StateStopped
+		c.state = StateStopped // its queued retry will find it so and do nothing
 	}
 	return nil
 }

@@ -2,14 +2,16 @@ package runtime
 
 import "time"
 
-// SupervisorSnapshot is a consistent picture of a supervisor's subtree,
-// taken without stopping it.
+// SupervisorSnapshot is a picture of a supervisor's subtree, taken without
+// stopping it.
 type SupervisorSnapshot struct {
 	Path        string
 	Pid         Pid
 	Flags       Flags
 	Dynamic     bool
 	MaxChildren int // dynamic supervisors only; zero: no limit
+	// Taken is the supervisor's clock reading when the picture was taken.
+	Taken time.Time
 	// Budget is the restart intensity in use: Used restarts inside the
 	// current window of Period, against Max (max_frequency).
 	Budget   Budget
@@ -32,34 +34,49 @@ type ChildSnapshot struct {
 	State       ChildState
 	Pid         Pid // zero when not running
 	Restart     RestartType
-	Shutdown    ShutdownPolicy
+	Shutdown    ShutdownPolicy // with the default resolved
 	Significant bool
-	// Restarts counts the starts after the first; LastRestart is the time
-	// of the latest (zero if none) and Started the time of the current
-	// start.
+	// Restarts counts the starts of this child after its first (by its
+	// supervisor, an operator or a reload); LastRestart is the time of the
+	// latest (zero if none) and Started the time of the latest start.
 	Restarts    int
 	LastRestart time.Time
 	Started     time.Time
 	Mailbox     int
 	// Supervisor is the nested supervisor's own snapshot, for a running
-	// supervisor child.
+	// supervisor child (nil if it exited while the snapshot was taken).
 	Supervisor *SupervisorSnapshot
 }
 
-// Snapshot returns the supervisor's subtree as it is now, nested
-// supervisors included.
+// Snapshot returns the supervisor's subtree as it is now, in start order,
+// nested supervisors included. Each supervisor's own part is consistent (it
+// is taken by its goroutine between two messages); the nested supervisors'
+// parts are taken right after, one by one, so that no supervisor waits for
+// another.
 func (s *Supervisor) Snapshot() (SupervisorSnapshot, error) {
 	r, err := s.do(func(st *sup) any { return st.snapshot() })
 	if err != nil {
 		return SupervisorSnapshot{}, err
 	}
-	return r.(SupervisorSnapshot), nil
+	out := r.(SupervisorSnapshot)
+	for i := range out.Children {
+		c := &out.Children[i]
+		if c.Pid.IsZero() || c.Type != SupervisorChild {
+			continue
+		}
+		if nested, ok := SupervisorOf(c.Pid); ok {
+			if ns, err := nested.Snapshot(); err == nil {
+				c.Supervisor = &ns
+			}
+		}
+	}
+	return out, nil
 }
 
 func (st *sup) snapshot() SupervisorSnapshot {
 	now := st.self.p.clock.Now()
 	out := SupervisorSnapshot{
-		Path: st.path, Pid: st.self.Self(), Flags: st.flags, Dynamic: st.dyn != nil,
+		Path: st.path, Pid: st.self.Self(), Flags: st.flags, Dynamic: st.dyn != nil, Taken: now,
 		Budget:   Budget{Used: st.restarts.count(now, st.flags.period()), Max: st.flags.MaxFrequency, Period: st.flags.period()},
 		Children: make([]ChildSnapshot, 0, len(st.children)),
 	}
@@ -67,19 +84,11 @@ func (st *sup) snapshot() SupervisorSnapshot {
 		out.MaxChildren = st.dyn.MaxChildren
 	}
 	for _, c := range st.children {
-		cs := ChildSnapshot{
+		out.Children = append(out.Children, ChildSnapshot{
 			ID: c.spec.ID, Path: c.path, Kind: c.spec.Kind, Type: c.spec.Type, State: c.state, Pid: c.pid,
 			Restart: c.spec.Restart, Shutdown: c.spec.shutdown(), Significant: c.spec.Significant,
 			Restarts: c.restarts, LastRestart: c.lastRestart, Started: c.started, Mailbox: c.pid.MailboxLen(),
-		}
-		if !c.pid.IsZero() && c.spec.Type == SupervisorChild {
-			if nested, ok := SupervisorOf(c.pid); ok {
-				if ns, err := nested.Snapshot(); err == nil {
-					cs.Supervisor = &ns
-				}
-			}
-		}
-		out.Children = append(out.Children, cs)
+		})
 	}
 	return out
 }

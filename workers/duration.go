@@ -12,8 +12,10 @@ import (
 // meaning seconds. It is never negative.
 type Duration time.Duration
 
-// DurationSchema is the JSON Schema of a Duration, for a kind's Args.
-const DurationSchema = `{"type":["string","integer"],"pattern":"^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$","minimum":0}`
+// DurationSchema is the JSON Schema of a Duration, for a kind's Args. Its
+// x-message is how `otpctl validate` words a value that breaks it (see
+// package schema).
+const DurationSchema = `{"type":["string","integer"],"pattern":"^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$","minimum":0,"x-message":"must be a duration such as 500ms, 5s or 2m, or a whole number of seconds"}`
 
 // UnmarshalJSON reads a duration string or a whole number of seconds.
 func (d *Duration) UnmarshalJSON(b []byte) error {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/otpctl/otpctl/internal/suggest"
 	"github.com/otpctl/otpctl/runtime"
 )
 
@@ -232,31 +233,5 @@ func (r *Registry) ArgsSchema(name string) (string, bool) {
 // Suggest returns the candidate closest to name by edit distance, if it is
 // close enough to be a likely typo, or "".
 func Suggest(name string, candidates []string) string {
-	best, bestD := "", len(name)/2+2
-	for _, c := range candidates {
-		if d := levenshtein(name, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggest.Closest(name, candidates)
 }

@@ -1,0 +1,284 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/otpctl/otpctl/control"
+)
+
+// e2eTimeout bounds every wait of the end-to-end tests: generous, for a
+// race-built binary on a busy machine; no test asserts speed.
+const e2eTimeout = 60 * time.Second
+
+// logLine is one line of `run --log-format json`.
+type logLine struct {
+	Level   string   `json:"level"`
+	Msg     string   `json:"msg"`
+	Event   string   `json:"event"`
+	Path    string   `json:"path"`
+	Kind    string   `json:"kind"`
+	Pid     string   `json:"pid"`
+	OSPid   int      `json:"os_pid"`
+	Reason  string   `json:"reason"`
+	Cause   string   `json:"cause"`
+	Trigger string   `json:"trigger"`
+	Added   []string `json:"added"`
+}
+
+func (l logLine) String() string {
+	s := l.Event + " " + l.Path
+	for _, f := range []string{l.Reason, l.Cause, l.Trigger} {
+		if f != "" {
+			s += " " + f
+		}
+	}
+	return s
+}
+
+// runner is an `otpctl run` in the background, its JSON log read line by
+// line from its stderr.
+type runner struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	dir    string // its XDG_RUNTIME_DIR and the tree files'
+	socket string // "" when it runs on its default socket
+	env    []string
+
+	mu     sync.Mutex
+	lines  []logLine
+	raw    []string
+	signal chan struct{}
+	done   chan struct{}
+	code   int
+}
+
+// writeTree writes a tree file in dir and returns its path.
+func writeTree(t *testing.T, dir, name, yaml string) string {
+	t.Helper()
+	file := filepath.Join(dir, name)
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// startRun runs `otpctl run FILE --log-format json args...` with
+// XDG_RUNTIME_DIR in dir, and kills it at the end of the test if it still
+// runs.
+func startRun(t *testing.T, dir, file string, args ...string) *runner {
+	t.Helper()
+	r := &runner{t: t, dir: dir, signal: make(chan struct{}), done: make(chan struct{}),
+		env: []string{"XDG_RUNTIME_DIR=" + dir, "OTPCTL_SOCKET="}}
+	for i, a := range args {
+		if a == "--socket" {
+			r.socket = args[i+1]
+		}
+	}
+	r.cmd = exec.Command(otpctlBin(t), append([]string{"run", file, "--log-format", "json"}, args...)...)
+	r.cmd.Env = append(os.Environ(), r.env...)
+	stderr, err := r.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go r.read(stderr)
+	t.Cleanup(func() {
+		select {
+		case <-r.done:
+		default:
+			r.cmd.Process.Kill()
+			<-r.done
+		}
+	})
+	return r
+}
+
+func (r *runner) read(stderr io.Reader) {
+	sc := bufio.NewScanner(stderr)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var l logLine
+		json.Unmarshal(sc.Bytes(), &l)
+		r.mu.Lock()
+		r.raw = append(r.raw, sc.Text())
+		if l.Event != "" {
+			r.lines = append(r.lines, l)
+		}
+		close(r.signal)
+		r.signal = make(chan struct{})
+		r.mu.Unlock()
+	}
+	err := r.cmd.Wait()
+	r.mu.Lock()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		r.code = ee.ExitCode()
+	}
+	r.mu.Unlock()
+	close(r.done)
+}
+
+// stderr returns everything run printed so far.
+func (r *runner) stderr() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.raw, "\n")
+}
+
+// events returns the events logged from index from on, as lines.
+func (r *runner) events(from int) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, l := range r.lines[min(from, len(r.lines)):] {
+		out = append(out, l.String())
+	}
+	return out
+}
+
+func (r *runner) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.lines)
+}
+
+// waitEvent waits for a logged event at or after index from whose line
+// starts with prefix, and returns its index.
+func (r *runner) waitEvent(from int, prefix string) int {
+	r.t.Helper()
+	deadline := time.NewTimer(e2eTimeout)
+	defer deadline.Stop()
+	for {
+		r.mu.Lock()
+		for i := from; i < len(r.lines); i++ {
+			if strings.HasPrefix(r.lines[i].String(), prefix) {
+				r.mu.Unlock()
+				return i
+			}
+		}
+		sig := r.signal
+		r.mu.Unlock()
+		select {
+		case <-sig:
+		case <-r.done:
+			// Every line is in: look once more, then fail.
+			for i, l := range r.events(from) {
+				if strings.HasPrefix(l, prefix) {
+					return from + i
+				}
+			}
+			r.t.Fatalf("run exited (status %d) without event %q; stderr:\n%s", r.exitCode(), prefix, r.stderr())
+		case <-deadline.C:
+			r.t.Fatalf("no event %q after #%d within %v; stderr:\n%s", prefix, from, e2eTimeout, r.stderr())
+		}
+	}
+}
+
+// waitStderr waits until run has printed a line containing s.
+func (r *runner) waitStderr(s string) {
+	r.t.Helper()
+	deadline := time.NewTimer(e2eTimeout)
+	defer deadline.Stop()
+	for {
+		r.mu.Lock()
+		found := slices.ContainsFunc(r.raw, func(l string) bool { return strings.Contains(l, s) })
+		sig := r.signal
+		r.mu.Unlock()
+		if found {
+			return
+		}
+		select {
+		case <-sig:
+		case <-r.done:
+			r.t.Fatalf("run exited without printing %q; stderr:\n%s", s, r.stderr())
+		case <-deadline.C:
+			r.t.Fatalf("run did not print %q within %v; stderr:\n%s", s, e2eTimeout, r.stderr())
+		}
+	}
+}
+
+// wait waits for run to exit and returns its status.
+func (r *runner) wait() int {
+	r.t.Helper()
+	select {
+	case <-r.done:
+	case <-time.After(e2eTimeout):
+		r.t.Fatalf("run still running after %v; stderr:\n%s", e2eTimeout, r.stderr())
+	}
+	return r.exitCode()
+}
+
+func (r *runner) exitCode() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.code
+}
+
+func (r *runner) sig(s syscall.Signal) {
+	r.t.Helper()
+	if err := r.cmd.Process.Signal(s); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// ctl runs a client command against this instance (its --socket, or its
+// XDG_RUNTIME_DIR for the default sockets).
+func (r *runner) ctl(args ...string) result {
+	r.t.Helper()
+	env := r.env
+	if r.socket != "" {
+		env = append(env, "OTPCTL_SOCKET="+r.socket)
+	}
+	return otpctl(r.t, env, args...)
+}
+
+// mustCtl runs a client command that must succeed.
+func (r *runner) mustCtl(args ...string) string {
+	r.t.Helper()
+	res := r.ctl(args...)
+	if res.code != 0 {
+		r.t.Fatalf("otpctl %s: status %d, stderr %q", strings.Join(args, " "), res.code, res.stderr)
+	}
+	return res.stdout
+}
+
+// tree reads `otpctl tree --json`.
+func (r *runner) tree() *control.Node {
+	r.t.Helper()
+	var n control.Node
+	out := r.mustCtl("tree", "--json")
+	if err := json.Unmarshal([]byte(out), &n); err != nil {
+		r.t.Fatalf("tree --json: %v\n%s", err, out)
+	}
+	return &n
+}
+
+func (r *runner) node(path string) *control.Node {
+	r.t.Helper()
+	n := r.tree().Find(path)
+	if n == nil {
+		r.t.Fatalf("no %s in the tree", path)
+	}
+	return n
+}
+
+func expectLines(t *testing.T, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

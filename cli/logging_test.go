@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/loader"
+	"github.com/otpctl/otpctl/runtime"
+	"github.com/otpctl/otpctl/workers"
+)
+
+func TestEventLogLines(t *testing.T) {
+	at := time.Date(2026, 11, 24, 20, 36, 22, 0, time.UTC)
+	cases := []struct {
+		e    control.Event
+		json string
+		text string
+	}{
+		{
+			control.Event{Time: at, Event: "started", Path: "shop/web", Kind: "web", Pid: "<0.12>", Cause: "boot"},
+			`{"time":"2026-11-24T20:36:22Z","level":"INFO","msg":"started","event":"started","path":"shop/web","kind":"web","pid":"<0.12>","cause":"boot"}`,
+			`time=2026-11-24T20:36:22.000Z level=INFO msg=started event=started path=shop/web kind=web pid=<0.12> cause=boot`,
+		},
+		{
+			control.Event{Time: at, Event: "exited", Path: "shop/db", Kind: "exec", Pid: "<0.7>", OSPid: 4711, Reason: "exit status 2"},
+			`{"time":"2026-11-24T20:36:22Z","level":"WARN","msg":"exited","event":"exited","path":"shop/db","kind":"exec","pid":"<0.7>","reason":"exit status 2","os_pid":4711}`,
+			`time=2026-11-24T20:36:22.000Z level=WARN msg=exited event=exited path=shop/db kind=exec pid=<0.7> reason="exit status 2" os_pid=4711`,
+		},
+		{
+			control.Event{Time: at, Event: "exited", Path: "shop/db", Reason: "normal"},
+			`{"time":"2026-11-24T20:36:22Z","level":"INFO","msg":"exited","event":"exited","path":"shop/db","reason":"normal"}`,
+			`time=2026-11-24T20:36:22.000Z level=INFO msg=exited event=exited path=shop/db reason=normal`,
+		},
+		{
+			control.Event{Time: at, Event: "terminated", Path: "shop/w2", Pid: "<0.9>", Reason: "shutdown", Cause: "sibling", Trigger: "shop/w1"},
+			`{"time":"2026-11-24T20:36:22Z","level":"INFO","msg":"terminated","event":"terminated","path":"shop/w2","pid":"<0.9>","reason":"shutdown","cause":"sibling","trigger":"shop/w1"}`,
+			`time=2026-11-24T20:36:22.000Z level=INFO msg=terminated event=terminated path=shop/w2 pid=<0.9> reason=shutdown cause=sibling trigger=shop/w1`,
+		},
+		{
+			control.Event{Time: at, Event: "give_up", Path: "shop", Kind: "one_for_one", Reason: "reached_max_restart_intensity", Trigger: "shop/web"},
+			`{"time":"2026-11-24T20:36:22Z","level":"ERROR","msg":"give_up","event":"give_up","path":"shop","kind":"one_for_one","reason":"reached_max_restart_intensity","trigger":"shop/web"}`,
+			`time=2026-11-24T20:36:22.000Z level=ERROR msg=give_up event=give_up path=shop kind=one_for_one reason=reached_max_restart_intensity trigger=shop/web`,
+		},
+		{
+			control.Event{Time: at, Event: "reload", Added: []string{"shop/a"}, Changed: []string{"shop/b", "shop/c"}},
+			`{"time":"2026-11-24T20:36:22Z","level":"INFO","msg":"reload","event":"reload","added":["shop/a"],"changed":["shop/b","shop/c"]}`,
+			`time=2026-11-24T20:36:22.000Z level=INFO msg=reload event=reload added=[shop/a] changed="[shop/b shop/c]"`,
+		},
+	}
+	for _, c := range cases {
+		for _, format := range []string{"json", "text"} {
+			var b bytes.Buffer
+			log, err := newLogger(&b, format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := newEventLogger(log)
+			l.push(c.e)
+			l.close()
+			want := c.json
+			if format == "text" {
+				want = c.text
+			}
+			if got := strings.TrimSuffix(b.String(), "\n"); got != want {
+				t.Errorf("%s:\n got %s\nwant %s", format, got, want)
+			}
+		}
+	}
+	if _, err := newLogger(nil, "xml"); err == nil {
+		t.Error("--log-format xml accepted")
+	}
+}
+
+func TestEventLoggerKeepsOrderAndDrains(t *testing.T) {
+	var b bytes.Buffer
+	l := newEventLogger(slog.New(slog.NewJSONHandler(&b, nil)))
+	for i := range 1000 {
+		l.push(control.Event{Event: "started", Path: fmt.Sprint("shop/w", i)})
+		if i == 499 {
+			l.say(slog.LevelInfo, "running", "tree", "shop")
+		}
+	}
+	l.close()
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 1001 {
+		t.Fatalf("%d lines, want 1001", len(lines))
+	}
+	if !strings.Contains(lines[500], `"msg":"running","tree":"shop"`) {
+		t.Fatalf("line 500 = %s, want run's own line between the events", lines[500])
+	}
+	lines = append(lines[:500], lines[501:]...)
+	for i, line := range lines {
+		if !strings.Contains(line, fmt.Sprintf(`"path":"shop/w%d"`, i)) {
+			t.Fatalf("line %d = %s", i, line)
+		}
+	}
+	l.push(control.Event{Event: "late"}) // after close: dropped, no panic
+}
+
+func TestAPIErrorCodes(t *testing.T) {
+	cases := []struct {
+		err  error
+		code string
+	}{
+		{&loader.PathError{Op: "kill", Path: "shop/x", Err: loader.ErrNotFound}, control.CodeNotFound},
+		{&loader.PathError{Op: "start", Path: "shop/j", Err: fmt.Errorf("args: %w", loader.ErrInvalid)}, control.CodeBadRequest},
+		{&loader.PathError{Op: "call", Path: "shop/c", Err: runtime.ErrTimeout}, control.CodeTimeout},
+		{&loader.PathError{Op: "call", Path: "shop/c", Err: workers.ErrNotCallable}, control.CodeRefused},
+		{&loader.PathError{Op: "start", Path: "shop/c", Err: runtime.ErrRunning}, control.CodeRefused},
+		{loader.ErrStopped, control.CodeRefused},
+	}
+	for _, c := range cases {
+		var ce *control.Error
+		if err := apiError(c.err); !errors.As(err, &ce) || ce.Code != c.code || ce.Message != c.err.Error() {
+			t.Errorf("apiError(%v) = %#v, want code %s", c.err, err, c.code)
+		}
+	}
+	if apiError(nil) != nil {
+		t.Error("apiError(nil) is not nil")
+	}
+}

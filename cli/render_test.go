@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/otpctl/otpctl/control"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", name, got, want)
+	}
+}
+
+// sampleTree is a live tree at a fixed time: a nested rest_for_one
+// supervisor, an exec worker with its OS pid, a stopped and a failed
+// child, a dynamic supervisor with two children.
+func sampleTree(now time.Time) *control.Node {
+	at := func(ago time.Duration) *time.Time { t := now.Add(-ago); return &t }
+	return &control.Node{Path: "shop", Name: "shop", Type: "supervisor", Strategy: "one_for_one", State: "running",
+		Pid: "<0.3>", Started: at(2*time.Hour + 5*time.Minute), Budget: &control.Budget{Used: 1, Max: 3, Period: "5s"},
+		Children: []*control.Node{
+			{Path: "shop/web", Name: "web", Type: "worker", Kind: "web", State: "running", Pid: "<0.41>", OSPid: 48213,
+				Restarts: 2, LastRestart: at(3 * time.Second), Started: at(3 * time.Second)},
+			{Path: "shop/counter", Name: "counter", Type: "worker", Kind: "counter", State: "running", Pid: "<0.5>",
+				Mailbox: 12, Started: at(2*time.Hour + 5*time.Minute)},
+			{Path: "shop/workers", Name: "workers", Type: "supervisor", Strategy: "rest_for_one", State: "running", Pid: "<0.6>",
+				Started: at(65 * time.Minute), Restarts: 1, LastRestart: at(65 * time.Minute),
+				Budget: &control.Budget{Used: 0, Max: 5, Period: "1m"},
+				Children: []*control.Node{
+					{Path: "shop/workers/w1", Name: "w1", Type: "worker", Kind: "echo", State: "running", Pid: "<0.7>", Started: at(65 * time.Minute)},
+					{Path: "shop/workers/w2", Name: "w2", Type: "worker", Kind: "echo", State: "stopped", Restarts: 4, LastRestart: at(26 * time.Hour)},
+				}},
+			{Path: "shop/mailer", Name: "mailer", Type: "worker", Kind: "exec", State: "failed"},
+			{Path: "shop/jobs", Name: "jobs", Type: "supervisor", Strategy: "one_for_one", Kind: "echo", Dynamic: true, MaxChildren: 100,
+				State: "running", Pid: "<0.9>", Started: at(2 * time.Hour), Budget: &control.Budget{Used: 0, Max: 1, Period: "5s"},
+				Children: []*control.Node{
+					{Path: "shop/jobs/echo-1", Name: "echo-1", Type: "worker", Kind: "echo", State: "running", Pid: "<0.12>", Started: at(42 * time.Second)},
+					{Path: "shop/jobs/night", Name: "night", Type: "worker", Kind: "echo", State: "restarting", Restarts: 1, LastRestart: at(time.Second)},
+				}},
+		}}
+}
+
+func TestTreeRendering(t *testing.T) {
+	now := time.Date(2026, 11, 24, 20, 0, 0, 0, time.UTC)
+	var b bytes.Buffer
+	renderTree(&b, sampleTree(now), now)
+	golden(t, "tree.golden", b.Bytes())
+	for _, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		if n := utf8.RuneCountInString(line); n > 80 {
+			t.Errorf("line of %d columns: %q", n, line)
+		}
+	}
+}
+
+func TestAgo(t *testing.T) {
+	cases := map[time.Duration]string{
+		-time.Second:                  "0s",
+		0:                             "0s",
+		999 * time.Millisecond:        "0s",
+		42 * time.Second:              "42s",
+		5 * time.Minute:               "5m",
+		5*time.Minute + 3*time.Second: "5m3s",
+		2*time.Hour + 5*time.Minute:   "2h5m",
+		26 * time.Hour:                "1d2h",
+		72 * time.Hour:                "3d",
+	}
+	for d, want := range cases {
+		if got := ago(d); got != want {
+			t.Errorf("ago(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestShortDuration(t *testing.T) {
+	cases := map[time.Duration]string{
+		5 * time.Second: "5s", time.Minute: "1m", 90 * time.Second: "1m30s", time.Hour: "1h",
+		time.Hour + time.Minute: "1h1m", 500 * time.Millisecond: "500ms",
+	}
+	for d, want := range cases {
+		got := shortDuration(d)
+		if got != want {
+			t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
+		}
+		if back, err := time.ParseDuration(got); err != nil || back != d {
+			t.Errorf("%q does not read back as %v", got, d)
+		}
+	}
+}
+
+func TestFlagsFirst(t *testing.T) {
+	app := App(nil, nil)
+	cases := []struct{ in, want string }{
+		{"otpctl kill shop/web --reason boom", "otpctl kill --reason boom shop/web"},
+		{"otpctl kill --reason=boom shop/web", "otpctl kill --reason=boom shop/web"},
+		{"otpctl call shop/c {\"op\":\"get\"} --timeout 2s", "otpctl call --timeout 2s shop/c {\"op\":\"get\"}"},
+		{"otpctl call shop/c -1", "otpctl call shop/c -1"},
+		{"otpctl tree --json", "otpctl tree --json"},
+		{"otpctl tree --json --name a", "otpctl tree --json --name a"},
+		{"otpctl start shop/jobs --name n --args {} --socket s", "otpctl start --name n --args {} --socket s shop/jobs"},
+		{"otpctl wait shop/x -- --weird", "otpctl wait shop/x -- --weird"},
+		{"otpctl --help", "otpctl --help"},
+		{"otpctl nosuch a --b", "otpctl nosuch a --b"},
+	}
+	for _, c := range cases {
+		got := strings.Join(flagsFirst(app.Commands, strings.Fields(c.in)), " ")
+		if got != c.want {
+			t.Errorf("flagsFirst(%s) = %s, want %s", c.in, got, c.want)
+		}
+	}
+	if !slices.Equal(flagsFirst(app.Commands, []string{"otpctl"}), []string{"otpctl"}) {
+		t.Error("no command")
+	}
+}

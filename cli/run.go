@@ -1,0 +1,245 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/loader"
+	"github.com/otpctl/otpctl/runtime"
+	"github.com/otpctl/otpctl/spec"
+	"github.com/otpctl/otpctl/workers"
+	"github.com/otpctl/otpctl/workers/builtin"
+	ucli "github.com/urfave/cli/v2"
+)
+
+func init() {
+	register(&ucli.Command{
+		Name:      "run",
+		Usage:     "run a tree until it is stopped",
+		ArgsUsage: "FILE",
+		Description: "Validates FILE (and its includes), starts the tree in order, logs every event to\n" +
+			"stderr and serves the control socket that `otpctl tree`, `kill`, `call`, ... talk to.\n\n" +
+			"SIGTERM or SIGINT stop the tree in reverse order within the shutdown settings; a\n" +
+			"second SIGINT kills it at once. As PID 1 (a container's init) it also reaps the\n" +
+			"orphaned processes that end up as its children.\n\n" +
+			"Exit status: 0 stopped on request or by auto_shutdown; 1 the files are not valid, a\n" +
+			"child failed to start, or the tree was killed at once; 3 the root supervisor gave up.",
+		Flags: append(instanceFlags(),
+			&ucli.StringFlag{Name: "log-format", Value: "text", Usage: "how events are logged to stderr: `text` or json (one object per line)"},
+			&ucli.BoolFlag{Name: "no-watch", Usage: "do not reload when the tree's files change"},
+		),
+		Action: runAction,
+	})
+}
+
+// runState is one `otpctl run`: the files, the running tree and how it is
+// logged.
+type runState struct {
+	file    string
+	noWatch bool
+	log     *slog.Logger
+	tree    *loader.Running
+}
+
+// reload reloads the tree files: the seam hot reload (SIGHUP, `otpctl
+// reload`, the file watcher) fills in.
+func (st *runState) reload() (control.ReloadReply, error) {
+	return control.ReloadReply{}, control.Errorf(control.CodeRefused, "reload is not available yet in this build")
+}
+
+// haltGrace is how long `run` waits for a tree it killed at once to be
+// gone before it exits anyway (a kind's start in progress cannot be
+// interrupted; exec workers die with otpctl).
+const haltGrace = 5 * time.Second
+
+func runAction(c *ucli.Context) error {
+	if c.NArg() != 1 {
+		return exit(ExitFailure, "run: one tree FILE is expected (otpctl run FILE)")
+	}
+	stderr := c.App.ErrWriter
+	logger, err := newLogger(stderr, c.String("log-format"))
+	if err != nil {
+		return exit(ExitFailure, "run: %v", err)
+	}
+	st := &runState{file: c.Args().First(), noWatch: c.Bool("no-watch"), log: logger}
+
+	tree, err := spec.Load(st.file, workers.Default)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exit(ExitFailure, "")
+	}
+	socket := runSocket(c, tree.Name)
+	ln, err := control.Listen(socket)
+	if err != nil {
+		return exit(ExitFailure, "run: %v", err)
+	}
+	defer ln.Close()
+
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	if os.Getpid() == 1 {
+		// A container's init: reap the orphans the kernel hands over,
+		// never the exec workers' own children (their kind waits).
+		ctx, stopReaping := context.WithCancel(context.Background())
+		reaped := make(chan struct{})
+		go func() { builtin.ReapOrphans(ctx); close(reaped) }()
+		defer func() { stopReaping(); <-reaped }()
+	}
+
+	events := control.NewEventLog(10000)
+	elog := newEventLogger(logger)
+	defer elog.close()
+	onEvent := func(e loader.Event) {
+		elog.push(events.Append(toEvent(e)))
+	}
+
+	// A stop signal while the tree starts cancels the start.
+	startCtx, cancelStart := context.WithCancel(context.Background())
+	defer cancelStart()
+	started := make(chan struct{})
+	stopAsked := make(chan os.Signal, 1)
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				if s == syscall.SIGHUP {
+					elog.say(slog.LevelWarn, "SIGHUP while the tree starts: ignored")
+					continue
+				}
+				stopAsked <- s
+				cancelStart()
+				return
+			case <-started:
+				return
+			}
+		}
+	}()
+	r, err := loader.Start(startCtx, tree, loader.Options{Events: onEvent, Log: logger})
+	close(started)
+	if err != nil {
+		events.Close()
+		if startCtx.Err() != nil {
+			elog.say(slog.LevelInfo, "stopped while starting")
+			return nil
+		}
+		elog.close()
+		return exit(ExitFailure, "run: %v", err)
+	}
+	st.tree = r
+	elog.say(slog.LevelInfo, "running", "tree", tree.Name, "socket", socket)
+
+	shutdownAsked := make(chan struct{}, 1)
+	srv := control.NewServer(&backend{
+		tree: r, log: events, reload: st.reload,
+		shutdown: func() {
+			select {
+			case shutdownAsked <- struct{}{}:
+			default:
+			}
+		},
+	})
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	stopping := false
+	stop := func(why string) {
+		if stopping {
+			return
+		}
+		stopping = true
+		elog.say(slog.LevelInfo, "stopping the tree", "by", why)
+		go r.Shutdown(context.Background())
+	}
+	select {
+	case s := <-stopAsked:
+		stop(signalName(s))
+	default:
+	}
+	var haltTimer <-chan time.Time
+loop:
+	for {
+		select {
+		case s := <-sigs:
+			switch s {
+			case syscall.SIGHUP:
+				if _, err := st.reload(); err != nil {
+					elog.say(slog.LevelWarn, "SIGHUP: "+err.Error())
+				}
+			case syscall.SIGINT:
+				if stopping && haltTimer == nil {
+					elog.say(slog.LevelWarn, "second interrupt: killing the tree at once")
+					r.Halt()
+					haltTimer = time.After(haltGrace)
+					continue
+				}
+				stop("SIGINT")
+			default:
+				stop(signalName(s))
+			}
+		case <-shutdownAsked:
+			stop("otpctl shutdown")
+		case <-haltTimer:
+			elog.say(slog.LevelError, "the tree is not gone after being killed; exiting anyway")
+			break loop
+		case <-r.Done():
+			break loop
+		}
+	}
+
+	// Followers see their stream end, then the socket closes.
+	events.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	srv.Shutdown(ctx)
+	cancel()
+	<-served
+	elog.close()
+	return runExit(r)
+}
+
+// runExit is `run`'s exit status for how the tree ended.
+func runExit(r *loader.Running) error {
+	switch {
+	case r.GaveUp():
+		return exit(ExitGaveUp, "the root supervisor %s gave up: it passed its restart intensity", r.Path())
+	case r.Halted():
+		return exit(ExitFailure, "the tree was killed at once")
+	}
+	reason := r.Reason()
+	if reason == nil || errors.Is(reason, runtime.Shutdown) {
+		return nil // stopped on request, or by auto_shutdown
+	}
+	return exit(ExitFailure, "the root supervisor %s exited: %s", r.Path(), loader.ReasonText(reason))
+}
+
+// runSocket is the socket `run` serves: --socket, else the socket of
+// --name, else $OTPCTL_SOCKET, else the tree's name's.
+func runSocket(c *ucli.Context, treeName string) string {
+	if s := c.String("socket"); s != "" {
+		return s
+	}
+	if n := c.String("name"); n != "" {
+		return control.SocketPath(n)
+	}
+	if s := os.Getenv("OTPCTL_SOCKET"); s != "" {
+		return s
+	}
+	return control.SocketPath(treeName)
+}
+
+func signalName(s os.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
+}

@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/otpctl/otpctl/control"
+	ucli "github.com/urfave/cli/v2"
+)
+
+func init() {
+	register(&ucli.Command{
+		Name:      "kill",
+		Usage:     "make the process at a path exit (fault injection)",
+		ArgsUsage: "PATH",
+		Description: "Makes the process at PATH exit with the reason: killed (the default), normal,\n" +
+			"shutdown or any text (an abnormal exit that reads as the text). Its supervisor\n" +
+			"then applies its restart rules as for a crash. A supervisor exits only with killed\n" +
+			"(at once) or shutdown (its children stopped in order).",
+		Flags: append(instanceFlags(),
+			&ucli.StringFlag{Name: "reason", Value: "killed", Usage: "the exit `REASON`"},
+		),
+		Action: pathCommand(func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error {
+			return cl.Kill(ctx, path, c.String("reason"))
+		}),
+	})
+	register(&ucli.Command{
+		Name:      "stop",
+		Usage:     "stop a child (terminate_child)",
+		ArgsUsage: "PATH",
+		Description: "Stops the child at PATH within its shutdown setting. Its supervisor keeps it,\n" +
+			"stopped, for `otpctl start` (a temporary child or a dynamic supervisor's child is\n" +
+			"removed). Not a crash: no restart, not counted against the restart intensity.",
+		Flags: instanceFlags(),
+		Action: pathCommand(func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error {
+			return cl.Stop(ctx, path)
+		}),
+	})
+	register(&ucli.Command{
+		Name:      "start",
+		Usage:     "start a stopped child, or a new child of a dynamic supervisor",
+		ArgsUsage: "PATH",
+		Description: "Starts the stopped child at PATH again (restart_child). On a dynamic supervisor,\n" +
+			"starts a new child: named --name (default KIND-N), with --args merged over the\n" +
+			"supervisor's template args. Prints the child's path and pid.",
+		// --name names the new child here: --instance picks the instance.
+		Flags: append(instanceFlags()[:1],
+			&ucli.StringFlag{Name: "instance", Usage: "the instance `NAME` (default: the one named like PATH's root, or the only one running)"},
+			&ucli.StringFlag{Name: "name", Usage: "a dynamic supervisor's new child's `NAME`"},
+			&ucli.StringFlag{Name: "args", Usage: "a dynamic supervisor's new child's args, a JSON `OBJECT`"},
+		),
+		Action: pathCommand(func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error {
+			var args json.RawMessage
+			if a := c.String("args"); a != "" {
+				if !json.Valid([]byte(a)) {
+					return fmt.Errorf("--args is not valid JSON: %s", a)
+				}
+				args = json.RawMessage(a)
+			}
+			rep, err := cl.Start(ctx, control.StartRequest{Path: path, Name: c.String("name"), Args: args})
+			if err == nil {
+				fmt.Fprintln(c.App.Writer, rep.Path, rep.Pid)
+			}
+			return err
+		}),
+	})
+	register(&ucli.Command{
+		Name:      "restart",
+		Usage:     "stop a child and start it again",
+		ArgsUsage: "PATH",
+		Description: "Stops the child at PATH and starts it again in its place, as `stop` then `start`:\n" +
+			"an operator's restart, not counted against the restart intensity. Prints the\n" +
+			"child's path and new pid.",
+		Flags: instanceFlags(),
+		Action: pathCommand(func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error {
+			rep, err := cl.Restart(ctx, path)
+			if err == nil {
+				fmt.Fprintln(c.App.Writer, rep.Path, rep.Pid)
+			}
+			return err
+		}),
+	})
+	register(&ucli.Command{
+		Name:  "shutdown",
+		Usage: "stop the tree and its `otpctl run`",
+		Description: "Asks the instance to stop its tree in order, as SIGTERM does, and waits until it\n" +
+			"has (up to --timeout).",
+		Flags: append(instanceFlags(),
+			&ucli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "stop waiting after `D` (the tree goes on stopping)"},
+		),
+		Action: func(c *ucli.Context) error {
+			if c.NArg() != 0 {
+				return exit(ExitFailure, "shutdown: no arguments are expected")
+			}
+			cl, err := client(c)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
+			defer cancel()
+			if err := cl.Shutdown(ctx); err != nil {
+				return failed(err)
+			}
+			// The event stream ends when the tree has stopped; the socket
+			// goes when run exits. A stream cut short while run is still
+			// there (it was closing) is followed again.
+			for {
+				err := cl.Events(ctx, ^uint64(0), true, func(control.Event) error { return nil })
+				if ctx.Err() != nil {
+					return exit(ExitFailure, "shutdown: the tree is still stopping after %v", c.Duration("timeout"))
+				}
+				if !answers(cl.Socket) {
+					return nil
+				}
+				if err == nil || errors.Is(err, control.ErrNotRunning) {
+					time.Sleep(50 * time.Millisecond) // run is closing its socket
+				}
+			}
+		},
+	})
+}
+
+// answers reports whether an instance answers on socket.
+func answers(socket string) bool {
+	c, err := net.DialTimeout("unix", socket, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// pathCommand runs f for a command that takes one PATH, and turns its
+// error into one line and exit status 1.
+func pathCommand(f func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error) ucli.ActionFunc {
+	return func(c *ucli.Context) error {
+		path, err := onePath(c)
+		if err != nil {
+			return err
+		}
+		cl, err := client(c)
+		if err != nil {
+			return err
+		}
+		if err := f(c.Context, c, cl, path); err != nil {
+			return failed(err)
+		}
+		return nil
+	}
+}

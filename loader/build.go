@@ -1,0 +1,200 @@
+package loader
+
+import (
+	"fmt"
+
+	"github.com/otpctl/otpctl/runtime"
+	"github.com/otpctl/otpctl/spec"
+	"github.com/otpctl/otpctl/workers"
+)
+
+// KindDynamic is the Kind a dynamic supervisor has in events and snapshots.
+const KindDynamic = "dynamic"
+
+// Flags returns the runtime flags of a supervisor as a tree file declares
+// them. Unknown names fall back to OTP's defaults (the checker refuses them
+// before they get here).
+func Flags(s *spec.Supervisor) runtime.Flags {
+	f := runtime.Flags{MaxFrequency: s.MaxFrequency, Period: s.Period}
+	switch s.Strategy {
+	case spec.OneForAll:
+		f.Strategy = runtime.OneForAll
+	case spec.RestForOne:
+		f.Strategy = runtime.RestForOne
+	}
+	switch s.AutoShutdown {
+	case spec.AnySignificant:
+		f.AutoShutdown = runtime.AnySignificant
+	case spec.AllSignificant:
+		f.AutoShutdown = runtime.AllSignificant
+	}
+	if s.Dynamic != nil {
+		f.Strategy = runtime.OneForOne
+	}
+	return f
+}
+
+// RestartType returns the runtime restart type of a tree file's restart
+// value (permanent when empty or unknown).
+func RestartType(restart string) runtime.RestartType {
+	switch restart {
+	case spec.Transient:
+		return runtime.Transient
+	case spec.Temporary:
+		return runtime.Temporary
+	}
+	return runtime.Permanent
+}
+
+// Supervision returns how n's parent supervises it: its restart type,
+// shutdown and significance, the three settings a reload changes in place
+// with runtime.Supervisor.UpdateChild.
+func Supervision(n *spec.Node) (runtime.RestartType, runtime.ShutdownPolicy, bool) {
+	return RestartType(n.Restart), runtime.ShutdownPolicy(n.Shutdown), n.Significant
+}
+
+// kindOf is what events and snapshots call a node: a worker's kind, a
+// supervisor's strategy, or "dynamic".
+func kindOf(n *spec.Node) string {
+	switch {
+	case n.Worker != nil:
+		return n.Worker.Kind
+	case n.Supervisor.Dynamic != nil:
+		return KindDynamic
+	}
+	return n.Supervisor.Strategy
+}
+
+// ChildSpec returns the runtime child spec the running tree uses for n: for
+// a worker, its kind's Start with n's path and args; for a supervisor, a
+// Start that starts it (and its children) from the running spec. It is what
+// a reload hands to InsertChild and ReplaceChild. Every kind in n's subtree
+// must be registered.
+func (r *Running) ChildSpec(n *spec.Node) (runtime.ChildSpec, error) {
+	if err := r.check(n); err != nil {
+		return runtime.ChildSpec{}, err
+	}
+	return r.childSpec(n)
+}
+
+// check makes sure every node of n's subtree is a worker of a registered
+// kind or a supervisor, so that a start cannot fail for want of a kind.
+func (r *Running) check(n *spec.Node) error {
+	var err error
+	n.Walk(func(m *spec.Node) {
+		if err != nil {
+			return
+		}
+		base := ""
+		switch {
+		case m.Worker != nil:
+			base = m.Worker.Base
+		case m.Supervisor != nil && m.Supervisor.Dynamic != nil:
+			base = m.Supervisor.Dynamic.Base
+		case m.Supervisor != nil:
+			return
+		default:
+			err = fmt.Errorf("%s: a node must be a worker or a supervisor", m.Path)
+			return
+		}
+		if _, e := r.reg.Lookup(base); e != nil {
+			err = fmt.Errorf("%s: %w", m.Path, e)
+		}
+	})
+	return err
+}
+
+func (r *Running) childSpec(n *spec.Node) (runtime.ChildSpec, error) {
+	restart, shutdown, significant := Supervision(n)
+	cs := runtime.ChildSpec{ID: n.Name, Restart: restart, Shutdown: shutdown, Significant: significant, Kind: kindOf(n)}
+	if n.Worker != nil {
+		k, err := r.reg.Lookup(n.Worker.Base)
+		if err != nil {
+			return cs, fmt.Errorf("%s: %w", n.Path, err)
+		}
+		cs.Start = r.workerStart(k, n.Path, n.Worker.Kind, n.Worker.Args)
+		return cs, nil
+	}
+	cs.Type = runtime.SupervisorChild
+	cs.Start = r.supervisorStart(n)
+	return cs, nil
+}
+
+// supervisorSpec builds the runtime spec of the supervisor n, children
+// included.
+func (r *Running) supervisorSpec(n *spec.Node) (runtime.SupervisorSpec, error) {
+	s := n.Supervisor
+	ss := runtime.SupervisorSpec{Flags: Flags(s), Path: n.Path, Events: r.onEvent}
+	if d := s.Dynamic; d != nil {
+		ss.Dynamic = &runtime.DynamicSpec{
+			Template: runtime.ChildSpec{
+				ID: d.Kind, Restart: RestartType(d.Restart), Shutdown: runtime.ShutdownPolicy(d.Shutdown),
+				Kind: d.Kind,
+				// Start stays nil: the loader names each child and gives
+				// it its own Start (Running.Start).
+			},
+			MaxChildren: d.MaxChildren,
+		}
+		return ss, nil
+	}
+	ss.Children = make([]runtime.ChildSpec, 0, len(s.Children))
+	for _, c := range s.Children {
+		cs, err := r.childSpec(c)
+		if err != nil {
+			return ss, err
+		}
+		ss.Children = append(ss.Children, cs)
+	}
+	return ss, nil
+}
+
+// supervisorStart starts the nested supervisor at n's path. It reads the
+// node from the running spec when it starts, not from n, so that a
+// supervisor restarted after a reload changed it in place starts as the
+// reload left it.
+func (r *Running) supervisorStart(n *spec.Node) func(*runtime.Process) (runtime.Pid, error) {
+	path := n.Path
+	return func(parent *runtime.Process) (runtime.Pid, error) {
+		cur := r.node(path)
+		if cur == nil || cur.Supervisor == nil {
+			cur = n
+		}
+		ss, err := r.supervisorSpec(cur)
+		if err != nil {
+			return runtime.Pid{}, err
+		}
+		sup, err := runtime.StartSupervisor(parent, ss)
+		if err != nil {
+			return runtime.Pid{}, err
+		}
+		r.mu.Lock()
+		r.sups[sup.Pid()] = sup
+		r.mu.Unlock()
+		return sup.Pid(), nil
+	}
+}
+
+// workerStart starts an instance of kind k at path with args, and records
+// it by pid (for Call and OS pids).
+func (r *Running) workerStart(k *workers.Kind, path, kind string, args []byte) func(*runtime.Process) (runtime.Pid, error) {
+	return func(parent *runtime.Process) (runtime.Pid, error) {
+		inst, err := k.Start(parent, workers.Worker{Path: path, Args: args, Log: r.log.With("path", path)})
+		if err != nil {
+			return runtime.Pid{}, err
+		}
+		if !inst.Pid.IsZero() {
+			r.mu.Lock()
+			r.insts[inst.Pid] = &instance{Instance: inst, path: path, kind: kind, args: args, start: k}
+			r.mu.Unlock()
+		}
+		return inst.Pid, nil
+	}
+}
+
+// instance is a started worker.
+type instance struct {
+	workers.Instance
+	path, kind string
+	args       []byte
+	start      *workers.Kind
+}

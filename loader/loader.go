@@ -1,0 +1,318 @@
+package loader
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/otpctl/otpctl/runtime"
+	"github.com/otpctl/otpctl/spec"
+	"github.com/otpctl/otpctl/workers"
+)
+
+// Options configure a running tree. The zero value is usable.
+type Options struct {
+	// Registry resolves the tree's kinds. Default: workers.Default.
+	Registry *workers.Registry
+	// Clock is the tree's clock: event times, timeouts and every
+	// supervisor's restart intensity read it. Default: runtime.RealClock.
+	Clock runtime.Clock
+	// Events receives every event of the tree, one at a time (never two
+	// at once), in the order each supervisor emits them. It runs on a
+	// supervisor's goroutine: it must not block. Nil drops them.
+	Events func(Event)
+	// Log is where workers write what they have to say (an exec worker's
+	// output lines, a ticker's heartbeat); each worker gets
+	// Log.With("path", PATH). Default: slog.Default().
+	Log *slog.Logger
+}
+
+// Running is a tree started from a spec.Tree: the root supervisor and
+// everything under it, steered by path. Its methods are safe for concurrent
+// use. A stopped tree cannot be started again; Start a new one.
+type Running struct {
+	reg      *workers.Registry
+	clock    runtime.Clock
+	log      *slog.Logger
+	events   func(Event)
+	rootPath string
+	root     *runtime.Supervisor
+	started  time.Time
+
+	cur atomic.Pointer[current]
+
+	mu    sync.Mutex
+	insts map[runtime.Pid]*instance           // live workers
+	sups  map[runtime.Pid]*runtime.Supervisor // live nested supervisors
+	dyn   map[string]int                      // dynamic supervisor path -> last generated child number
+
+	evMu sync.Mutex // serializes events
+
+	stopping atomic.Bool // Shutdown or Halt was asked for
+	halted   atomic.Bool
+	gaveUp   atomic.Bool
+	done     chan struct{}
+}
+
+// current is the running spec and its nodes by path.
+type current struct {
+	tree  *spec.Tree
+	nodes map[string]*spec.Node
+}
+
+// Start builds tree on the runtime and starts it: the root supervisor
+// starts its children in order, each start complete (the worker's init or
+// readiness check returned, the nested supervisor's children all started)
+// before the next begins, depth first.
+//
+// If a child fails to start, its started siblings are stopped in reverse
+// order, nothing is left running, and the error is the *runtime.StartError
+// of the deepest node that failed: its Path and Reason name the culprit
+// ("shop/workers/w1 failed to start: …"), not the supervisors above it.
+//
+// ctx bounds the start only: if it ends before the tree is up, the tree is
+// stopped as soon as the start returns (a start in progress cannot be
+// interrupted) and Start returns ctx.Err(). The running tree outlives ctx;
+// stop it with Shutdown.
+func Start(ctx context.Context, tree *spec.Tree, opts Options) (*Running, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if tree == nil || tree.Root == nil || tree.Root.Supervisor == nil {
+		return nil, errors.New("loader: the tree has no root supervisor")
+	}
+	r := &Running{
+		reg: opts.Registry, clock: opts.Clock, log: opts.Log, events: opts.Events,
+		rootPath: tree.Root.Path,
+		insts:    map[runtime.Pid]*instance{},
+		sups:     map[runtime.Pid]*runtime.Supervisor{},
+		dyn:      map[string]int{},
+		done:     make(chan struct{}),
+	}
+	if r.reg == nil {
+		r.reg = workers.Default
+	}
+	if r.clock == nil {
+		r.clock = runtime.RealClock
+	}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	r.SetSpec(tree)
+	if err := r.check(tree.Root); err != nil {
+		return nil, err
+	}
+	ss, err := r.supervisorSpec(tree.Root)
+	if err != nil {
+		return nil, err
+	}
+
+	type result struct {
+		sup *runtime.Supervisor
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		sup, err := runtime.StartSupervisor(nil, ss, runtime.WithClock(r.clock))
+		res <- result{sup, err}
+	}()
+	var out result
+	select {
+	case out = <-res:
+	case <-ctx.Done():
+		out = <-res
+		if out.err == nil {
+			r.root = out.sup
+			r.stopping.Store(true)
+			out.sup.Stop(runtime.Forever)
+			r.mu.Lock()
+			clear(r.insts)
+			clear(r.sups)
+			r.mu.Unlock()
+			return nil, ctx.Err()
+		}
+	}
+	if out.err != nil {
+		return nil, deepest(out.err)
+	}
+	r.root = out.sup
+	r.started = r.clock.Now()
+	r.emit(Event{Type: EventStarted, Time: r.started, Path: r.rootPath, Kind: kindOf(tree.Root), Pid: r.root.Pid(), Cause: runtime.CauseBoot})
+	go r.watch(kindOf(tree.Root))
+	return r, nil
+}
+
+// deepest returns the innermost *runtime.StartError in err's chain: the
+// node that really failed, not the supervisors whose start failed with it.
+func deepest(err error) error {
+	var se *runtime.StartError
+	if !errors.As(err, &se) {
+		return err
+	}
+	for {
+		var inner *runtime.StartError
+		if !errors.As(se.Reason, &inner) {
+			return se
+		}
+		se = inner
+	}
+}
+
+// watch waits for the root to exit and reports it.
+func (r *Running) watch(kind string) {
+	<-r.root.Done()
+	reason := r.root.Reason()
+	e := Event{Time: r.clock.Now(), Path: r.rootPath, Kind: kind, Pid: r.root.Pid(), Reason: ReasonText(reason), Err: reason}
+	if r.stopping.Load() {
+		e.Type, e.Cause = EventTerminated, runtime.CauseShutdown
+	} else {
+		e.Type = EventExited
+	}
+	r.emit(e)
+	r.mu.Lock()
+	clear(r.insts)
+	clear(r.sups)
+	r.mu.Unlock()
+	close(r.done)
+}
+
+// Done is closed when the tree has stopped: the root supervisor has
+// exited, after its children, and its last event has been emitted.
+func (r *Running) Done() <-chan struct{} { return r.done }
+
+// Reason returns why the root supervisor exited (runtime.Shutdown when it
+// was stopped, gave up or shut down automatically; runtime.Killed after
+// Halt), or nil while it runs.
+func (r *Running) Reason() error {
+	select {
+	case <-r.done:
+		return r.root.Reason()
+	default:
+		return nil
+	}
+}
+
+// GaveUp reports whether the root supervisor passed its restart intensity
+// (`otpctl run` then exits with status 3).
+func (r *Running) GaveUp() bool { return r.gaveUp.Load() }
+
+// Halted reports whether Halt was called.
+func (r *Running) Halted() bool { return r.halted.Load() }
+
+// Path returns the root's path: the tree's name.
+func (r *Running) Path() string { return r.rootPath }
+
+// Shutdown stops the tree in order, as OTP stops an application: the root
+// supervisor terminates its children in reverse start order, depth first,
+// each within its own shutdown setting (a worker past its timeout is
+// killed; infinity waits), then exits with shutdown. Shutdown returns when
+// the tree has stopped (Done is closed), or when ctx ends: it then returns
+// ctx.Err() and the tree goes on stopping; call Halt to end it at once.
+// Calling it again, or after the tree stopped, is harmless.
+func (r *Running) Shutdown(ctx context.Context) error {
+	r.stopping.Store(true)
+	r.root.Stop(0) // asks, and returns at once
+	select {
+	case <-r.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Halt kills the whole tree at once (the second interrupt): every
+// supervisor, so that none restarts anything, then every worker, with
+// reason killed (an exec worker's process group gets SIGKILL), without
+// waiting for shutdown timeouts. It returns
+// without waiting; Done is closed once the root's goroutine has unwound
+// (at once, unless a kind's start is running on it: Go cannot interrupt
+// that). An in-process worker whose goroutine runs outside the runtime is
+// abandoned, as runtime.Exit documents.
+func (r *Running) Halt() {
+	r.stopping.Store(true)
+	r.halted.Store(true)
+	r.mu.Lock()
+	pids := make([]runtime.Pid, 0, len(r.insts))
+	for pid := range r.insts {
+		pids = append(pids, pid)
+	}
+	sups := make([]runtime.Pid, 0, len(r.sups))
+	for pid := range r.sups {
+		sups = append(sups, pid)
+	}
+	r.mu.Unlock()
+	// Supervisors first, so that none restarts what is being killed.
+	runtime.Exit(r.root.Pid(), runtime.Killed)
+	for _, pid := range sups {
+		runtime.Exit(pid, runtime.Killed)
+	}
+	for _, pid := range pids {
+		runtime.Exit(pid, runtime.Killed)
+	}
+}
+
+// Spec returns the tree as it runs now: the one Start was given, or the
+// last one SetSpec recorded.
+func (r *Running) Spec() *spec.Tree { return r.cur.Load().tree }
+
+// SetSpec records t as the tree that runs now. A reload calls it before it
+// applies its plan, so that every start from then on (a nested supervisor
+// restarted by its parent rebuilds its children from the running spec)
+// follows t. It changes nothing that runs: applying the plan is the
+// reload's work, with the runtime.Supervisor operations (InsertChild,
+// RemoveChild, ReplaceChild, UpdateChild, Reorder, SetFlags) on the
+// supervisors that Supervisor returns and the child specs that ChildSpec
+// builds. t's root path must be the running root's.
+func (r *Running) SetSpec(t *spec.Tree) {
+	c := &current{tree: t, nodes: map[string]*spec.Node{}}
+	t.Root.Walk(func(n *spec.Node) { c.nodes[n.Path] = n })
+	r.cur.Store(c)
+}
+
+// node returns the running spec's node at path, or nil.
+func (r *Running) node(path string) *spec.Node { return r.cur.Load().nodes[path] }
+
+// Emit sends e to the tree's event stream (Options.Events), stamping its
+// Time from the tree's clock when it is zero. The reload reports itself
+// with it (EventReload, EventReloadFailed).
+func (r *Running) Emit(e Event) {
+	if e.Time.IsZero() {
+		e.Time = r.clock.Now()
+	}
+	r.emit(e)
+}
+
+func (r *Running) emit(e Event) {
+	if r.events == nil {
+		return
+	}
+	r.evMu.Lock()
+	defer r.evMu.Unlock()
+	r.events(e)
+}
+
+// onEvent is every supervisor's runtime event hook. It runs on the
+// supervisor's goroutine.
+func (r *Running) onEvent(re runtime.Event) {
+	e := Event{
+		Type: EventType(re.Type), Time: re.Time, Path: re.Path, Kind: re.Kind, Pid: re.Pid,
+		Reason: ReasonText(re.Reason), Err: re.Reason, Cause: re.Cause, Trigger: re.Trigger, NotStopped: re.NotStopped,
+	}
+	r.mu.Lock()
+	if inst := r.insts[re.Pid]; inst != nil && !re.Pid.IsZero() {
+		e.OSPid = inst.OSPid
+	}
+	switch re.Type {
+	case runtime.EventExited, runtime.EventTerminated:
+		delete(r.insts, re.Pid)
+		delete(r.sups, re.Pid)
+	}
+	r.mu.Unlock()
+	if re.Type == runtime.EventGiveUp && re.Path == r.rootPath {
+		r.gaveUp.Store(true)
+	}
+	r.emit(e)
+}

@@ -1,0 +1,262 @@
+package spec
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/otpctl/otpctl/schema"
+)
+
+// args merges a worker's args over its kind's (base-most kind first, the
+// child's own last), checks them against the registered kind's args
+// schema and returns them as canonical JSON. A dynamic supervisor's
+// template may leave out required args: they can come with each child at
+// run time. argsValue is argsNode as JSON values.
+func (w *walker) args(wk *Worker, fk *fileKind, kindNode, argsNode *yaml.Node, argsValue any, dynamic bool) json.RawMessage {
+	// The layers, nearest first: the child's args, then its kinds'.
+	var nodes []*yaml.Node
+	var values []any
+	if argsNode != nil {
+		nodes, values = append(nodes, argsNode), append(values, argsValue)
+	}
+	if fk != nil {
+		for _, k := range fk.chain {
+			if k.args != nil {
+				nodes, values = append(nodes, k.args), append(values, k.argsV)
+			}
+		}
+	}
+	var merged any = map[string]any{}
+	switch {
+	case len(values) == 1 && !hasNull(values[0]):
+		merged = values[0] // nothing to merge: share the document's value
+	default:
+		for i := len(values) - 1; i >= 0; i-- {
+			merged = mergePatch(merged, values[i])
+		}
+	}
+	if _, ok := merged.(map[string]any); !ok {
+		return json.RawMessage("{}") // not a mapping: the schema said so
+	}
+	canon := canonical(merged)
+
+	// Many workers share their args: check each distinct pair once.
+	key := argsKey{wk.Base, string(canon), dynamic}
+	violations, seen := w.l.argsChecked[key]
+	if !seen {
+		text, _ := w.l.kinds.ArgsSchema(wk.Base)
+		sch, err := schema.Args(text)
+		if err != nil {
+			if !w.l.argsBad[wk.Base] {
+				w.l.argsBad[wk.Base] = true
+				w.f.errorf(kindNode, "kind %q has an args schema that does not compile (a bug in the kind): %v", wk.Base, err)
+			}
+		} else {
+			for _, v := range sch.Validate(merged) {
+				if dynamic && v.Keyword == "required" {
+					continue
+				}
+				violations = append(violations, v)
+			}
+		}
+		w.l.argsChecked[key] = violations
+	}
+	for _, v := range violations {
+		w.argsViolation(v, nodes, kindNode)
+	}
+	return canon
+}
+
+// argsKey names one check of args against a kind's schema.
+type argsKey struct {
+	base, args string
+	dynamic    bool
+}
+
+// argsViolation reports an args violation at the layer that wrote the
+// value at fault: the child's args, else the nearest kind's; a value no
+// layer wrote (a missing key) is reported at the child's args, else at its
+// kind.
+func (w *walker) argsViolation(v schema.Violation, layers []*yaml.Node, kindNode *yaml.Node) {
+	toks := schema.Tokens(v.Pointer)
+	var at *yaml.Node
+	for _, layer := range layers {
+		node, key := nodeAt(layer, toks)
+		if node == nil {
+			continue
+		}
+		at = node
+		if v.AtKey && key != nil {
+			at = key
+		}
+		break
+	}
+	if at == nil {
+		at = kindNode
+		if len(layers) > 0 {
+			at = layers[0]
+		}
+	}
+	labelToks := toks
+	if v.AtKey && len(toks) > 0 {
+		labelToks = toks[:len(toks)-1]
+	}
+	w.f.errorf(at, "%s: %s", argsLabel(labelToks), v.Message)
+}
+
+// argsLabel names a place in args: args.ready.tcp, args.command[1].
+func argsLabel(toks []string) string {
+	var b strings.Builder
+	b.WriteString("args")
+	for _, t := range toks {
+		if _, err := strconv.Atoi(t); err == nil {
+			b.WriteString("[" + t + "]")
+		} else {
+			b.WriteString("." + t)
+		}
+	}
+	return b.String()
+}
+
+// mergePatch applies patch over base as a JSON Merge Patch (RFC 7386):
+// objects merge key by key, recursively; null removes a key; anything else
+// replaces. base is not modified.
+func mergePatch(base, patch any) any {
+	p, ok := patch.(map[string]any)
+	if !ok {
+		return patch
+	}
+	b, _ := base.(map[string]any)
+	out := make(map[string]any, len(b)+len(p))
+	for k, v := range b {
+		out[k] = v
+	}
+	for k, v := range p {
+		if v == nil {
+			delete(out, k)
+			continue
+		}
+		out[k] = mergePatch(out[k], v)
+	}
+	return out
+}
+
+// canonical encodes v as compact JSON with object keys sorted, so equal
+// args are equal bytes.
+func canonical(v any) json.RawMessage {
+	if m, ok := v.(map[string]any); ok && len(m) == 0 {
+		return json.RawMessage("{}")
+	}
+	return appendJSON(nil, v)
+}
+
+// appendJSON appends the canonical JSON of v, which holds JSON values only
+// (maps, slices, strings, json.Number, bools, nil).
+func appendJSON(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case bool:
+		return strconv.AppendBool(b, v)
+	case json.Number:
+		return append(b, v...)
+	case string:
+		return appendString(b, v)
+	case []any:
+		b = append(b, '[')
+		for i, x := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSON(b, x)
+		}
+		return append(b, ']')
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			b = appendJSON(b, v[k])
+		}
+		return append(b, '}')
+	}
+	// Not a JSON value: cannot come from the converter.
+	enc, _ := json.Marshal(v)
+	return append(b, enc...)
+}
+
+// appendString appends s as a JSON string: quotes, backslashes and control
+// characters escaped, invalid UTF-8 replaced by U+FFFD, the rest as is.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0 // s[start:i] is still to be copied as is
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r != utf8.RuneError || size != 1 {
+				i += size
+				continue
+			}
+		}
+		b = append(b, s[start:i]...)
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default: // invalid UTF-8
+			b = append(b, "\\ufffd"...)
+		}
+		i++
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+const hex = "0123456789abcdef"
+
+// hasNull reports whether a JSON value holds a null anywhere.
+func hasNull(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case map[string]any:
+		for _, x := range v {
+			if hasNull(x) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if hasNull(x) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,235 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/otpctl/otpctl/schema"
+)
+
+// Load reads the tree file named file, with its includes, and resolves it
+// against kinds (the registered kinds; a workers.Registry is one). The
+// error, when not nil, is a Diagnostics holding every problem found in the
+// file and its includes.
+func Load(file string, kinds Kinds) (*Tree, error) {
+	data, err := readFile(file)
+	if err != nil {
+		return nil, Diagnostics{{Pos: Pos{File: file}, Severity: SeverityError, Summary: "cannot read the file: " + err.Error()}}
+	}
+	return Parse(file, data, kinds)
+}
+
+// Parse resolves the tree file data as if it had been read from file:
+// file names it in diagnostics, gives the tree its default name (the
+// file's base name without extension) and is the folder includes are
+// relative to. With file "", includes are relative to the working
+// directory, the tree needs a name: and positions carry no file. The
+// error, when not nil, is a Diagnostics holding every problem found.
+func Parse(file string, data []byte, kinds Kinds) (*Tree, error) {
+	l := &loader{kinds: kinds, docs: map[string]*fileDoc{}, argsBad: map[string]bool{}, argsChecked: map[argsKey][]schema.Violation{}}
+	t := l.load(file, data)
+	for _, f := range l.docs {
+		l.diags = append(l.diags, f.diags...)
+	}
+	for _, d := range l.diags {
+		// A file name or a tag can hold a newline; a diagnostic is one line.
+		d.Summary = strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(d.Summary)
+	}
+	if len(l.diags) > 0 {
+		return nil, l.diags.sorted()
+	}
+	return t, nil
+}
+
+// readFile reads a tree file, refusing what is not a regular file (a FIFO
+// would block, /dev/zero would not end) and what is too large. Its errors
+// say why, not which file: the caller says that.
+func readFile(name string) ([]byte, error) {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return nil, unwrapPath(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	if fi.Size() > int64(maxFileSize) {
+		return nil, fmt.Errorf("too large: %d bytes; a tree file may have at most %d", fi.Size(), maxFileSize)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, unwrapPath(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, int64(maxFileSize)+1))
+	if err != nil {
+		return nil, unwrapPath(err)
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("too large: a tree file may have at most %d bytes", maxFileSize)
+	}
+	return data, nil
+}
+
+// unwrapPath drops the *PathError's operation and path, which the message
+// says already.
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// loader resolves one tree: the root file and its includes.
+type loader struct {
+	kinds Kinds
+	diags Diagnostics
+	files []string            // display names, in the order met
+	docs  map[string]*fileDoc // by absolute path: each file is read once
+	nodes int                 // nodes built so far, against MaxNodes
+	// argsBad holds the kinds whose args schema does not compile, reported
+	// once.
+	argsBad map[string]bool
+	// argsChecked holds the violations of each distinct args checked.
+	argsChecked map[argsKey][]schema.Violation
+}
+
+// fileDoc is one file of the tree, parsed, checked against the schema,
+// with its kinds resolved.
+type fileDoc struct {
+	*document
+	abs   string
+	kinds map[string]*fileKind
+}
+
+func (l *loader) load(file string, data []byte) *Tree {
+	abs := file
+	if file != "" {
+		if a, err := filepath.Abs(file); err == nil {
+			abs = a
+		}
+	}
+	f := l.parse(file, abs, data)
+	if f.root == nil {
+		return nil
+	}
+	t := &Tree{File: file}
+	root := f.root
+	nameKey, nameVal := field(root, "name")
+	switch {
+	case nameVal != nil && !f.bad[nameVal] && deref(nameVal).Kind == yaml.ScalarNode:
+		t.Name = deref(nameVal).Value
+	case nameKey != nil:
+		// reported by the schema
+	case file == "":
+		f.errorf(root, "name: missing; a tree that is not read from a file needs name:")
+	default:
+		base := filepath.Base(file)
+		t.Name = strings.TrimSuffix(base, filepath.Ext(base))
+		if !validName(t.Name) {
+			f.errorf(root, "name: the file name gives %q, which is not a valid name (lower-case letters, digits, '_', '.' and '-'); set name: in the file", t.Name)
+		}
+	}
+	supKey, supVal := field(root, "supervisor")
+	if supVal == nil || f.bad[supVal] {
+		return t
+	}
+	t.Root = &Node{
+		Name:     t.Name,
+		Path:     t.Name,
+		Pos:      posOf(f.name, supKey),
+		Restart:  Permanent,
+		Shutdown: Infinity,
+	}
+	l.nodes++
+	w := &walker{l: l, f: f, stack: []string{f.abs}}
+	t.Root.Supervisor = w.supervisor(t.Root.Path, supVal, jget(f.value, "supervisor"))
+	t.Files = l.files
+	return t
+}
+
+// parse parses one file of the tree (once: an include met twice is read
+// once) and checks it against the schema and its kinds.
+func (l *loader) parse(name, abs string, data []byte) *fileDoc {
+	if f, ok := l.docs[abs]; ok {
+		return f
+	}
+	f := &fileDoc{document: parseYAML(name, data), abs: abs}
+	l.docs[abs] = f
+	l.files = append(l.files, name)
+	if f.root != nil {
+		for _, v := range schema.ValidateTree(f.value) {
+			l.violation(f, v)
+		}
+		l.resolveKinds(f)
+	}
+	return f
+}
+
+// violation reports a schema violation at the YAML node it names.
+func (l *loader) violation(f *fileDoc, v schema.Violation) {
+	toks := schema.Tokens(v.Pointer)
+	node, key := nodeAt(f.root, toks)
+	if f.bad[node] || f.bad[key] {
+		return // one problem per value: it was reported already
+	}
+	at := node
+	if v.AtKey && key != nil {
+		at = key
+	}
+	if at == nil {
+		at = f.root
+	}
+	msg := v.Message
+	if !v.AtKey && len(toks) > 0 {
+		msg = label(f.value, toks) + ": " + msg
+	}
+	f.errorf(at, "%s", msg)
+	if node != nil {
+		f.bad[node] = true
+	}
+}
+
+// label names the value at a pointer for a person: its key, `child "web"`
+// for a child, `kind "web"` for a kind, `command[1]` for an item.
+func label(doc any, toks []string) string {
+	last := toks[len(toks)-1]
+	parent := ""
+	if len(toks) > 1 {
+		parent = toks[len(toks)-2]
+	}
+	if _, err := strconv.Atoi(last); err == nil {
+		if parent == "children" {
+			if m, ok := schema.Get(doc, toks).(map[string]any); ok {
+				if name, ok := m["name"].(string); ok {
+					return fmt.Sprintf("child %q", name)
+				}
+			}
+		}
+		return parent + "[" + last + "]"
+	}
+	if parent == "kinds" && len(toks) == 2 {
+		return fmt.Sprintf("kind %q", last)
+	}
+	return last
+}
+
+func validName(s string) bool {
+	if s == "" || !isNameStart(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isNameStart(c) && c != '_' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isNameStart(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
