@@ -3,7 +3,6 @@ package runtime
 import (
 	"fmt"
 	goruntime "runtime"
-	"runtime/debug"
 	"time"
 )
 
@@ -102,48 +101,10 @@ func startActor[S, M any](parent *Process, p *proc, spec Spec[S, M]) (Subject[M]
 	ack := make(chan error, 1)
 	p.startGoroutine()
 	go func() {
-		// fail ends the actor that did not get ready, unlinked from
-		// parent first so that the error says it all, and dead before
-		// Start returns.
-		fail := func(reason error) {
-			if parent != nil {
-				a.proc.Unlink(Pid{parent.p})
-			}
-			p.goroutineDone(reason)
-			ack <- reason
+		if err := a.initialise(parent, spec.Init, self, ack); err != nil {
+			a.fail(parent, err, ack)
+			return
 		}
-		ready := false
-		defer func() {
-			if ready {
-				return
-			}
-			var reason error = Killed // a Goexit: found dead at a runtime call
-			if r := recover(); r != nil {
-				reason = &PanicError{Value: r, Stack: debug.Stack()}
-			}
-			fail(reason)
-		}()
-		if spec.Init != nil {
-			st, err := spec.Init(&a.proc, self, a.sel)
-			if err == nil && !a.sel.ownedBy(p) {
-				err = fmt.Errorf("init added another process's subject to the selector: %w", ErrNotOwner)
-			}
-			if err != nil {
-				ready = true
-				fail(err)
-				return
-			}
-			a.state = st
-		}
-		p.mu.Lock()
-		if p.dead {
-			p.mu.Unlock()
-			return // deferred: reports the exit reason
-		}
-		p.actor = a
-		p.sched = true // this goroutine drains what came during init
-		p.mu.Unlock()
-		ready = true
 		ack <- nil
 		a.run()
 	}()
@@ -191,21 +152,78 @@ func startActor[S, M any](parent *Process, p *proc, spec Spec[S, M]) (Subject[M]
 // and idle goroutines that outlive every actor.
 const idleYields = 1
 
+// initialise runs init in the new actor's goroutine and makes the actor
+// ready for messages. It returns why the actor failed to get ready, for
+// the caller to fail it: after a panic, outside the panic's frames (see run).
+func (a *actor[S, M]) initialise(parent *Process, init func(*Process, Subject[M], *Selector[M]) (S, error), self Subject[M], ack chan<- error) (err error) {
+	p := a.p
+	returned := false
+	defer func() {
+		if r := recover(); r != nil {
+			err = newPanicError(r)
+		} else if !returned {
+			// A runtime.Goexit (the actor found dead at a runtime
+			// call): it does not return to the caller.
+			a.fail(parent, Killed, ack)
+		}
+	}()
+	if init != nil {
+		st, err := init(&a.proc, self, a.sel)
+		if err == nil && !a.sel.ownedBy(p) {
+			err = fmt.Errorf("init added another process's subject to the selector: %w", ErrNotOwner)
+		}
+		if err != nil {
+			returned = true
+			return err
+		}
+		a.state = st
+	}
+	returned = true
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.dead {
+		return Killed // Start reports the exit reason
+	}
+	p.actor = a
+	p.sched = true // this goroutine drains what came during init
+	return nil
+}
+
+// fail ends the actor that did not get ready, unlinked from parent first
+// so that the error says it all, and dead before Start returns.
+func (a *actor[S, M]) fail(parent *Process, reason error, ack chan<- error) {
+	if parent != nil {
+		a.proc.Unlink(Pid{parent.p})
+	}
+	a.p.goroutineDone(reason)
+	ack <- reason
+}
+
 // run drains the actor's mailbox on the current goroutine and returns when it
 // is empty (the actor is then idle and holds no goroutine) or the actor has
 // ended.
 func (a *actor[S, M]) run() {
+	if reason, ended := a.drain(); ended {
+		// Here, after a panic, the panic's frames are gone: announcing
+		// the exit (links, monitors, the supervisor's restart) does not
+		// grow a stack the panic has deepened.
+		a.p.goroutineDone(reason)
+	}
+}
+
+// drain handles the queued messages until the mailbox is empty (ended is
+// false: the actor is idle) or the actor ends with reason.
+func (a *actor[S, M]) drain() (reason error, ended bool) {
 	p := a.p
-	idle := false
-	var reason error = Killed // a Goexit: the process was found dead
+	returned := false
 	defer func() {
-		if idle {
-			return
-		}
 		if r := recover(); r != nil {
-			reason = &PanicError{Value: r, Stack: debug.Stack()}
+			reason, ended = newPanicError(r), true
+		} else if !returned {
+			// A runtime.Goexit: the actor was found dead at a
+			// runtime call (or Loop called Goexit). It does not return.
+			p.goroutineDone(Killed)
 		}
-		p.goroutineDone(reason)
 	}()
 	// No yield before the first message: an actor that has just
 	// initialised, or was woken for nothing, expects no reply.
@@ -215,7 +233,8 @@ func (a *actor[S, M]) run() {
 		p.yield = false
 		if p.dead {
 			p.mu.Unlock()
-			return
+			returned = true
+			return Killed, true
 		}
 		src := a.sel.takeLocked(p)
 		if src == nil {
@@ -226,16 +245,17 @@ func (a *actor[S, M]) run() {
 				goruntime.Gosched()
 				continue
 			}
-			p.sched, p.hasG, idle = false, false, true
+			p.sched, p.hasG = false, false
 			p.mu.Unlock()
-			return
+			returned = true
+			return nil, false
 		}
 		yields = 0
 		p.mu.Unlock()
 		next := a.loop(&a.proc, src.result(), a.state)
 		if next.stop {
-			reason = next.reason
-			return
+			returned = true
+			return next.reason, true
 		}
 		a.state = next.state
 	}

@@ -640,7 +640,7 @@ func TestActorLoopPanics(t *testing.T) {
 	s.Send(1)
 	d := awaitDown(t, me, mon)
 	var pe *runtime.PanicError
-	if !errors.As(d.Reason, &pe) || !errors.Is(d.Reason, boom) || len(pe.Stack) == 0 {
+	if !errors.As(d.Reason, &pe) || !errors.Is(d.Reason, boom) || len(pe.Stack()) == 0 {
 		t.Errorf("actor exited with %v, want a *PanicError with a stack", d.Reason)
 	}
 }

@@ -3,7 +3,6 @@ package runtime
 import (
 	"fmt"
 	goruntime "runtime"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -462,21 +461,28 @@ func (p *proc) startGoroutine() {
 func (p *proc) spawnGoroutine(fn func(*Process)) {
 	p.startGoroutine()
 	go func() {
-		returned := false
-		defer func() {
-			var reason error = Normal
-			if r := recover(); r != nil {
-				reason = &PanicError{Value: r, Stack: debug.Stack()}
-			} else if !returned {
-				// runtime.Goexit: either our own unwind of a dead
-				// process (exit is then a no-op) or the function's.
-				reason = Killed
-			}
-			p.goroutineDone(reason)
-		}()
-		fn(&Process{p})
-		returned = true
+		// After a panic, the exit is announced here, once the panic's
+		// frames are gone (see actor.run).
+		p.goroutineDone(p.call(fn))
 	}()
+}
+
+// call runs the process's function and returns its exit reason: Normal, or
+// a *PanicError. After a runtime.Goexit it ends the process itself (Killed:
+// our own unwind of a dead process, when exit is a no-op, or the
+// function's), as the Goexit does not return.
+func (p *proc) call(fn func(*Process)) (reason error) {
+	returned := false
+	defer func() {
+		if r := recover(); r != nil {
+			reason = newPanicError(r)
+		} else if !returned {
+			p.goroutineDone(Killed)
+		}
+	}()
+	fn(&Process{p})
+	returned = true
+	return Normal
 }
 
 // Spawn starts fn in a new process, unlinked, and returns its Pid. The

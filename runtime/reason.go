@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	goruntime "runtime"
 )
 
 // Atom is an exit reason that is just a name, like an Erlang atom. Atoms are
@@ -32,8 +33,51 @@ const (
 // PanicError is the exit reason of a process whose function panicked. The
 // panic never takes the program down; it becomes this reason.
 type PanicError struct {
-	Value any    // what was passed to panic
-	Stack []byte // the goroutine's stack at the panic, for the log
+	Value any // what was passed to panic
+	// pcs are the program counters of the goroutine's stack at the panic,
+	// innermost first: recording them is cheap, formatting them is not, so
+	// Stack formats them only when asked.
+	pcs []uintptr
+}
+
+// maxPanicFrames bounds the frames a PanicError records.
+const maxPanicFrames = 64
+
+// newPanicError is the reason of a panic with value r. It must be called
+// from the function deferred by the panicking goroutine, which recovered r.
+func newPanicError(r any) *PanicError {
+	// The buffer is on the heap: on this goroutine's stack, deep in a
+	// panic, it would make the stack grow (a copy of the whole stack).
+	pcs := make([]uintptr, maxPanicFrames)
+	// Skip runtime.Callers, newPanicError and the deferred function;
+	// Stack drops the frames of the panic machinery.
+	n := goruntime.Callers(3, pcs)
+	return &PanicError{Value: r, pcs: pcs[:n:n]}
+}
+
+// Stack returns the goroutine's stack at the panic, for the log: one
+// function per frame, innermost first, each followed by its file and line,
+// as in a Go panic's trace. It is empty for a PanicError made by hand.
+func (e *PanicError) Stack() []byte {
+	var all []goruntime.Frame
+	frames := goruntime.CallersFrames(e.pcs)
+	for more := len(e.pcs) > 0; more; {
+		var f goruntime.Frame
+		f, more = frames.Next()
+		all = append(all, f)
+	}
+	// The leading frames, up to runtime.gopanic, are the panic's own.
+	for i, f := range all {
+		if f.Function == "runtime.gopanic" {
+			all = all[i+1:]
+			break
+		}
+	}
+	var b []byte
+	for _, f := range all {
+		b = fmt.Appendf(b, "%s(...)\n\t%s:%d\n", f.Function, f.File, f.Line)
+	}
+	return b
 }
 
 // Error reads "panic: VALUE".

@@ -473,7 +473,7 @@ func callStart(start func(*Process) (Pid, error), parent *Process) (pid Pid, err
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			err = &PanicError{Value: r}
+			err = newPanicError(r)
 		}
 	}()
 	pid, err = start(parent)
