@@ -9,8 +9,13 @@ func LinksOf(pid Pid) []Pid {
 	pid.p.mu.Lock()
 	defer pid.p.mu.Unlock()
 	var out []Pid
-	for q := range pid.p.links {
-		out = append(out, Pid{q})
+	if pid.p.link != nil {
+		out = append(out, Pid{pid.p.link})
+	}
+	if pid.p.x != nil {
+		for q := range pid.p.x.links {
+			out = append(out, Pid{q})
+		}
 	}
 	return out
 }

@@ -44,7 +44,7 @@ func (pid Pid) MailboxLen() int {
 	}
 	pid.p.mu.Lock()
 	defer pid.p.mu.Unlock()
-	return pid.p.queued
+	return int(pid.p.queued)
 }
 
 // Reason returns the process's exit reason, or nil while it is alive.
@@ -131,35 +131,100 @@ var (
 func Strays() int { return int(strays.Load()) }
 
 // proc is the state of one process. Everything in it is guarded by mu; no
-// code holds two procs' locks at once.
+// code holds two procs' locks at once. It is kept small, because an idle
+// process is mostly its goroutine and this: what few processes use (more
+// than one link, monitors, queued Downs and exit messages) is in procExt.
 type proc struct {
-	mu    sync.Mutex
-	id    uint64
-	dead  bool
-	trap  bool
-	hasG  bool // a goroutine runs this process now (always for a spawned process; while scheduled for an actor)
-	wait  bool // that goroutine is parked in the runtime waiting for a message
-	sched bool // an actor's drain goroutine is scheduled or running
-	stray bool // killed while its goroutine ran outside the runtime
-	yield bool // an actor's drain goroutine yields before going idle (it is in the runtime)
+	mu     sync.Mutex
+	queued int32 // messages queued, all sources together
+	dead   bool
+	trap   bool
+	hasG   bool // a goroutine runs this process now (always for a spawned process; while scheduled for an actor)
+	wait   bool // that goroutine is parked in the runtime waiting for a message
+	sched  bool // an actor's drain goroutine is scheduled or running
+	stray  bool // killed while its goroutine ran outside the runtime
+	yield  bool // its goroutine yields the processor, in the runtime, and will look again
 	// attached processes (Attach) return ErrExited instead of unwinding.
 	attached bool
+	id       uint64
 	seq      uint64
-	queued   int
 	wake     chan struct{} // made on first wait
 	clock    Clock
 	rtimer   *time.Timer // the real-clock timer of p's waits (see timer); p's goroutine's
 	reason   error
 	name     string
+	link     *proc              // a link, kept inline: most processes have one, to their parent
+	actor    interface{ run() } // non-nil once an actor's Init has returned
+	onExit   func(reason error) // Process.OnExit
+	x        *procExt           // made on demand (see ext)
+}
 
-	links       map[*proc]struct{}
+// procExt is the part of a process's state that few processes use.
+type procExt struct {
+	links       map[*proc]struct{} // links besides proc.link
 	monitoredBy map[*monitor]struct{}
 	monitoring  map[*monitor]struct{}
 	downs       []downEntry
 	exits       []exitEntry
+}
 
-	actor  interface{ run() } // non-nil once an actor's Init has returned
-	onExit func(reason error) // Process.OnExit
+// ext returns p's procExt, making it if need be. p.mu must be held.
+func (p *proc) ext() *procExt {
+	if p.x == nil {
+		p.x = &procExt{}
+	}
+	return p.x
+}
+
+// hasLink reports whether p is linked to q. p.mu must be held.
+func (p *proc) hasLink(q *proc) bool {
+	if p.link == q {
+		return true
+	}
+	if p.x == nil {
+		return false
+	}
+	_, ok := p.x.links[q]
+	return ok
+}
+
+// addLink links p to q (p's side). p.mu must be held.
+func (p *proc) addLink(q *proc) {
+	switch {
+	case p.hasLink(q):
+	case p.link == nil:
+		p.link = q
+	default:
+		x := p.ext()
+		if x.links == nil {
+			x.links = make(map[*proc]struct{})
+		}
+		x.links[q] = struct{}{}
+	}
+}
+
+// removeLink drops p's side of its link to q. p.mu must be held.
+func (p *proc) removeLink(q *proc) {
+	if p.link == q {
+		p.link = nil
+	} else if p.x != nil {
+		delete(p.x.links, q)
+	}
+}
+
+// links is a process's set of links, taken out of it as it dies.
+type links struct {
+	one  *proc
+	many map[*proc]struct{}
+}
+
+func (l links) each(f func(q *proc)) {
+	if l.one != nil {
+		f(l.one)
+	}
+	for q := range l.many {
+		f(q)
+	}
 }
 
 func newProc(clock Clock, opts []Option) *proc {
@@ -264,7 +329,7 @@ func (p *proc) unwindLocked() error {
 type obituary struct {
 	p           *proc
 	reason      error
-	links       map[*proc]struct{}
+	links       links
 	monitoredBy map[*monitor]struct{}
 	monitoring  map[*monitor]struct{}
 	name        string
@@ -282,10 +347,12 @@ func (p *proc) dieLocked(reason error, own bool) *obituary {
 		p.stray = true
 		strays.Add(1)
 	}
-	o := &obituary{p: p, reason: reason, links: p.links, monitoredBy: p.monitoredBy,
-		monitoring: p.monitoring, name: p.name, onExit: p.onExit}
-	p.links, p.monitoredBy, p.monitoring, p.name, p.onExit = nil, nil, nil, "", nil
-	p.downs, p.exits, p.queued = nil, nil, 0
+	o := &obituary{p: p, reason: reason, links: links{one: p.link}, name: p.name, onExit: p.onExit}
+	if x := p.x; x != nil {
+		o.links.many, o.monitoredBy, o.monitoring = x.links, x.monitoredBy, x.monitoring
+		p.x = nil
+	}
+	p.link, p.name, p.onExit, p.queued = nil, "", nil, 0
 	if p.wait {
 		p.wait = false
 		select {
@@ -308,15 +375,13 @@ func (o *obituary) announce(work []*obituary) []*obituary {
 		unregisterProc(o.name, o.p)
 	}
 	for m := range o.monitoring {
-		m.target.mu.Lock()
-		delete(m.target.monitoredBy, m)
-		m.target.mu.Unlock()
+		m.target.dropMonitoredBy(m)
 	}
-	for q := range o.links {
+	o.links.each(func(q *proc) {
 		if d := q.signal(o.p, o.reason, true); d != nil {
 			work = append(work, d)
 		}
-	}
+	})
 	for m := range o.monitoredBy {
 		m.watcher.down(m, o.reason)
 	}
@@ -384,16 +449,16 @@ func (p *proc) down(m *monitor, reason error) {
 		p.mu.Unlock()
 		return
 	}
-	if _, ok := p.monitoring[m]; !ok {
+	if p.x == nil || !p.monitors(m) {
 		p.mu.Unlock() // demonitored meanwhile
 		return
 	}
-	delete(p.monitoring, m)
+	delete(p.x.monitoring, m)
 	if m.inline {
 		m.fired, m.reason = true, reason
 	} else {
 		p.seq++
-		p.downs = append(p.downs, downEntry{p.seq, Down{Monitor{m}, Pid{m.target}, reason}})
+		p.x.downs = append(p.x.downs, downEntry{p.seq, Down{Monitor{m}, Pid{m.target}, reason}})
 		p.queued++
 	}
 	start := p.wakeLocked()
@@ -418,17 +483,18 @@ func (p *proc) signal(from *proc, reason error, viaLink bool) *obituary {
 		return nil
 	}
 	if viaLink {
-		if _, ok := p.links[from]; !ok {
+		if !p.hasLink(from) {
 			p.mu.Unlock()
 			return nil
 		}
-		delete(p.links, from)
+		p.removeLink(from)
 	}
 	untrappable := !viaLink && reason == Killed
 	switch {
 	case p.trap && !untrappable:
 		p.seq++
-		p.exits = append(p.exits, exitEntry{p.seq, ExitMessage{Pid{from}, reason}})
+		x := p.ext()
+		x.exits = append(x.exits, exitEntry{p.seq, ExitMessage{Pid{from}, reason}})
 		p.queued++
 		start := p.wakeLocked()
 		p.mu.Unlock()
@@ -519,11 +585,8 @@ func linkNew(parent, p *proc) bool {
 	if parent.dead {
 		return false
 	}
-	if parent.links == nil {
-		parent.links = make(map[*proc]struct{})
-	}
-	parent.links[p] = struct{}{}
-	p.links = map[*proc]struct{}{parent: {}}
+	parent.addLink(p)
+	p.link = parent
 	return true
 }
 
@@ -585,10 +648,7 @@ func (p *Process) Link(pid Pid) {
 		me.unwindLocked()
 		return
 	}
-	if me.links == nil {
-		me.links = make(map[*proc]struct{})
-	}
-	me.links[t] = struct{}{}
+	me.addLink(t)
 	me.mu.Unlock()
 
 	t.mu.Lock()
@@ -599,10 +659,7 @@ func (p *Process) Link(pid Pid) {
 		p.unwindIfDead()
 		return
 	}
-	if t.links == nil {
-		t.links = make(map[*proc]struct{})
-	}
-	t.links[me] = struct{}{}
+	t.addLink(me)
 	t.mu.Unlock()
 
 	// If p was killed meanwhile, its exit signal may have reached t
@@ -626,10 +683,10 @@ func (p *Process) Unlink(pid Pid) {
 		return
 	}
 	p.p.mu.Lock()
-	delete(p.p.links, t)
+	p.p.removeLink(t)
 	p.p.mu.Unlock()
 	t.mu.Lock()
-	delete(t.links, p.p)
+	t.removeLink(p.p)
 	t.mu.Unlock()
 }
 
@@ -662,17 +719,18 @@ func (w *proc) monitorInto(m *monitor, t *proc, inline bool) {
 		if !inline {
 			w.mu.Lock()
 			w.seq++
-			w.downs = append(w.downs, downEntry{w.seq, Down{Monitor{m}, Pid{}, NoProc}})
+			x := w.ext()
+			x.downs = append(x.downs, downEntry{w.seq, Down{Monitor{m}, Pid{}, NoProc}})
 			w.queued++
 			w.mu.Unlock()
 		}
 		return
 	}
 	w.mu.Lock()
-	if w.monitoring == nil {
-		w.monitoring = make(map[*monitor]struct{})
+	if x := w.ext(); x.monitoring == nil {
+		x.monitoring = make(map[*monitor]struct{})
 	}
-	w.monitoring[m] = struct{}{}
+	w.x.monitoring[m] = struct{}{}
 	w.mu.Unlock()
 	t.mu.Lock()
 	if t.dead {
@@ -681,10 +739,10 @@ func (w *proc) monitorInto(m *monitor, t *proc, inline bool) {
 		w.down(m, reason)
 		return
 	}
-	if t.monitoredBy == nil {
-		t.monitoredBy = make(map[*monitor]struct{})
+	if x := t.ext(); x.monitoredBy == nil {
+		x.monitoredBy = make(map[*monitor]struct{})
 	}
-	t.monitoredBy[m] = struct{}{}
+	t.x.monitoredBy[m] = struct{}{}
 	t.mu.Unlock()
 }
 
@@ -699,20 +757,36 @@ func (p *Process) Demonitor(m Monitor) {
 
 func (w *proc) demonitor(m *monitor) {
 	if m.target != nil {
-		m.target.mu.Lock()
-		delete(m.target.monitoredBy, m)
-		m.target.mu.Unlock()
+		m.target.dropMonitoredBy(m)
 	}
 	w.mu.Lock()
-	delete(w.monitoring, m)
-	for i, e := range w.downs {
-		if e.d.Monitor.m == m {
-			w.downs = append(w.downs[:i], w.downs[i+1:]...)
-			w.queued--
-			break
+	if x := w.x; x != nil {
+		delete(x.monitoring, m)
+		for i, e := range x.downs {
+			if e.d.Monitor.m == m {
+				x.downs = append(x.downs[:i], x.downs[i+1:]...)
+				w.queued--
+				break
+			}
 		}
 	}
 	w.mu.Unlock()
+}
+
+// monitors reports whether monitor m of p is still set. p.mu must be held
+// and p.x not nil.
+func (p *proc) monitors(m *monitor) bool {
+	_, ok := p.x.monitoring[m]
+	return ok
+}
+
+// dropMonitoredBy forgets monitor m of t.
+func (t *proc) dropMonitoredBy(m *monitor) {
+	t.mu.Lock()
+	if t.x != nil {
+		delete(t.x.monitoredBy, m)
+	}
+	t.mu.Unlock()
 }
 
 // Sleep pauses p for d. A process that is killed meanwhile unwinds (an
@@ -754,8 +828,12 @@ func (p *Process) Clock() Clock { return p.p.clock }
 func (p *proc) flushExits(from *proc) (reason error, found bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	kept := p.exits[:0]
-	for _, e := range p.exits {
+	if p.x == nil {
+		return nil, false
+	}
+	x := p.x
+	kept := x.exits[:0]
+	for _, e := range x.exits {
 		if e.m.From.p == from {
 			reason, found = e.m.Reason, true
 			p.queued--
@@ -763,8 +841,8 @@ func (p *proc) flushExits(from *proc) (reason error, found bool) {
 		}
 		kept = append(kept, e)
 	}
-	clear(p.exits[len(kept):])
-	p.exits = kept
+	clear(x.exits[len(kept):])
+	x.exits = kept
 	return reason, found
 }
 

@@ -155,7 +155,10 @@ type downSource[R any] struct {
 
 func (s *downSource[R]) owner() *proc { return nil }
 func (s *downSource[R]) peek(p *proc) (uint64, bool) {
-	for i, e := range p.downs {
+	if p.x == nil {
+		return 0, false
+	}
+	for i, e := range p.x.downs {
 		if s.m == nil || e.d.Monitor.m == s.m {
 			s.at = i
 			return e.seq, true
@@ -164,8 +167,9 @@ func (s *downSource[R]) peek(p *proc) (uint64, bool) {
 	return 0, false
 }
 func (s *downSource[R]) take(p *proc) {
-	s.stash = p.downs[s.at].d
-	p.downs = append(p.downs[:s.at], p.downs[s.at+1:]...)
+	x := p.x
+	s.stash = x.downs[s.at].d
+	x.downs = append(x.downs[:s.at], x.downs[s.at+1:]...)
 }
 func (s *downSource[R]) result() R {
 	d := s.stash
@@ -180,18 +184,19 @@ type exitSource[R any] struct {
 
 func (s *exitSource[R]) owner() *proc { return nil }
 func (s *exitSource[R]) peek(p *proc) (uint64, bool) {
-	if len(p.exits) == 0 {
+	if p.x == nil || len(p.x.exits) == 0 {
 		return 0, false
 	}
-	return p.exits[0].seq, true
+	return p.x.exits[0].seq, true
 }
 func (s *exitSource[R]) take(p *proc) {
-	s.stash = p.exits[0].m
-	p.exits[0] = exitEntry{} // let the reason be collected
-	if len(p.exits) == 1 {
-		p.exits = p.exits[:0] // keep the capacity: the next exit need not allocate
+	x := p.x
+	s.stash = x.exits[0].m
+	x.exits[0] = exitEntry{} // let the reason be collected
+	if len(x.exits) == 1 {
+		x.exits = x.exits[:0] // keep the capacity: the next exit need not allocate
 	} else {
-		p.exits = p.exits[1:]
+		x.exits = x.exits[1:]
 	}
 }
 func (s *exitSource[R]) result() R {
