@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	goruntime "runtime"
+	"sync"
 	"time"
 )
 
@@ -66,7 +67,7 @@ func (e *InitError) Unwrap() error { return e.Reason }
 // Start starts an actor, unlinked, and returns its subject once Init has
 // returned.
 func Start[S, M any](spec Spec[S, M], opts ...Option) (Subject[M], error) {
-	return startActor(nil, newProc(nil, opts), spec)
+	return startActor(nil, newActor(nil, opts, spec), spec)
 }
 
 // StartLink starts an actor linked to parent (the link exists before Init
@@ -74,38 +75,70 @@ func Start[S, M any](spec Spec[S, M], opts ...Option) (Subject[M], error) {
 // the child is unlinked first, so parent gets no exit signal for it: the
 // error says it all. The actor inherits parent's clock.
 func StartLink[S, M any](parent *Process, spec Spec[S, M], opts ...Option) (Subject[M], error) {
-	p := newProc(parent.p.clock, opts)
+	a := newActor(parent.p.clock, opts, spec)
+	p := &a.pr
 	if !linkNew(parent.p, p) {
 		p.dead, p.reason = true, NoProc // never started
 		parent.unwindIfDead()
 		return Subject[M]{}, &InitError{Pid{p}, NoProc}
 	}
-	return startActor(parent, p, spec)
+	return startActor(parent, a, spec)
 }
 
 func identity[M any](m M) M { return m }
 
+// actor is an actor: its process and what it needs to receive, in one
+// allocation.
 type actor[S, M any] struct {
-	p     *proc
-	proc  Process
-	sel   *Selector[M]
+	pr    proc
+	proc  Process // &pr, for Init and Loop
+	self  subject[M]
+	slot  [1]entry[M] // the first slot of self's ring
+	sel   Selector[M]
+	src   subjectSource[M, M] // self, the selector's first source
+	srcs  [1]source[M]
 	loop  func(*Process, M, S) Next[S]
 	state S
+	// initErr is why Init failed, set before the ack.
+	initErr error
 }
 
-func startActor[S, M any](parent *Process, p *proc, spec Spec[S, M]) (Subject[M], error) {
-	a := &actor[S, M]{p: p, loop: spec.Loop}
+func newActor[S, M any](clock Clock, opts []Option, spec Spec[S, M]) *actor[S, M] {
+	a := &actor[S, M]{loop: spec.Loop}
+	p := &a.pr
+	initProc(p, clock, opts)
 	a.proc.p = p
-	self := Subject[M]{&subject[M]{owner: p}}
-	a.sel = Selecting(NewSelector[M](), self, identity[M])
-	ack := make(chan error, 1)
+	a.self.owner, a.self.buf = p, a.slot[:]
+	a.src = subjectSource[M, M]{s: &a.self, f: identity[M]}
+	a.srcs[0] = &a.src
+	a.sel.sources = a.srcs[:]
+	return a
+}
+
+// startTimers are the real-clock timers of the init timeouts of Start,
+// whose caller has no process (and so no timer) of its own. Stop and Reset
+// are exact since Go 1.23: a timer put back after Stop delivers nothing
+// stale.
+var startTimers = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}}
+
+func startActor[S, M any](parent *Process, a *actor[S, M], spec Spec[S, M]) (Subject[M], error) {
+	p := &a.pr
+	self := Subject[M]{&a.self}
+	// The ack carries nothing (a.initErr says how Init went), so that the
+	// channel is one allocation.
+	ack := make(chan struct{}, 1)
 	p.startGoroutine()
+	// The go statement allocates its closure: inherent.
 	go func() {
 		if err := a.initialise(parent, spec.Init, self, ack); err != nil {
 			a.fail(parent, err, ack)
 			return
 		}
-		ack <- nil
+		ack <- struct{}{}
 		a.run()
 	}()
 
@@ -116,17 +149,23 @@ func startActor[S, M any](parent *Process, p *proc, spec Spec[S, M]) (Subject[M]
 	var expired <-chan time.Time
 	if timeout > 0 {
 		var t Timer
-		if parent != nil && parent.p.clock == p.clock {
+		switch {
+		case parent != nil && parent.p.clock == p.clock:
 			t = parent.p.timer(timeout) // this is the parent's goroutine
-		} else {
+		case p.clock == RealClock:
+			rt := startTimers.Get().(*time.Timer)
+			rt.Reset(timeout)
+			defer startTimers.Put(rt)
+			t = realTimer{rt}
+		default:
 			t = p.clock.NewTimer(timeout)
 		}
 		defer t.Stop()
 		expired = t.C()
 	}
 	select {
-	case err := <-ack:
-		if err != nil {
+	case <-ack:
+		if err := a.initErr; err != nil {
 			if reason := (Pid{p}).Reason(); reason != nil && err == Killed {
 				err = reason
 			}
@@ -155,8 +194,8 @@ const idleYields = 1
 // initialise runs init in the new actor's goroutine and makes the actor
 // ready for messages. It returns why the actor failed to get ready, for
 // the caller to fail it: after a panic, outside the panic's frames (see run).
-func (a *actor[S, M]) initialise(parent *Process, init func(*Process, Subject[M], *Selector[M]) (S, error), self Subject[M], ack chan<- error) (err error) {
-	p := a.p
+func (a *actor[S, M]) initialise(parent *Process, init func(*Process, Subject[M], *Selector[M]) (S, error), self Subject[M], ack chan<- struct{}) (err error) {
+	p := &a.pr
 	returned := false
 	defer func() {
 		if r := recover(); r != nil {
@@ -168,7 +207,7 @@ func (a *actor[S, M]) initialise(parent *Process, init func(*Process, Subject[M]
 		}
 	}()
 	if init != nil {
-		st, err := init(&a.proc, self, a.sel)
+		st, err := init(&a.proc, self, &a.sel)
 		if err == nil && !a.sel.ownedBy(p) {
 			err = fmt.Errorf("init added another process's subject to the selector: %w", ErrNotOwner)
 		}
@@ -191,12 +230,13 @@ func (a *actor[S, M]) initialise(parent *Process, init func(*Process, Subject[M]
 
 // fail ends the actor that did not get ready, unlinked from parent first
 // so that the error says it all, and dead before Start returns.
-func (a *actor[S, M]) fail(parent *Process, reason error, ack chan<- error) {
+func (a *actor[S, M]) fail(parent *Process, reason error, ack chan<- struct{}) {
 	if parent != nil {
 		a.proc.Unlink(Pid{parent.p})
 	}
-	a.p.goroutineDone(reason)
-	ack <- reason
+	a.pr.goroutineDone(reason)
+	a.initErr = reason
+	ack <- struct{}{}
 }
 
 // run drains the actor's mailbox on the current goroutine and returns when it
@@ -207,14 +247,14 @@ func (a *actor[S, M]) run() {
 		// Here, after a panic, the panic's frames are gone: announcing
 		// the exit (links, monitors, the supervisor's restart) does not
 		// grow a stack the panic has deepened.
-		a.p.goroutineDone(reason)
+		a.pr.goroutineDone(reason)
 	}
 }
 
 // drain handles the queued messages until the mailbox is empty (ended is
 // false: the actor is idle) or the actor ends with reason.
 func (a *actor[S, M]) drain() (reason error, ended bool) {
-	p := a.p
+	p := &a.pr
 	returned := false
 	defer func() {
 		if r := recover(); r != nil {

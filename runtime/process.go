@@ -228,14 +228,20 @@ func (l links) each(f func(q *proc)) {
 }
 
 func newProc(clock Clock, opts []Option) *proc {
-	p := &proc{id: lastID.Add(1), clock: clock}
+	p := &proc{}
+	initProc(p, clock, opts)
+	return p
+}
+
+// initProc sets up the zero proc p.
+func initProc(p *proc, clock Clock, opts []Option) {
+	p.id, p.clock = lastID.Add(1), clock
 	for _, o := range opts {
 		o(p)
 	}
 	if p.clock == nil {
 		p.clock = RealClock
 	}
-	return p
 }
 
 // wakeLocked makes the process look at its mailbox: it wakes a parked

@@ -68,10 +68,7 @@ func Send[T any](s Subject[T], msg T) { s.Send(msg) }
 
 func (s *subject[T]) push(seq uint64, v T) {
 	if s.n == len(s.buf) {
-		size := 2 * len(s.buf)
-		if size == 0 {
-			size = 4
-		}
+		size := max(2*len(s.buf), 4)
 		// Growing the ring is the one allocation of a send; it is
 		// amortised over the queue's life.
 		buf := make([]entry[T], size)
