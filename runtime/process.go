@@ -161,8 +161,9 @@ type proc struct {
 
 // procExt is the part of a process's state that few processes use.
 type procExt struct {
-	links       map[*proc]struct{} // links besides proc.link
-	monitoredBy map[*monitor]struct{}
+	links       map[*proc]struct{}    // links besides proc.link
+	watched     *monitor              // a monitor of p, kept inline: a supervisor's, as it stops p
+	monitoredBy map[*monitor]struct{} // the monitors of p besides watched
 	monitoring  map[*monitor]struct{}
 	downs       []downEntry
 	exits       []exitEntry
@@ -336,6 +337,7 @@ type obituary struct {
 	p           *proc
 	reason      error
 	links       links
+	watched     *monitor
 	monitoredBy map[*monitor]struct{}
 	monitoring  map[*monitor]struct{}
 	name        string
@@ -356,6 +358,7 @@ func (p *proc) dieLocked(reason error, own bool) *obituary {
 	o := &obituary{p: p, reason: reason, links: links{one: p.link}, name: p.name, onExit: p.onExit}
 	if x := p.x; x != nil {
 		o.links.many, o.monitoredBy, o.monitoring = x.links, x.monitoredBy, x.monitoring
+		o.watched = x.watched
 		p.x = nil
 	}
 	p.link, p.name, p.onExit, p.queued = nil, "", nil, 0
@@ -388,6 +391,9 @@ func (o *obituary) announce(work []*obituary) []*obituary {
 			work = append(work, d)
 		}
 	})
+	if m := o.watched; m != nil {
+		m.watcher.down(m, o.reason)
+	}
 	for m := range o.monitoredBy {
 		m.watcher.down(m, o.reason)
 	}
@@ -745,10 +751,14 @@ func (w *proc) monitorInto(m *monitor, t *proc, inline bool) {
 		w.down(m, reason)
 		return
 	}
-	if x := t.ext(); x.monitoredBy == nil {
-		x.monitoredBy = make(map[*monitor]struct{})
+	if x := t.ext(); x.watched == nil {
+		x.watched = m
+	} else {
+		if x.monitoredBy == nil {
+			x.monitoredBy = make(map[*monitor]struct{})
+		}
+		x.monitoredBy[m] = struct{}{}
 	}
-	t.x.monitoredBy[m] = struct{}{}
 	t.mu.Unlock()
 }
 
@@ -790,7 +800,11 @@ func (p *proc) monitors(m *monitor) bool {
 func (t *proc) dropMonitoredBy(m *monitor) {
 	t.mu.Lock()
 	if t.x != nil {
-		delete(t.x.monitoredBy, m)
+		if t.x.watched == m {
+			t.x.watched = nil
+		} else {
+			delete(t.x.monitoredBy, m)
+		}
 	}
 	t.mu.Unlock()
 }

@@ -36,7 +36,9 @@ type sup struct {
 	dyn       *DynamicSpec
 	dynSeq    int
 	retry     Subject[retryMsg]
-	scratch   []*child // the children a restart touches, reused
+	scratch   []*child         // the children a restart touches, reused
+	downSel   Selector[Down]   // awaitDown's, reused
+	downSrc   downSource[Down] // its one source
 	stop      bool
 }
 
@@ -494,19 +496,18 @@ func (st *sup) terminate(c *child, cause Cause, trigger string) {
 	pid := c.pid
 	st.h.setActivity(cause, trigger)
 	m := st.self.Monitor(pid)
-	sel := NewSelector[Down]().SelectingProcessDown(m, identity[Down])
 	var d Down
 	switch pol := c.spec.shutdown(); pol {
 	case BrutalKill:
 		st.self.SendExit(pid, Killed)
-		d, _ = sel.Select(st.self, Forever)
+		d, _ = st.awaitDown(m, Forever)
 	default:
 		st.self.SendExit(pid, Shutdown)
 		var err error
-		d, err = sel.Select(st.self, time.Duration(pol))
+		d, err = st.awaitDown(m, time.Duration(pol))
 		if err != nil {
 			st.self.SendExit(pid, Killed)
-			d, _ = sel.Select(st.self, Forever)
+			d, _ = st.awaitDown(m, Forever)
 		}
 	}
 	reason := d.Reason
@@ -522,6 +523,17 @@ func (st *sup) terminate(c *child, cause Cause, trigger string) {
 // terminateAll stops every child in reverse start order, removing the
 // temporary ones (OTP's terminate_children); a dynamic supervisor's
 // children are asked to stop all at once.
+// awaitDown waits up to timeout for the Down of m, with a selector the
+// supervisor keeps for this, so that stopping a child does not allocate one.
+func (st *sup) awaitDown(m Monitor, timeout time.Duration) (Down, error) {
+	if st.downSel.sources == nil {
+		st.downSrc.f = identity[Down]
+		st.downSel.sources = []source[Down]{&st.downSrc}
+	}
+	st.downSrc.m = m.m
+	return st.downSel.Select(st.self, timeout)
+}
+
 func (st *sup) terminateAll(cause Cause, trigger string) {
 	if st.dyn != nil {
 		st.terminateDynamic(cause, trigger)
