@@ -326,6 +326,29 @@ func TestPanicBecomesPanicError(t *testing.T) {
 //go:noinline
 func panickingFunction(v any) { panic(v) }
 
+// panicDeep panics n calls deep.
+func panicDeep(n int) {
+	if n == 0 {
+		panic("deep")
+	}
+	panicDeep(n - 1)
+}
+
+// A deep panic's stack keeps its frames (the runtime records few at first
+// and reads a deep stack again).
+func TestPanicStackOfADeepPanic(t *testing.T) {
+	me := attach(t)
+	const depth = 40
+	_, reason := spawnGated(t, me, func(*runtime.Process) { panicDeep(depth) })
+	var pe *runtime.PanicError
+	if !errors.As(reason, &pe) {
+		t.Fatalf("reason %v (%T), want a *PanicError", reason, reason)
+	}
+	if n := strings.Count(string(pe.Stack()), "runtime_test.panicDeep("); n != depth+1 {
+		t.Errorf("the stack shows %d frames of panicDeep, want %d:\n%s", n, depth+1, pe.Stack())
+	}
+}
+
 func TestIsAbnormal(t *testing.T) {
 	tests := []struct {
 		reason error

@@ -48,10 +48,15 @@ const maxPanicFrames = 64
 func newPanicError(r any) *PanicError {
 	// The buffer is on the heap: on this goroutine's stack, deep in a
 	// panic, it would make the stack grow (a copy of the whole stack).
-	pcs := make([]uintptr, maxPanicFrames)
+	// Most stacks fit in a small one; a deep one is read again.
+	pcs := make([]uintptr, 16)
 	// Skip runtime.Callers, newPanicError and the deferred function;
 	// Stack drops the frames of the panic machinery.
 	n := goruntime.Callers(3, pcs)
+	if n == len(pcs) {
+		pcs = make([]uintptr, maxPanicFrames)
+		n = goruntime.Callers(3, pcs)
+	}
 	return &PanicError{Value: r, pcs: pcs[:n:n]}
 }
 
