@@ -276,20 +276,30 @@ func (p *proc) schedule() {
 
 func runActor(p *proc) { p.actor.run() }
 
-// park waits, with p.mu held on entry and released on return, until the
-// process is woken, the timer fires (timeout reports true), or it dies.
-func (p *proc) park(t Timer) (timedOut bool) {
+// parking marks the process waiting, with p.mu held on entry and released
+// on return, and returns the channel it is to be woken on. The waits
+// without a timeout receive from it themselves rather than call park: a
+// parked process is then one frame shallower, and the garbage collector
+// scans every parked process's stack (W1's million idle processes).
+func (p *proc) parking() <-chan struct{} {
 	if p.wake == nil {
 		p.wake = make(chan struct{}, 1)
 	}
 	p.wait = true
 	p.mu.Unlock()
+	return p.wake
+}
+
+// park waits, with p.mu held on entry and released on return, until the
+// process is woken, the timer fires (timeout reports true), or it dies.
+func (p *proc) park(t Timer) (timedOut bool) {
 	if t == nil {
-		<-p.wake
+		<-p.parking()
 		return false
 	}
+	wake := p.parking()
 	select {
-	case <-p.wake:
+	case <-wake:
 		return false
 	case <-t.C():
 		p.mu.Lock()

@@ -80,7 +80,11 @@ func (sel *Selector[R]) Select(p *Process, timeout time.Duration) (R, error) {
 			pr.mu.Unlock()
 			return zero, ErrTimeout
 		}
-		if t == nil && timeout > 0 {
+		if timeout < 0 {
+			<-pr.parking()
+			continue
+		}
+		if t == nil {
 			t = pr.timer(timeout)
 		}
 		if pr.park(t) {

@@ -140,7 +140,11 @@ func Receive[T any](p *Process, s Subject[T], timeout time.Duration) (T, error) 
 			pr.mu.Unlock()
 			return zero, ErrTimeout
 		}
-		if t == nil && timeout > 0 {
+		if timeout < 0 {
+			<-pr.parking()
+			continue
+		}
+		if t == nil {
 			t = pr.timer(timeout)
 		}
 		if pr.park(t) {
