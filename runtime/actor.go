@@ -99,8 +99,8 @@ type actor[S, M any] struct {
 	srcs  [1]source[M]
 	loop  func(*Process, M, S) Next[S]
 	state S
-	// initErr is why Init failed, set before the ack.
-	initErr error
+	// err is why Init failed, set before the ack.
+	err error
 }
 
 func newActor[S, M any](clock Clock, opts []Option, spec Spec[S, M]) *actor[S, M] {
@@ -128,7 +128,7 @@ var startTimers = sync.Pool{New: func() any {
 func startActor[S, M any](parent *Process, a *actor[S, M], spec Spec[S, M]) (Subject[M], error) {
 	p := &a.pr
 	self := Subject[M]{&a.self}
-	// The ack carries nothing (a.initErr says how Init went), so that the
+	// The ack carries nothing (a.err says how Init went), so that the
 	// channel is one allocation.
 	ack := make(chan struct{}, 1)
 	p.startGoroutine()
@@ -151,7 +151,9 @@ func startActor[S, M any](parent *Process, a *actor[S, M], spec Spec[S, M]) (Sub
 		var t Timer
 		switch {
 		case parent != nil && parent.p.clock == p.clock:
-			t = parent.p.timer(timeout) // this is the parent's goroutine
+			parent.p.mu.Lock()
+			t = parent.p.timerLocked(timeout) // this is the parent's goroutine
+			parent.p.mu.Unlock()
 		case p.clock == RealClock:
 			rt := startTimers.Get().(*time.Timer)
 			rt.Reset(timeout)
@@ -165,7 +167,7 @@ func startActor[S, M any](parent *Process, a *actor[S, M], spec Spec[S, M]) (Sub
 	}
 	select {
 	case <-ack:
-		if err := a.initErr; err != nil {
+		if err := a.err; err != nil {
 			if reason := (Pid{p}).Reason(); reason != nil && err == Killed {
 				err = reason
 			}
@@ -235,7 +237,7 @@ func (a *actor[S, M]) fail(parent *Process, reason error, ack chan<- struct{}) {
 		a.proc.Unlink(Pid{parent.p})
 	}
 	a.pr.goroutineDone(reason)
-	a.initErr = reason
+	a.err = reason
 	ack <- struct{}{}
 }
 
@@ -269,6 +271,17 @@ func (a *actor[S, M]) drain() (reason error, ended bool) {
 	// initialised, or was woken for nothing, expects no reply.
 	yields := idleYields
 	for {
+		// While the selector has only the actor's own subject, the
+		// subject's front is read without the lock (see subject.front).
+		single := len(a.sel.sources) == 1
+		if single && len(a.self.front) > 0 && !p.gone.Load() {
+			yields = 0
+			if reason, stop := a.handle(a.self.popFront()); stop {
+				returned = true
+				return reason, true
+			}
+			continue
+		}
 		p.mu.Lock()
 		p.yield = false
 		if p.dead {
@@ -276,7 +289,11 @@ func (a *actor[S, M]) drain() (reason error, ended bool) {
 			returned = true
 			return Killed, true
 		}
+		a.self.settleLocked()
 		src := a.sel.takeLocked(p)
+		if src != nil && single {
+			a.self.reserveLocked()
+		}
 		if src == nil {
 			if yields < idleYields {
 				yields++
@@ -292,13 +309,21 @@ func (a *actor[S, M]) drain() (reason error, ended bool) {
 		}
 		yields = 0
 		p.mu.Unlock()
-		next := a.loop(&a.proc, src.result(), a.state)
-		if next.stop {
+		if reason, stop := a.handle(src.result()); stop {
 			returned = true
-			return next.reason, true
+			return reason, true
 		}
-		a.state = next.state
 	}
+}
+
+// handle runs Loop on msg; it reports whether the actor stops, and why.
+func (a *actor[S, M]) handle(msg M) (reason error, stop bool) {
+	next := a.loop(&a.proc, msg, a.state)
+	if next.stop {
+		return next.reason, true
+	}
+	a.state = next.state
+	return nil, false
 }
 
 // callState is what one Call allocates.
@@ -383,7 +408,7 @@ func Call[Req, Rep any](p *Process, s Subject[Req], makeRequest func(reply Subje
 				pr.mu.Unlock()
 				continue
 			}
-			t = pr.timer(timeout)
+			t = pr.timerLocked(timeout)
 		}
 		if pr.park(t) {
 			timeout, t = 0, nil

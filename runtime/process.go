@@ -44,7 +44,10 @@ func (pid Pid) MailboxLen() int {
 	}
 	pid.p.mu.Lock()
 	defer pid.p.mu.Unlock()
-	return int(pid.p.queued)
+	if pid.p.dead {
+		return 0
+	}
+	return int(max(pid.p.queued-pid.p.taken.Load(), 0))
 }
 
 // Reason returns the process's exit reason, or nil while it is alive.
@@ -134,9 +137,13 @@ func Strays() int { return int(strays.Load()) }
 // code holds two procs' locks at once. It is kept small, because an idle
 // process is mostly its goroutine and this: what few processes use (more
 // than one link, monitors, queued Downs and exit messages) is in procExt.
+//
+// The fields a send touches come first, in the first cache line, and those
+// a receiver touches for every message last, in another: the senders'
+// writes to the one do not evict the other from the receiver's cache.
 type proc struct {
 	mu     sync.Mutex
-	queued int32 // messages queued, all sources together
+	queued int32 // messages queued, all sources together, taken excepted
 	dead   bool
 	trap   bool
 	hasG   bool // a goroutine runs this process now (always for a spawned process; while scheduled for an actor)
@@ -146,21 +153,27 @@ type proc struct {
 	yield  bool // its goroutine yields the processor, in the runtime, and will look again
 	// attached processes (Attach) return ErrExited instead of unwinding.
 	attached bool
-	id       uint64
 	seq      uint64
-	wake     chan struct{} // made on first wait
+	wake     chan struct{}      // made on first wait
+	actor    interface{ run() } // non-nil once an actor's Init has returned
+	link     *proc              // a link, kept inline: most processes have one, to their parent
+	id       uint64
 	clock    Clock
-	rtimer   *time.Timer // the real-clock timer of p's waits (see timer); p's goroutine's
 	reason   error
 	name     string
-	link     *proc              // a link, kept inline: most processes have one, to their parent
-	actor    interface{ run() } // non-nil once an actor's Init has returned
 	onExit   func(reason error) // Process.OnExit
 	x        *procExt           // made on demand (see ext)
+	// The receiver's own, on another cache line than the senders' fields:
+	// gone is dead, for receivers reading a subject's front without the
+	// lock, and taken counts the messages they read so, not yet taken off
+	// queued (see subject.front).
+	gone  atomic.Bool
+	taken atomic.Int32
 }
 
 // procExt is the part of a process's state that few processes use.
 type procExt struct {
+	rtimer      *time.Timer           // the real-clock timer of p's waits (see timerLocked)
 	links       map[*proc]struct{}    // links besides proc.link
 	watched     *monitor              // a monitor of p, kept inline: a supervisor's, as it stops p
 	monitoredBy map[*monitor]struct{} // the monitors of p besides watched
@@ -309,24 +322,26 @@ func (p *proc) park(t Timer) (timedOut bool) {
 	}
 }
 
-// timer returns a timer that fires after timeout (nil for Forever), for a
-// wait of p's own goroutine. With the real clock the process reuses one
-// time.Timer for all its waits, so that a timed wait does not allocate:
-// since Go 1.23 Stop and Reset are exact (no stale tick is ever received
-// after them), and a process waits for one thing at a time.
-func (p *proc) timer(timeout time.Duration) Timer {
+// timerLocked returns a timer that fires after timeout (nil for Forever),
+// for a wait of p's own goroutine, with p.mu held. With the real clock the
+// process reuses one time.Timer for all its waits, so that a timed wait
+// does not allocate: since Go 1.23 Stop and Reset are exact (no stale tick
+// is ever received after them), and a process waits for one thing at a
+// time.
+func (p *proc) timerLocked(timeout time.Duration) Timer {
 	if timeout < 0 {
 		return nil
 	}
 	if p.clock != RealClock {
 		return p.clock.NewTimer(timeout)
 	}
-	if p.rtimer == nil {
-		p.rtimer = time.NewTimer(timeout)
+	x := p.ext()
+	if x.rtimer == nil {
+		x.rtimer = time.NewTimer(timeout)
 	} else {
-		p.rtimer.Reset(timeout)
+		x.rtimer.Reset(timeout)
 	}
-	return realTimer{p.rtimer}
+	return realTimer{x.rtimer}
 }
 
 // unwindLocked is called with p.mu held when the process's goroutine finds it
@@ -372,6 +387,8 @@ func (p *proc) dieLocked(reason error, own bool) *obituary {
 		p.x = nil
 	}
 	p.link, p.name, p.onExit, p.queued = nil, "", nil, 0
+	p.taken.Store(0)
+	p.gone.Store(true)
 	if p.wait {
 		p.wait = false
 		select {
@@ -822,7 +839,9 @@ func (t *proc) dropMonitoredBy(m *monitor) {
 // Sleep pauses p for d. A process that is killed meanwhile unwinds (an
 // attached one returns early).
 func (p *Process) Sleep(d time.Duration) {
-	t := p.p.timer(max(d, 0))
+	p.p.mu.Lock()
+	t := p.p.timerLocked(max(d, 0))
+	p.p.mu.Unlock()
 	defer t.Stop()
 	for {
 		p.p.mu.Lock()

@@ -85,7 +85,7 @@ func (sel *Selector[R]) Select(p *Process, timeout time.Duration) (R, error) {
 			continue
 		}
 		if t == nil {
-			t = pr.timer(timeout)
+			t = pr.timerLocked(timeout)
 		}
 		if pr.park(t) {
 			timeout, t = 0, nil
@@ -137,10 +137,11 @@ func (s *subjectSource[T, R]) owner() *proc {
 var nobody = &proc{}
 
 func (s *subjectSource[T, R]) peek(*proc) (uint64, bool) {
-	if s.s.n == 0 {
+	s.s.settleLocked()
+	if !s.s.has() {
 		return 0, false
 	}
-	return s.s.buf[s.s.head].seq, true
+	return s.s.headSeq(), true
 }
 func (s *subjectSource[T, R]) take(*proc) { s.stash = s.s.pop() }
 func (s *subjectSource[T, R]) result() R {
