@@ -274,7 +274,7 @@ func (a *actor[S, M]) drain() (reason error, ended bool) {
 		// While the selector has only the actor's own subject, the
 		// subject's front is read without the lock (see subject.front).
 		single := len(a.sel.sources) == 1
-		if single && len(a.self.front) > 0 && !p.gone.Load() {
+		if single && a.self.frontLen() > 0 && !p.gone.Load() {
 			yields = 0
 			if reason, stop := a.handle(a.self.popFront()); stop {
 				returned = true

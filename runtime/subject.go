@@ -17,23 +17,27 @@ type entry[T any] struct {
 
 // subject is one typed queue of its owner's mailbox. The queue is a ring
 // buffer, so a steady flow of messages does not allocate. Its fields are
-// guarded by owner.mu, except front, which only the owner's goroutine
-// touches.
-//
-// front is the owner's batch: the oldest messages, taken out of the ring in
-// one go under the lock (see reserveLocked) and then received one by one
-// without it, so that a receiver behind many senders does not fight them
-// for the lock for every message. They are still queued (p.queued counts
-// them, less owner.taken) and still come first for every way of receiving. While the owner
-// reads them, their slots, the resv slots just before head, are not reused.
+// guarded by owner.mu, but for fx's, which only the owner's goroutine
+// touches (see front). Counts are int32 to keep a subject in 64 bytes.
 type subject[T any] struct {
 	owner  *proc
 	buf    []entry[T]
-	head   int
-	n      int
-	resv   int
-	front  []entry[T]
+	head   int32
+	n      int32
+	resv   int32     // slots just before head that the owner's front still reads
+	fx     *front[T] // made the first time the owner finds more than one message queued
 	closed bool
+}
+
+// front is a subject's batch: the oldest messages, taken out of the ring in
+// one go under the lock (see reserveLocked) and then received one by one by
+// the owner without it, so that a receiver behind many senders does not
+// fight them for the lock for every message. They are still queued
+// (owner.queued counts them, less owner.taken) and still come first for
+// every way of receiving. While the owner reads them their slots are not
+// reused (subject.resv), and senders touch nothing the owner writes here.
+type front[T any] struct {
+	e []entry[T]
 }
 
 // frontBatch is how many messages a receiver takes out of the ring at once.
@@ -95,29 +99,39 @@ const sendYieldQueue = 4096
 // Send sends msg to s; it is s.Send(msg), in the seed's spelling.
 func Send[T any](s Subject[T], msg T) { s.Send(msg) }
 
+// frontLen is the number of messages in the owner's batch; the owner's
+// goroutine only.
+func (s *subject[T]) frontLen() int {
+	if s.fx == nil {
+		return 0
+	}
+	return len(s.fx.e)
+}
+
 func (s *subject[T]) push(seq uint64, v T) {
-	if s.n+s.resv == len(s.buf) {
-		size := max(2*len(s.buf), 4)
+	size := len(s.buf)
+	if int(s.n+s.resv) == size {
+		size = max(2*size, 4)
 		// Growing the ring is the one allocation of a send; it is
 		// amortised over the queue's life. The reserved slots stay in
 		// the old ring, which the owner's front still reads.
 		buf := make([]entry[T], size)
-		for i := 0; i < s.n; i++ {
-			buf[i] = s.buf[(s.head+i)%len(s.buf)]
+		for i := 0; i < int(s.n); i++ {
+			buf[i] = s.buf[(int(s.head)+i)%len(s.buf)]
 		}
 		s.buf, s.head, s.resv = buf, 0, 0
 	}
-	s.buf[(s.head+s.n)%len(s.buf)] = entry[T]{seq, v}
+	s.buf[(int(s.head)+int(s.n))%size] = entry[T]{seq, v}
 	s.n++
 }
 
 // has reports whether a message is queued, front included. owner.mu held.
-func (s *subject[T]) has() bool { return len(s.front) > 0 || s.n > 0 }
+func (s *subject[T]) has() bool { return s.n > 0 || s.frontLen() > 0 }
 
 // headSeq is the sequence number of the oldest message. has() must hold.
 func (s *subject[T]) headSeq() uint64 {
-	if len(s.front) > 0 {
-		return s.front[0].seq
+	if s.frontLen() > 0 {
+		return s.fx.e[0].seq
 	}
 	return s.buf[s.head].seq
 }
@@ -126,9 +140,10 @@ func (s *subject[T]) headSeq() uint64 {
 // empty, without owner.mu; settleLocked takes it off owner.queued later.
 // The owner's goroutine only.
 func (s *subject[T]) popFront() T {
-	v := s.front[0].v
-	s.front[0] = entry[T]{} // let it be collected; no sender writes a reserved slot
-	s.front = s.front[1:]
+	f := s.fx
+	v := f.e[0].v
+	f.e[0] = entry[T]{} // let it be collected; no sender writes a reserved slot
+	f.e = f.e[1:]
 	s.owner.taken.Add(1)
 	return v
 }
@@ -137,16 +152,17 @@ func (s *subject[T]) popFront() T {
 // goroutine only, with owner.mu held; the caller takes the message off
 // owner.queued.
 func (s *subject[T]) pop() T {
-	if len(s.front) > 0 {
-		v := s.front[0].v
-		s.front[0] = entry[T]{}
-		s.front = s.front[1:]
+	if s.frontLen() > 0 {
+		f := s.fx
+		v := f.e[0].v
+		f.e[0] = entry[T]{}
+		f.e = f.e[1:]
 		return v
 	}
 	s.settleLocked()
 	e := s.buf[s.head]
 	s.buf[s.head] = entry[T]{}
-	s.head = (s.head + 1) % len(s.buf)
+	s.head = int32((int(s.head) + 1) % len(s.buf))
 	s.n--
 	if s.n == 0 && s.resv == 0 {
 		s.head = 0
@@ -155,13 +171,13 @@ func (s *subject[T]) pop() T {
 }
 
 // settleLocked takes the messages read from fronts off owner.queued and
-// frees the reserved slots once the front is read. The owner's
-// goroutine, with owner.mu held.
+// frees the reserved slots once the front is read. The owner's goroutine,
+// with owner.mu held.
 func (s *subject[T]) settleLocked() {
-	if n := s.owner.taken.Load(); n > 0 {
+	if s.owner.taken.Load() > 0 {
 		s.owner.queued -= s.owner.taken.Swap(0)
 	}
-	if len(s.front) == 0 && s.resv > 0 {
+	if s.resv > 0 && s.frontLen() == 0 {
 		s.resv = 0
 		if s.n == 0 {
 			s.head = 0
@@ -173,15 +189,19 @@ func (s *subject[T]) settleLocked() {
 // empty front (not across the ring's end). The owner's goroutine, with
 // owner.mu held.
 func (s *subject[T]) reserveLocked() {
-	if len(s.front) > 0 || s.n == 0 {
-		return
+	if s.n <= 1 || s.frontLen() > 0 {
+		return // one message is taken with the lock held anyway
 	}
 	s.settleLocked()
-	k := min(s.n, frontBatch, len(s.buf)-s.head)
-	s.front = s.buf[s.head : s.head+k : s.head+k]
-	s.head = (s.head + k) % len(s.buf)
-	s.n -= k
-	s.resv = k
+	if s.fx == nil {
+		s.fx = &front[T]{} // once in the subject's life
+	}
+	head := int(s.head)
+	k := min(int(s.n), frontBatch, len(s.buf)-head)
+	s.fx.e = s.buf[head : head+k : head+k]
+	s.head = int32((head + k) % len(s.buf))
+	s.n -= int32(k)
+	s.resv = int32(k)
 }
 
 // Receive takes the oldest message sent to s, waiting up to timeout
@@ -201,7 +221,7 @@ func Receive[T any](p *Process, s Subject[T], timeout time.Duration) (T, error) 
 		}
 	}()
 	for {
-		if len(s.s.front) > 0 && !pr.gone.Load() {
+		if s.s.frontLen() > 0 && !pr.gone.Load() {
 			return s.s.popFront(), nil // no lock
 		}
 		pr.mu.Lock()
