@@ -2,7 +2,6 @@ package otptest_test
 
 import (
 	"fmt"
-	goruntime "runtime"
 	"testing"
 	"time"
 
@@ -79,36 +78,13 @@ supervisor:
 	//   4  (nothing)                                      started shop/api cause=crash trigger=shop/api
 }
 
-// test runs body as the testing package runs a test: on its own goroutine,
-// then its cleanups. Failures are printed.
+// test runs body as the testing package runs a test, and prints what it
+// reported.
 func test(body func(t testing.TB)) {
-	t := &exampleT{}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		body(t)
-	}()
-	<-done
-	for i := len(t.cleanups) - 1; i >= 0; i-- {
-		t.cleanups[i]()
+	f := runFake(body)
+	for _, msg := range append(f.errors, f.fatal) {
+		if msg != "" {
+			fmt.Println("FAIL: " + msg)
+		}
 	}
-}
-
-// exampleT is the testing.TB of test: it prints what a test would report.
-type exampleT struct {
-	testing.TB // nil: otptest uses only the methods below
-	cleanups   []func()
-}
-
-func (t *exampleT) Helper()             {}
-func (t *exampleT) Cleanup(f func())    { t.cleanups = append(t.cleanups, f) }
-func (t *exampleT) Logf(string, ...any) {}
-
-func (t *exampleT) Errorf(format string, args ...any) {
-	fmt.Printf("FAIL: "+format+"\n", args...)
-}
-
-func (t *exampleT) Fatalf(format string, args ...any) {
-	fmt.Printf("FAIL: "+format+"\n", args...)
-	goruntime.Goexit()
 }
