@@ -59,8 +59,9 @@
 //	exited shop/db reason=exit status 2
 //
 // Mark takes a place in the stream. AssertTrace(mark, lines...) checks the
-// exact trace after it; AssertQuiet(mark) checks that nothing happened
-// after it beyond what the test already checked. Neither sleeps: they
+// exact trace after it (AssertEvents, the same events in any order, for
+// supervisors that run at the same time); AssertQuiet(mark) checks that
+// nothing happened after it beyond what the test already checked. Neither sleeps: they
 // settle the tree first, with a round trip through every supervisor's
 // mailbox (AssertQuiet documents why that is enough). Await waits for one
 // event (Started, Exited, Terminated, StartFailed, GaveUp, Reloaded,
