@@ -377,6 +377,15 @@ func (tr *Tree) waitFor(n int) bool {
 //     snapshot: none is an orphan still stopping its own children after
 //     its supervisor was killed.
 //
+// One such pass is enough. The snapshot asks the root first, then each
+// nested supervisor: one that handles a queued message after its parent
+// answered can only emit events (1), or exit, and then its parent still
+// lists it running while it is dead (3). Events emitted by handling a
+// message queued before the pass are in before the handler's supervisor
+// answers. So after a settled pass no message queued, and no exit signalled,
+// before it is still to be handled; the tree is retried until a pass
+// settles, up to the timeout.
+//
 // Exits that the test causes (Kill, Stop, Halt, a supervisor's stop) reach
 // the supervisor's mailbox before the call returns, or show as 3 or 4 until
 // they do; a stopped tree has settled once its last event is in (Done)
