@@ -97,7 +97,7 @@ func toEvent(e loader.Event) control.Event {
 	ce := control.Event{
 		Time: e.Time, Event: string(e.Type), Path: e.Path, Kind: e.Kind, OSPid: e.OSPid, Reason: e.Reason,
 		Cause: string(e.Cause), Trigger: e.Trigger, NotStopped: e.NotStopped,
-		Added: e.Added, Removed: e.Removed, Changed: e.Changed, Updated: e.Updated, Errors: e.Errors,
+		Added: e.Added, Removed: e.Removed, Changed: e.Changed, Updated: e.Updated, Failed: e.Failed, Errors: e.Errors,
 	}
 	if !e.Pid.IsZero() {
 		ce.Pid = e.Pid.String()

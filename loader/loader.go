@@ -46,10 +46,12 @@ type Running struct {
 
 	mu    sync.Mutex
 	insts map[runtime.Pid]*instance           // live workers
-	sups  map[runtime.Pid]*runtime.Supervisor // live nested supervisors
+	sups  map[runtime.Pid]*current // live nested supervisors, with the spec each was started from
 	dyn   map[string]int                      // dynamic supervisor path -> last generated child number
 
 	evMu sync.Mutex // serializes events
+
+	reloadMu sync.Mutex // one reload at a time
 
 	stopping atomic.Bool // Shutdown or Halt was asked for
 	halted   atomic.Bool
@@ -88,7 +90,7 @@ func Start(ctx context.Context, tree *spec.Tree, opts Options) (*Running, error)
 		reg: opts.Registry, clock: opts.Clock, log: opts.Log, events: opts.Events,
 		rootPath: tree.Root.Path,
 		insts:    map[runtime.Pid]*instance{},
-		sups:     map[runtime.Pid]*runtime.Supervisor{},
+		sups:     map[runtime.Pid]*current{},
 		dyn:      map[string]int{},
 		done:     make(chan struct{}),
 	}
