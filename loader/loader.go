@@ -45,9 +45,9 @@ type Running struct {
 	cur atomic.Pointer[current]
 
 	mu    sync.Mutex
-	insts map[runtime.Pid]*instance           // live workers
-	sups  map[runtime.Pid]*current // live nested supervisors, with the spec each was started from
-	dyn   map[string]int                      // dynamic supervisor path -> last generated child number
+	insts map[runtime.Pid]*instance // live workers
+	sups  map[runtime.Pid]*current  // live nested supervisors, with the spec each was started from
+	dyn   map[string]int            // dynamic supervisor path -> last generated child number
 
 	evMu sync.Mutex // serializes events
 

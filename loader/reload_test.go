@@ -86,10 +86,10 @@ func under(path string, paths []string) bool {
 func TestReloadAppliesOnlyTheDifference(t *testing.T) {
 	args := func(s string) json.RawMessage { return json.RawMessage(s) }
 	cases := []struct {
-		name                              string
-		edit                              func(root *spec.Node)
+		name                             string
+		edit                             func(root *spec.Node)
 		added, removed, changed, updated []string
-		check                             func(t *testing.T, snap *Node)
+		check                            func(t *testing.T, snap *Node)
 	}{
 		{name: "a worker's args", edit: func(root *spec.Node) { child(root, "db").Worker.Args = args(`{"tag":"x"}`) },
 			changed: []string{"shop/db"},
