@@ -53,6 +53,9 @@ type Running struct {
 
 	reloadMu sync.Mutex // one reload at a time
 
+	sigMu   sync.Mutex
+	specSig chan struct{} // closed and replaced by SetSpec
+
 	stopping atomic.Bool // Shutdown or Halt was asked for
 	halted   atomic.Bool
 	gaveUp   atomic.Bool
@@ -93,6 +96,7 @@ func Start(ctx context.Context, tree *spec.Tree, opts Options) (*Running, error)
 		sups:     map[runtime.Pid]*current{},
 		dyn:      map[string]int{},
 		done:     make(chan struct{}),
+		specSig:  make(chan struct{}),
 	}
 	if r.reg == nil {
 		r.reg = workers.Default
@@ -272,6 +276,23 @@ func (r *Running) SetSpec(t *spec.Tree) {
 	c := &current{tree: t, nodes: map[string]*spec.Node{}}
 	t.Root.Walk(func(n *spec.Node) { c.nodes[n.Path] = n })
 	r.cur.Store(c)
+	r.sigMu.Lock()
+	close(r.specSig)
+	r.specSig = make(chan struct{})
+	r.sigMu.Unlock()
+}
+
+// closed is a channel that is always ready.
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// specChanged returns a channel that is closed once Spec is not seen.
+func (r *Running) specChanged(seen *spec.Tree) <-chan struct{} {
+	r.sigMu.Lock()
+	defer r.sigMu.Unlock()
+	if r.Spec() != seen {
+		return closed
+	}
+	return r.specSig
 }
 
 // node returns the running spec's node at path, or nil.
