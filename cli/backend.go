@@ -16,8 +16,8 @@ import (
 type backend struct {
 	tree *loader.Running
 	log  *control.EventLog
-	// shutdown asks `run` to stop the tree; reload (nil until hot reload
-	// is wired) reloads the tree files.
+	// shutdown asks `run` to stop the tree; reload reloads the tree files
+	// (nil: refused).
 	shutdown func()
 	reload   func() (control.ReloadReply, error)
 }
@@ -62,7 +62,7 @@ func (b *backend) Call(path string, request json.RawMessage, timeout time.Durati
 
 func (b *backend) Reload() (control.ReloadReply, error) {
 	if b.reload == nil {
-		return control.ReloadReply{}, control.Errorf(control.CodeRefused, "reload is not available yet in this build")
+		return control.ReloadReply{}, control.Errorf(control.CodeRefused, "reload is not available here")
 	}
 	return b.reload()
 }
