@@ -161,7 +161,7 @@ func (r *Running) supervisorStart(n *spec.Node) func(*runtime.Process) (runtime.
 	path := n.Path
 	return func(parent *runtime.Process) (runtime.Pid, error) {
 		gen := r.cur.Load()
-		cur := gen.nodes[path]
+		cur := gen.sups[path]
 		if cur == nil || cur.Supervisor == nil {
 			cur = n
 		}

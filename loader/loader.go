@@ -62,10 +62,12 @@ type Running struct {
 	done     chan struct{}
 }
 
-// current is the running spec and its nodes by path.
+// current is the running spec and its supervisors by path (the nodes the
+// running tree looks up: a worker's spec is in its supervisor's child
+// specs).
 type current struct {
-	tree  *spec.Tree
-	nodes map[string]*spec.Node
+	tree *spec.Tree
+	sups map[string]*spec.Node
 }
 
 // Start builds tree on the runtime and starts it: the root supervisor
@@ -273,8 +275,17 @@ func (r *Running) Spec() *spec.Tree { return r.cur.Load().tree }
 // supervisors that Supervisor returns and the child specs that ChildSpec
 // builds. t's root path must be the running root's.
 func (r *Running) SetSpec(t *spec.Tree) {
-	c := &current{tree: t, nodes: map[string]*spec.Node{}}
-	t.Root.Walk(func(n *spec.Node) { c.nodes[n.Path] = n })
+	c := &current{tree: t, sups: map[string]*spec.Node{}}
+	var index func(n *spec.Node)
+	index = func(n *spec.Node) {
+		c.sups[n.Path] = n
+		for _, k := range n.Supervisor.Children {
+			if k.Supervisor != nil {
+				index(k)
+			}
+		}
+	}
+	index(t.Root)
 	r.cur.Store(c)
 	r.sigMu.Lock()
 	close(r.specSig)
@@ -295,8 +306,8 @@ func (r *Running) specChanged(seen *spec.Tree) <-chan struct{} {
 	return r.specSig
 }
 
-// node returns the running spec's node at path, or nil.
-func (r *Running) node(path string) *spec.Node { return r.cur.Load().nodes[path] }
+// node returns the running spec's supervisor at path, or nil.
+func (r *Running) node(path string) *spec.Node { return r.cur.Load().sups[path] }
 
 // Emit sends e to the tree's event stream (Options.Events), stamping its
 // Time from the tree's clock when it is zero. The reload reports itself
