@@ -24,6 +24,23 @@ type backend struct {
 
 var _ control.Backend = (*backend)(nil)
 
+// NewBackend returns the control API of the running tree r as `otpctl run`
+// serves it, for a program that runs a tree itself and serves it with
+// control.NewServer: the live tree, steering, calls, and reload (r's
+// ReloadFile, replying with the plan applied). Events come from log (nil:
+// none are kept); Shutdown calls shutdown (nil: r.Shutdown, in the
+// background).
+func NewBackend(r *loader.Running, log *control.EventLog, shutdown func()) control.Backend {
+	if log == nil {
+		log = control.NewEventLog(1)
+		log.Close()
+	}
+	if shutdown == nil {
+		shutdown = func() { go r.Shutdown(context.Background()) }
+	}
+	return &backend{tree: r, log: log, shutdown: shutdown, reload: func() (control.ReloadReply, error) { return reloadFile(r) }}
+}
+
 func (b *backend) Tree() (*control.Node, error) {
 	n, err := b.tree.Snapshot()
 	if err != nil {

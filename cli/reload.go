@@ -73,8 +73,10 @@ func reloadCommand(c *ucli.Context) error {
 // reload reloads the tree files (SIGHUP, POST /v1/reload): the reply is the
 // plan applied; a refusal is an API error, with every FILE:LINE:COL problem
 // in its details when the files do not validate.
-func (st *runState) reload() (control.ReloadReply, error) {
-	res, err := st.tree.ReloadFile()
+func (st *runState) reload() (control.ReloadReply, error) { return reloadFile(st.tree) }
+
+func reloadFile(r *loader.Running) (control.ReloadReply, error) {
+	res, err := r.ReloadFile()
 	var ds spec.Diagnostics
 	switch {
 	case errors.As(err, &ds):
