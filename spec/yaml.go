@@ -114,9 +114,18 @@ func parseYAML(name string, data []byte) (doc *document) {
 }
 
 // decodeYAML returns the first document's top node (nil when the file has
-// no content) and the second document's, if any. yaml.v3 can panic on
-// some inputs; that is a syntax error too.
+// no content) and the second document's, if any. A file in the plain
+// subset fastYAML reads is read by it; any other by yaml.v3.
 func decodeYAML(data []byte) (root, second *yaml.Node, err error) {
+	if root, ok := fastYAML(data); ok {
+		return root, nil, nil
+	}
+	return decodeYAMLv3(data)
+}
+
+// decodeYAMLv3 is decodeYAML by yaml.v3. yaml.v3 can panic on some
+// inputs; that is a syntax error too.
+func decodeYAMLv3(data []byte) (root, second *yaml.Node, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			root, second, err = nil, nil, fmt.Errorf("yaml: the parser failed: %v", r)
