@@ -74,9 +74,16 @@ type result struct {
 // to a minute, and returns what it printed and its exit status.
 func otpctl(t testing.TB, env []string, args ...string) result {
 	t.Helper()
+	return runBinary(t, otpctlBin(t), env, args...)
+}
+
+// runBinary is otpctl with another binary built on cli.Main (a program
+// with kinds of its own).
+func runBinary(t testing.TB, bin string, env []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, otpctlBin(t), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(append(os.Environ(), raceNoExitSleep), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

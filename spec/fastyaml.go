@@ -384,7 +384,7 @@ func (f *flowParser) sequence() *yaml.Node {
 	}
 }
 
-// quoted parses a quoted scalar on one line: '' is a quote in single
+// quoted parses a quoted scalar on one line: ” is a quote in single
 // quotes; double quotes hold no escapes.
 func (f *flowParser) quoted(q byte) *yaml.Node {
 	line, col := f.num, f.col()
