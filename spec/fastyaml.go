@@ -12,7 +12,8 @@ import (
 // nothing here reads them). It reports false as soon as the file steps
 // outside that subset, and the file is then parsed by yaml.v3: what the
 // subset does not cover, and every error, is yaml.v3's to handle and
-// report. TestFastYAMLIsYAMLv3 and FuzzFastYAML hold it to yaml.v3.
+// report. TestFastYAMLIsYAMLv3 and FuzzFastYAML hold it to yaml.v3. It
+// also returns how many nodes it made (there are no aliases to follow).
 //
 // The subset, one construct per line, indented with spaces:
 //
@@ -32,24 +33,24 @@ import (
 // carriage returns, bytes outside printable ASCII (yaml.v3 counts columns
 // in characters), keys that are not plain, nesting deeper than
 // maxFastDepth, and anything malformed.
-func fastYAML(data []byte) (root *yaml.Node, ok bool) {
+func fastYAML(data []byte) (root *yaml.Node, nodes int, ok bool) {
 	p := &fastParser{}
 	if !p.split(data) || len(p.lines) == 0 || p.lines[0].indent != 0 {
-		return nil, false
+		return nil, 0, false
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			if _, bail := r.(outside); !bail {
 				panic(r)
 			}
-			root, ok = nil, false
+			root, nodes, ok = nil, 0, false
 		}
 	}()
 	root, next := p.block(0)
 	if next != len(p.lines) {
-		return nil, false
+		return nil, 0, false
 	}
-	return root, true
+	return root, p.nodes, true
 }
 
 // outside is the panic that leaves the subset.
@@ -68,6 +69,29 @@ type fastParser struct {
 	lines []fastLine
 	slab  []yaml.Node
 	depth int // collections open, against maxFastDepth
+	nodes int // nodes made
+	// items holds the items of the collections being read, innermost
+	// last; each gets its exact share of ptrs when it closes.
+	items []*yaml.Node
+	ptrs  []*yaml.Node
+}
+
+// content gives the collection whose items start at mark in p.items its
+// own slice of them, and drops them from p.items.
+func (p *fastParser) content(mark int) []*yaml.Node {
+	n := len(p.items) - mark
+	if n == 0 {
+		return nil
+	}
+	if len(p.ptrs) < n {
+		p.ptrs = make([]*yaml.Node, max(n, 1024))
+	}
+	c := p.ptrs[:n:n]
+	p.ptrs = p.ptrs[n:]
+	copy(c, p.items[mark:])
+	clear(p.items[mark:])
+	p.items = p.items[:mark]
+	return c
 }
 
 // maxFastDepth bounds how deep the subset nests (yaml.v3 refuses 10,000
@@ -87,6 +111,7 @@ func (p *fastParser) leave() { p.depth-- }
 // lines, and refuses what is outside the subset at the level of bytes.
 func (p *fastParser) split(data []byte) bool {
 	src := string(data) // one copy: every value is a substring of it
+	p.lines = make([]fastLine, 0, strings.Count(src, "\n")+1)
 	num := 0
 	for len(src) > 0 {
 		num++
@@ -124,6 +149,7 @@ func (p *fastParser) node(kind yaml.Kind, tag string, line, col int) *yaml.Node 
 	}
 	n := &p.slab[0]
 	p.slab = p.slab[1:]
+	p.nodes++
 	n.Kind, n.Tag, n.Line, n.Column = kind, tag, line, col
 	return n
 }
@@ -145,6 +171,7 @@ func (p *fastParser) sequence(i, indent int) (*yaml.Node, int) {
 	p.enter()
 	defer p.leave()
 	seq := p.node(yaml.SequenceNode, "!!seq", p.lines[i].num, indent+1)
+	mark := len(p.items)
 	for i < len(p.lines) && p.lines[i].indent == indent && isSeqEntry(p.lines[i].text) {
 		l := p.lines[i]
 		off := 1
@@ -161,11 +188,12 @@ func (p *fastParser) sequence(i, indent int) (*yaml.Node, int) {
 			item = p.inline(l, off, true)
 			i++
 		}
-		seq.Content = append(seq.Content, item)
+		p.items = append(p.items, item)
 		if i < len(p.lines) && p.lines[i].indent > indent {
 			bail() // a continuation, or bad indentation
 		}
 	}
+	seq.Content = p.content(mark)
 	return seq, i
 }
 
@@ -201,6 +229,7 @@ func (p *fastParser) mapping(i, indent, off int) (*yaml.Node, int) {
 	p.enter()
 	defer p.leave()
 	m := p.node(yaml.MappingNode, "!!map", p.lines[i].num, indent+1)
+	mark := len(p.items)
 	first := true
 	for i < len(p.lines) {
 		l := p.lines[i]
@@ -249,9 +278,10 @@ func (p *fastParser) mapping(i, indent, off int) (*yaml.Node, int) {
 			value = p.inline(l, off+rest, true)
 			i++
 		}
-		m.Content = append(m.Content, key, value)
+		p.items = append(p.items, key, value)
 		first = false
 	}
+	m.Content = p.content(mark)
 	return m, i
 }
 
@@ -321,6 +351,7 @@ func (f *flowParser) mapping() *yaml.Node {
 		f.pos++
 		return m
 	}
+	mark := len(f.p.items)
 	for {
 		k := keyLen(f.text[f.pos:])
 		if k == 0 || f.pos+k+1 >= len(f.text) || f.text[f.pos+k] != ':' || f.text[f.pos+k+1] != ' ' {
@@ -330,7 +361,7 @@ func (f *flowParser) mapping() *yaml.Node {
 		f.pos += k + 1
 		f.spaces()
 		val := f.value(false)
-		m.Content = append(m.Content, key, val)
+		f.p.items = append(f.p.items, key, val)
 		f.spaces()
 		if f.pos >= len(f.text) {
 			bail()
@@ -338,6 +369,7 @@ func (f *flowParser) mapping() *yaml.Node {
 		switch f.text[f.pos] {
 		case '}':
 			f.pos++
+			m.Content = f.p.content(mark)
 			return m
 		case ',':
 			f.pos++
@@ -362,8 +394,9 @@ func (f *flowParser) sequence() *yaml.Node {
 		f.pos++
 		return s
 	}
+	mark := len(f.p.items)
 	for {
-		s.Content = append(s.Content, f.value(false))
+		f.p.items = append(f.p.items, f.value(false))
 		f.spaces()
 		if f.pos >= len(f.text) {
 			bail()
@@ -371,6 +404,7 @@ func (f *flowParser) sequence() *yaml.Node {
 		switch f.text[f.pos] {
 		case ']':
 			f.pos++
+			s.Content = f.p.content(mark)
 			return s
 		case ',':
 			f.pos++

@@ -40,7 +40,7 @@ func sameNodes(a, b *yaml.Node, at string) string {
 // (or not at all). It reports whether fastYAML read it.
 func checkFast(t *testing.T, name string, data []byte) bool {
 	t.Helper()
-	fast, ok := fastYAML(data)
+	fast, nodes, ok := fastYAML(data)
 	if !ok {
 		return false
 	}
@@ -51,6 +51,9 @@ func checkFast(t *testing.T, name string, data []byte) bool {
 	}
 	if d := sameNodes(fast, root, ""); d != "" {
 		t.Errorf("%s: %s\n%s", name, d, data)
+	}
+	if n := countNodes(root); n != nodes {
+		t.Errorf("%s: fastYAML counts %d nodes, there are %d", name, nodes, n)
 	}
 	return true
 }
@@ -129,7 +132,7 @@ func TestFastYAMLIsYAMLv3(t *testing.T) {
 		checkFast(t, name, data)
 	}
 	for _, name := range []string{"big", "case 0", "case 4", "case 5", "case 6", "testdata/good/kinds-chain.yaml", "../examples/shop.yaml"} {
-		if _, ok := fastYAML(inputs[name]); !ok {
+		if _, _, ok := fastYAML(inputs[name]); !ok {
 			t.Errorf("fastYAML does not read %s:\n%s", name, inputs[name])
 		}
 	}
