@@ -219,6 +219,16 @@ func start(t *testing.T, st *spec.Tree, clock runtime.Clock) (*Running, *recorde
 	return r, rec
 }
 
+// startFile loads file with the test kinds and starts it as start does.
+func startFile(t *testing.T, file string) (*Running, *recorder) {
+	t.Helper()
+	st, err := spec.Load(file, testKinds())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return start(t, st, nil)
+}
+
 func shutdown(t *testing.T, r *Running) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -497,17 +497,7 @@ supervisor:
 `
 	write("app.yaml", root)
 	write("sub.yaml", "version: 1\nsupervisor:\n  children:\n    - {name: x, kind: echo}\n    - {name: y, kind: echo}\n")
-	reg := testKinds()
-	st, err := spec.Load(filepath.Join(dir, "app.yaml"), reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := newRecorder()
-	r, err := Start(t.Context(), st, Options{Registry: reg, Events: rec.add, Log: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer shutdown(t, r)
+	r, rec := startFile(t, filepath.Join(dir, "app.yaml"))
 	before := pids(t, r)
 
 	// An include edited.

@@ -16,16 +16,7 @@ import (
 // stops both at the end of the test.
 func watched(t *testing.T, file string, debounce time.Duration) (*Running, *recorder) {
 	t.Helper()
-	reg := testKinds()
-	st, err := spec.Load(file, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := newRecorder()
-	r, err := Start(context.Background(), st, Options{Registry: reg, Events: rec.add, Log: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, rec := startFile(t, file)
 	watchErrs := make(chan error, 10)
 	w, err := r.Watch(WatchOptions{Debounce: debounce, Errors: func(err error) { watchErrs <- err }})
 	if err != nil {
@@ -33,7 +24,6 @@ func watched(t *testing.T, file string, debounce time.Duration) (*Running, *reco
 	}
 	t.Cleanup(func() {
 		w.Close()
-		shutdown(t, r)
 		close(watchErrs)
 		for err := range watchErrs {
 			t.Errorf("watch error: %v", err)

@@ -35,7 +35,7 @@ func plainWorker(v any) bool {
 	if !ok {
 		return false
 	}
-	if s, ok := m["name"].(string); !ok || !isName(s) {
+	if s, ok := m["name"].(string); !ok || !IsName(s) {
 		return false
 	}
 	if s, ok := m["kind"].(string); !ok || !isKindName(s) {
@@ -80,8 +80,9 @@ func plainWorker(v any) bool {
 	return len(m) == keys // nothing else: no supervisor, include, dynamic or unknown key
 }
 
-// isName matches ^[a-z0-9][a-z0-9_.-]*$.
-func isName(s string) bool {
+// IsName reports whether s is a valid name for the tree schema (a child's
+// or the tree's): [a-z0-9][a-z0-9_.-]*.
+func IsName(s string) bool {
 	if s == "" || !lowerOrDigit(s[0]) {
 		return false
 	}

@@ -345,10 +345,7 @@ func (f *flowParser) mapping() *yaml.Node {
 	defer f.p.leave()
 	m := f.p.node(yaml.MappingNode, "!!map", f.num, f.col())
 	m.Style = yaml.FlowStyle
-	f.pos++ // {
-	f.spaces()
-	if f.pos < len(f.text) && f.text[f.pos] == '}' {
-		f.pos++
+	if f.open('}') {
 		return m
 	}
 	mark := len(f.p.items)
@@ -360,25 +357,10 @@ func (f *flowParser) mapping() *yaml.Node {
 		key := f.p.scalar(f.text[f.pos:f.pos+k], f.num, f.col())
 		f.pos += k + 1
 		f.spaces()
-		val := f.value(false)
-		f.p.items = append(f.p.items, key, val)
-		f.spaces()
-		if f.pos >= len(f.text) {
-			bail()
-		}
-		switch f.text[f.pos] {
-		case '}':
-			f.pos++
+		f.p.items = append(f.p.items, key, f.value(false))
+		if !f.more('}') {
 			m.Content = f.p.content(mark)
 			return m
-		case ',':
-			f.pos++
-			f.spaces()
-			if f.pos >= len(f.text) || f.text[f.pos] == '}' {
-				bail() // a trailing comma, or the mapping goes on below
-			}
-		default:
-			bail()
 		}
 	}
 }
@@ -388,34 +370,51 @@ func (f *flowParser) sequence() *yaml.Node {
 	defer f.p.leave()
 	s := f.p.node(yaml.SequenceNode, "!!seq", f.num, f.col())
 	s.Style = yaml.FlowStyle
-	f.pos++ // [
-	f.spaces()
-	if f.pos < len(f.text) && f.text[f.pos] == ']' {
-		f.pos++
+	if f.open(']') {
 		return s
 	}
 	mark := len(f.p.items)
 	for {
 		f.p.items = append(f.p.items, f.value(false))
-		f.spaces()
-		if f.pos >= len(f.text) {
-			bail()
-		}
-		switch f.text[f.pos] {
-		case ']':
-			f.pos++
+		if !f.more(']') {
 			s.Content = f.p.content(mark)
 			return s
+		}
+	}
+}
+
+// open reads the opening bracket of a flow collection closed by end, and
+// reports whether the collection is empty (and closed).
+func (f *flowParser) open(end byte) bool {
+	f.pos++
+	f.spaces()
+	if f.pos < len(f.text) && f.text[f.pos] == end {
+		f.pos++
+		return true
+	}
+	return false
+}
+
+// more reads what follows an item of a flow collection closed by end: a
+// comma and another item (true), or the end (false).
+func (f *flowParser) more(end byte) bool {
+	f.spaces()
+	if f.pos < len(f.text) {
+		switch f.text[f.pos] {
+		case end:
+			f.pos++
+			return false
 		case ',':
 			f.pos++
 			f.spaces()
-			if f.pos >= len(f.text) || f.text[f.pos] == ']' {
-				bail()
+			if f.pos < len(f.text) && f.text[f.pos] != end {
+				return true
 			}
-		default:
-			bail()
+			// A trailing comma, or the collection goes on below.
 		}
 	}
+	bail()
+	return false
 }
 
 // quoted parses a quoted scalar on one line: ” is a quote in single
