@@ -249,3 +249,82 @@ func TestReloadCommandAndSIGHUP(t *testing.T) {
 	}
 	r.waitEvent(mark, "reload_failed live")
 }
+
+// stormYAML crashes c1 every few milliseconds under one_for_all (unless
+// calm), so that flaky's children restart all the time.
+func stormYAML(initial int, extra, calm bool) string {
+	c1 := "{name: c1, kind: crash, args: {interval: 5ms, probability: 0.5, reason: boom}}"
+	if calm {
+		c1 = "{name: c1, kind: echo}"
+	}
+	d := ""
+	if extra {
+		d = "\n          - {name: d, kind: echo}"
+	}
+	return fmt.Sprintf(`version: 1
+name: storm
+supervisor:
+  max_frequency: 100000
+  period: 1s
+  children:
+    - name: flaky
+      supervisor:
+        strategy: one_for_all
+        max_frequency: 100000
+        period: 1s
+        children:
+          - %s
+          - {name: a, kind: counter, args: {initial: %d}}
+          - {name: b, kind: echo}%s
+    - {name: steady, kind: counter}
+`, c1, initial, d)
+}
+
+// Reloads while a supervisor restarts its children all the time leave the
+// tree as the last file says, and touch nothing outside the storm.
+func TestReloadDuringARestartStorm(t *testing.T) {
+	dir := t.TempDir()
+	file := writeTree(t, dir, "storm.yaml", stormYAML(0, false, false))
+	r := startRun(t, dir, file, "--no-watch", "--socket", filepath.Join(dir, "ctl.sock"))
+	r.waitEvent(0, "started storm boot")
+	steady := r.node("storm/steady").Pid
+	r.waitEvent(0, "exited storm/flaky/c1 boom") // the storm blows
+	for i := 1; i <= 6; i++ {
+		writeTree(t, dir, "storm.yaml", stormYAML(i, i%2 == 1, false))
+		if res := r.ctl("reload"); res.code != 0 {
+			t.Fatalf("reload %d: %d %q %q", i, res.code, res.stdout, res.stderr)
+		}
+	}
+	first := r.waitEvent(0, "reload storm")
+	writeTree(t, dir, "storm.yaml", stormYAML(7, true, true))
+	if res := r.ctl("reload"); res.code != 0 {
+		t.Fatalf("calming reload: %d %q %q", res.code, res.stdout, res.stderr)
+	}
+	crashes := 0
+	for _, l := range r.events(first) {
+		if strings.HasPrefix(l, "exited storm/flaky/c1 boom") {
+			crashes++
+		}
+	}
+	if crashes == 0 {
+		t.Errorf("no crash while the reloads ran: no storm")
+	}
+	for _, p := range []string{"storm/flaky/c1", "storm/flaky/a", "storm/flaky/b", "storm/flaky/d"} {
+		r.mustCtl("wait", p, "--timeout", "30s")
+	}
+	var paths []string
+	r.tree().Walk(func(n *control.Node) {
+		paths = append(paths, n.Path+" "+n.Kind+n.Strategy+" "+n.State)
+	})
+	want := []string{"storm one_for_one running", "storm/flaky one_for_all running", "storm/flaky/c1 echo running",
+		"storm/flaky/a counter running", "storm/flaky/b echo running", "storm/flaky/d echo running", "storm/steady counter running"}
+	if !slices.Equal(paths, want) {
+		t.Fatalf("tree after the storm:\n%s\nwant:\n%s", strings.Join(paths, "\n"), strings.Join(want, "\n"))
+	}
+	if got := r.counter("storm/flaky/a"); got != `{"value":7}` {
+		t.Errorf("a runs with %s, want the last file's initial 7", got)
+	}
+	if pid := r.node("storm/steady").Pid; pid != steady {
+		t.Errorf("steady's pid %s → %s: the storm and the reloads must not touch it", steady, pid)
+	}
+}
