@@ -93,7 +93,9 @@ func (r *Running) ReloadFile() (ReloadResult, error) {
 // with ErrStopped once the tree has stopped.
 //
 // Reloads are serialised: one applies at a time, and steering commands
-// (Kill, Stop, Start, Restart) may run meanwhile.
+// (Kill, Stop, Start, Restart) may run meanwhile. Like them, a reload must
+// not be asked for from Options.Events, which runs on a supervisor's
+// goroutine that the reload may be waiting for.
 func (r *Running) Reload(t *spec.Tree) (ReloadResult, error) {
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()
