@@ -31,8 +31,9 @@ func init() {
 			"save of any of the tree's files reload it: only what changed is stopped, started\n" +
 			"or updated (see `otpctl plan`); files that do not validate change nothing. Saves\n" +
 			"are seen in the files' folders (editors that save by renaming are seen too) and\n" +
-			"debounced: a burst of saves within 100ms of each other is one reload. As PID 1 (a container's init) it also reaps the\n" +
-			"orphaned processes that end up as its children.\n\n" +
+			"debounced: a burst of saves within 100ms of each other is one reload.\n\n" +
+			"As PID 1 (a container's init) it also reaps the orphaned processes that end up\n" +
+			"as its children.\n\n" +
 			"Exit status: 0 stopped on request or by auto_shutdown; 1 the files are not valid, a\n" +
 			"child failed to start, or the tree was killed at once; 3 the root supervisor gave up.",
 		Flags: append(instanceFlags(),
