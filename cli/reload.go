@@ -80,7 +80,7 @@ func reloadFile(r *loader.Running) (control.ReloadReply, error) {
 	var ds spec.Diagnostics
 	switch {
 	case errors.As(err, &ds):
-		e := control.Errorf(control.CodeInvalid, "the tree files do not validate (%d problems): nothing changed", len(ds))
+		e := control.Errorf(control.CodeInvalid, "the tree files do not validate (%s): nothing changed", count(len(ds), "problem"))
 		for _, d := range ds {
 			e.Details = append(e.Details, d.Error())
 		}
