@@ -35,6 +35,11 @@ type logLine struct {
 	Cause   string   `json:"cause"`
 	Trigger string   `json:"trigger"`
 	Added   []string `json:"added"`
+	Removed []string `json:"removed"`
+	Changed []string `json:"changed"`
+	Updated []string `json:"updated"`
+	Failed  []string `json:"failed"`
+	Errors  []string `json:"errors"`
 }
 
 func (l logLine) String() string {
@@ -95,7 +100,7 @@ func startRunBinary(t *testing.T, bin, dir, file string, args ...string) *runner
 		}
 	}
 	r.cmd = exec.Command(bin, append([]string{"run", file, "--log-format", "json"}, args...)...)
-	r.cmd.Env = append(os.Environ(), r.env...)
+	r.cmd.Env = append(append(os.Environ(), raceNoExitSleep), r.env...)
 	stderr, err := r.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -162,6 +167,13 @@ func (r *runner) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.lines)
+}
+
+// line returns the logged event at index i.
+func (r *runner) line(i int) logLine {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lines[i]
 }
 
 // waitEvent waits for a logged event at or after index from whose line
