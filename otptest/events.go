@@ -16,7 +16,7 @@ import (
 // compares and failure messages print:
 //
 //	TYPE PATH [cause=CAUSE] [trigger=PATH] [reason=REASON]
-//	reload PATH [added=P,…] [removed=P,…] [changed=P,…] [updated=P,…]
+//	reload PATH [added=P,…] [removed=P,…] [changed=P,…] [updated=P,…] [failed=P,…]
 //	reload_failed PATH errors=N
 //
 // for example "started shop/db cause=crash trigger=shop/db" or
@@ -41,6 +41,7 @@ func Line(e loader.Event) string {
 		field("removed", strings.Join(e.Removed, ","))
 		field("changed", strings.Join(e.Changed, ","))
 		field("updated", strings.Join(e.Updated, ","))
+		field("failed", strings.Join(e.Failed, ","))
 	case loader.EventReloadFailed:
 		field("errors", strconv.Itoa(len(e.Errors)))
 	default:

@@ -431,7 +431,7 @@ func TestLineAndMatcher(t *testing.T) {
 		{loader.Event{Type: loader.EventStarted, Path: "shop/db", Cause: runtime.CauseCrash, Trigger: "shop/db"}, "started shop/db cause=crash trigger=shop/db"},
 		{loader.Event{Type: loader.EventExited, Path: "shop/web", Reason: "exit status 2"}, "exited shop/web reason=exit status 2"},
 		{loader.Event{Type: loader.EventGiveUp, Path: "shop", Trigger: "shop/web", Reason: "reached_max_restart_intensity"}, "give_up shop trigger=shop/web reason=reached_max_restart_intensity"},
-		{loader.Event{Type: loader.EventReload, Path: "shop", Added: []string{"shop/a", "shop/b"}, Updated: []string{"shop"}}, "reload shop added=shop/a,shop/b updated=shop"},
+		{loader.Event{Type: loader.EventReload, Path: "shop", Added: []string{"shop/a", "shop/b"}, Updated: []string{"shop"}, Failed: []string{"shop/b"}}, "reload shop added=shop/a,shop/b updated=shop failed=shop/b"},
 		{loader.Event{Type: loader.EventReloadFailed, Path: "shop", Errors: []string{"x", "y"}}, "reload_failed shop errors=2"},
 	}
 	for _, c := range cases {
