@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/otpctl/otpctl/control"
 	"github.com/otpctl/otpctl/loader"
 	"github.com/otpctl/otpctl/runtime"
+	"github.com/otpctl/otpctl/spec"
 )
 
 // backend is a running tree as the control server sees it.
@@ -147,7 +147,7 @@ func toNode(n *loader.Node) *control.Node {
 			cn.Kind = n.Template
 		}
 		if n.State == runtime.StateRunning && n.Budget.Period > 0 {
-			cn.Budget = &control.Budget{Used: n.Budget.Used, Max: n.Budget.Max, Period: shortDuration(n.Budget.Period)}
+			cn.Budget = &control.Budget{Used: n.Budget.Used, Max: n.Budget.Max, Period: spec.FormatDuration(n.Budget.Period)}
 		}
 	} else {
 		cn.Kind = n.Kind
@@ -158,22 +158,9 @@ func toNode(n *loader.Node) *control.Node {
 	return cn
 }
 
-// shortDuration writes d as Go does, without zero units: 1m, 1h30m, 500ms
-// (time.ParseDuration reads it back).
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
 func shortShutdown(s runtime.ShutdownPolicy) string {
 	if s < 0 {
 		return s.String()
 	}
-	return shortDuration(time.Duration(s))
+	return spec.FormatDuration(time.Duration(s))
 }
