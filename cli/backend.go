@@ -4,25 +4,42 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/otpctl/otpctl/control"
 	"github.com/otpctl/otpctl/loader"
 	"github.com/otpctl/otpctl/runtime"
+	"github.com/otpctl/otpctl/spec"
 )
 
 // backend is a running tree as the control server sees it.
 type backend struct {
 	tree *loader.Running
 	log  *control.EventLog
-	// shutdown asks `run` to stop the tree; reload (nil until hot reload
-	// is wired) reloads the tree files.
+	// shutdown asks `run` to stop the tree; reload reloads the tree files
+	// (nil: refused).
 	shutdown func()
 	reload   func() (control.ReloadReply, error)
 }
 
 var _ control.Backend = (*backend)(nil)
+
+// NewBackend returns the control API of the running tree r as `otpctl run`
+// serves it, for a program that runs a tree itself and serves it with
+// control.NewServer: the live tree, steering, calls, and reload (r's
+// ReloadFile, replying with the plan applied). Events come from log (nil:
+// none are kept); Shutdown calls shutdown (nil: r.Shutdown, in the
+// background).
+func NewBackend(r *loader.Running, log *control.EventLog, shutdown func()) control.Backend {
+	if log == nil {
+		log = control.NewEventLog(1)
+		log.Close()
+	}
+	if shutdown == nil {
+		shutdown = func() { go r.Shutdown(context.Background()) }
+	}
+	return &backend{tree: r, log: log, shutdown: shutdown, reload: func() (control.ReloadReply, error) { return reloadFile(r) }}
+}
 
 func (b *backend) Tree() (*control.Node, error) {
 	n, err := b.tree.Snapshot()
@@ -62,7 +79,7 @@ func (b *backend) Call(path string, request json.RawMessage, timeout time.Durati
 
 func (b *backend) Reload() (control.ReloadReply, error) {
 	if b.reload == nil {
-		return control.ReloadReply{}, control.Errorf(control.CodeRefused, "reload is not available yet in this build")
+		return control.ReloadReply{}, control.Errorf(control.CodeRefused, "reload is not available here")
 	}
 	return b.reload()
 }
@@ -97,7 +114,7 @@ func toEvent(e loader.Event) control.Event {
 	ce := control.Event{
 		Time: e.Time, Event: string(e.Type), Path: e.Path, Kind: e.Kind, OSPid: e.OSPid, Reason: e.Reason,
 		Cause: string(e.Cause), Trigger: e.Trigger, NotStopped: e.NotStopped,
-		Added: e.Added, Removed: e.Removed, Changed: e.Changed, Updated: e.Updated, Errors: e.Errors,
+		Added: e.Added, Removed: e.Removed, Changed: e.Changed, Updated: e.Updated, Failed: e.Failed, Errors: e.Errors,
 	}
 	if !e.Pid.IsZero() {
 		ce.Pid = e.Pid.String()
@@ -130,7 +147,7 @@ func toNode(n *loader.Node) *control.Node {
 			cn.Kind = n.Template
 		}
 		if n.State == runtime.StateRunning && n.Budget.Period > 0 {
-			cn.Budget = &control.Budget{Used: n.Budget.Used, Max: n.Budget.Max, Period: shortDuration(n.Budget.Period)}
+			cn.Budget = &control.Budget{Used: n.Budget.Used, Max: n.Budget.Max, Period: spec.FormatDuration(n.Budget.Period)}
 		}
 	} else {
 		cn.Kind = n.Kind
@@ -141,22 +158,9 @@ func toNode(n *loader.Node) *control.Node {
 	return cn
 }
 
-// shortDuration writes d as Go does, without zero units: 1m, 1h30m, 500ms
-// (time.ParseDuration reads it back).
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
 func shortShutdown(s runtime.ShutdownPolicy) string {
 	if s < 0 {
 		return s.String()
 	}
-	return shortDuration(time.Duration(s))
+	return spec.FormatDuration(time.Duration(s))
 }

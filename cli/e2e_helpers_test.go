@@ -35,6 +35,11 @@ type logLine struct {
 	Cause   string   `json:"cause"`
 	Trigger string   `json:"trigger"`
 	Added   []string `json:"added"`
+	Removed []string `json:"removed"`
+	Changed []string `json:"changed"`
+	Updated []string `json:"updated"`
+	Failed  []string `json:"failed"`
+	Errors  []string `json:"errors"`
 }
 
 func (l logLine) String() string {
@@ -51,6 +56,7 @@ func (l logLine) String() string {
 // line from its stderr.
 type runner struct {
 	t      *testing.T
+	bin    string // the otpctl binary it runs, and its client commands use
 	cmd    *exec.Cmd
 	dir    string // its XDG_RUNTIME_DIR and the tree files'
 	socket string // "" when it runs on its default socket
@@ -79,15 +85,22 @@ func writeTree(t *testing.T, dir, name, yaml string) string {
 // runs.
 func startRun(t *testing.T, dir, file string, args ...string) *runner {
 	t.Helper()
-	r := &runner{t: t, dir: dir, signal: make(chan struct{}), done: make(chan struct{}),
+	return startRunBinary(t, otpctlBin(t), dir, file, args...)
+}
+
+// startRunBinary is startRun with another binary built on cli.Main (a
+// program with kinds of its own); the runner's client commands use it too.
+func startRunBinary(t *testing.T, bin, dir, file string, args ...string) *runner {
+	t.Helper()
+	r := &runner{t: t, bin: bin, dir: dir, signal: make(chan struct{}), done: make(chan struct{}),
 		env: []string{"XDG_RUNTIME_DIR=" + dir, "OTPCTL_SOCKET="}}
 	for i, a := range args {
 		if a == "--socket" {
 			r.socket = args[i+1]
 		}
 	}
-	r.cmd = exec.Command(otpctlBin(t), append([]string{"run", file, "--log-format", "json"}, args...)...)
-	r.cmd.Env = append(os.Environ(), r.env...)
+	r.cmd = exec.Command(bin, append([]string{"run", file, "--log-format", "json"}, args...)...)
+	r.cmd.Env = append(append(os.Environ(), raceNoExitSleep), r.env...)
 	stderr, err := r.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -154,6 +167,13 @@ func (r *runner) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.lines)
+}
+
+// line returns the logged event at index i.
+func (r *runner) line(i int) logLine {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lines[i]
 }
 
 // waitEvent waits for a logged event at or after index from whose line
@@ -243,7 +263,7 @@ func (r *runner) ctl(args ...string) result {
 	if r.socket != "" {
 		env = append(env, "OTPCTL_SOCKET="+r.socket)
 	}
-	return otpctl(r.t, env, args...)
+	return runBinary(r.t, r.bin, env, args...)
 }
 
 // mustCtl runs a client command that must succeed.

@@ -69,7 +69,7 @@ func eventRecord(e control.Event) slog.Record {
 	for _, l := range []struct {
 		k string
 		v []string
-	}{{"added", e.Added}, {"removed", e.Removed}, {"changed", e.Changed}, {"updated", e.Updated}, {"errors", e.Errors}} {
+	}{{"added", e.Added}, {"removed", e.Removed}, {"changed", e.Changed}, {"updated", e.Updated}, {"failed", e.Failed}, {"errors", e.Errors}} {
 		if len(l.v) > 0 {
 			rec.AddAttrs(slog.Any(l.k, l.v))
 		}

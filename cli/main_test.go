@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -57,6 +58,12 @@ type buildError struct {
 
 func (e *buildError) Error() string { return e.err.Error() + "\n" + string(e.out) }
 
+// raceNoExitSleep spares each command of the race-built binary the second
+// the race detector sleeps before exiting by default (GORACE's
+// atexit_sleep_ms), keeping the GORACE options the tests were given: the
+// end-to-end tests run hundreds of commands.
+var raceNoExitSleep = "GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")
+
 // result is what a finished otpctl command printed and its exit status.
 type result struct {
 	stdout, stderr string
@@ -67,10 +74,17 @@ type result struct {
 // to a minute, and returns what it printed and its exit status.
 func otpctl(t testing.TB, env []string, args ...string) result {
 	t.Helper()
+	return runBinary(t, otpctlBin(t), env, args...)
+}
+
+// runBinary is otpctl with another binary built on cli.Main (a program
+// with kinds of its own).
+func runBinary(t testing.TB, bin string, env []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, otpctlBin(t), args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(append(os.Environ(), raceNoExitSleep), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/spec"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -99,9 +100,9 @@ func TestShortDuration(t *testing.T) {
 		time.Hour + time.Minute: "1h1m", 500 * time.Millisecond: "500ms",
 	}
 	for d, want := range cases {
-		got := shortDuration(d)
+		got := spec.FormatDuration(d)
 		if got != want {
-			t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
+			t.Errorf("spec.FormatDuration(%v) = %q, want %q", d, got, want)
 		}
 		if back, err := time.ParseDuration(got); err != nil || back != d {
 			t.Errorf("%q does not read back as %v", got, d)

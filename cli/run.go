@@ -27,8 +27,13 @@ func init() {
 		Description: "Validates FILE (and its includes), starts the tree in order, logs every event to\n" +
 			"stderr and serves the control socket that `otpctl tree`, `kill`, `call`, ... talk to.\n\n" +
 			"SIGTERM or SIGINT stop the tree in reverse order within the shutdown settings; a\n" +
-			"second SIGINT kills it at once. As PID 1 (a container's init) it also reaps the\n" +
-			"orphaned processes that end up as its children.\n\n" +
+			"second SIGINT kills it at once. SIGHUP, `otpctl reload` and (unless --no-watch) a\n" +
+			"save of any of the tree's files reload it: only what changed is stopped, started\n" +
+			"or updated (see `otpctl plan`); files that do not validate change nothing. Saves\n" +
+			"are seen in the files' folders (editors that save by renaming are seen too) and\n" +
+			"debounced: a burst of saves within 100ms of each other is one reload.\n\n" +
+			"As PID 1 (a container's init) it also reaps the orphaned processes that end up\n" +
+			"as its children.\n\n" +
 			"Exit status: 0 stopped on request or by auto_shutdown; 1 the files are not valid, a\n" +
 			"child failed to start, or the tree was killed at once; 3 the root supervisor gave up.",
 		Flags: append(instanceFlags(),
@@ -46,12 +51,6 @@ type runState struct {
 	noWatch bool
 	log     *slog.Logger
 	tree    *loader.Running
-}
-
-// reload reloads the tree files: the seam hot reload (SIGHUP, `otpctl
-// reload`, the file watcher) fills in.
-func (st *runState) reload() (control.ReloadReply, error) {
-	return control.ReloadReply{}, control.Errorf(control.CodeRefused, "reload is not available yet in this build")
 }
 
 // haltGrace is how long `run` waits for a tree it killed at once to be
@@ -135,6 +134,14 @@ func runAction(c *ucli.Context) error {
 	}
 	st.tree = r
 	elog.say(slog.LevelInfo, "running", "tree", tree.Name, "socket", socket)
+	if !st.noWatch {
+		w, err := r.Watch(loader.WatchOptions{Errors: func(err error) { elog.say(slog.LevelWarn, "watch: "+err.Error()) }})
+		if err != nil {
+			elog.say(slog.LevelWarn, "not watching the tree files", "error", err.Error())
+		} else {
+			defer w.Close()
+		}
+	}
 
 	shutdownAsked := make(chan struct{}, 1)
 	srv := control.NewServer(&backend{

@@ -391,7 +391,6 @@ func TestMalformedRequestsLeaveTheTreeAlone(t *testing.T) {
 		{"GET", "/v1/events?since=yesterday", ``, 400},
 		{"GET", "/v1/nothing", ``, 404},
 		{"GET", "/v1/kill", ``, 404},
-		{"POST", "/v1/reload", ``, 409},
 	}
 	hc := rawClient(r.socket)
 	for _, c := range cases {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/loader"
 	ucli "github.com/urfave/cli/v2"
 )
 
@@ -96,7 +97,7 @@ func watchTree(ctx context.Context, cl *control.Client, out io.Writer, clear boo
 		switch {
 		case ctx.Err() != nil:
 			return nil
-		case err != nil && drawn && errors.Is(err, control.ErrNotRunning):
+		case err != nil && drawn && (errors.Is(err, control.ErrNotRunning) || treeStopped(err)):
 			fmt.Fprintln(out, "the instance has stopped")
 			return nil
 		case err != nil:
@@ -118,6 +119,13 @@ func watchTree(ctx context.Context, cl *control.Client, out io.Writer, clear boo
 			return nil
 		}
 	}
+}
+
+// treeStopped reports whether err is the reply of an instance whose tree
+// has stopped while it is closing its socket.
+func treeStopped(err error) bool {
+	var ce *control.Error
+	return errors.As(err, &ce) && ce.Message == loader.ErrStopped.Error()
 }
 
 // renderTree writes the tree as aligned columns, one node a line, its

@@ -10,25 +10,80 @@ import (
 	ucli "github.com/urfave/cli/v2"
 )
 
+// waitRetry is how often wait looks again for an instance that is not up
+// yet, or a node that does not exist yet.
+const waitRetry = 100 * time.Millisecond
+
+// waitGrace is how long past its deadline a wait's request may take to come
+// back.
+const waitGrace = 2 * time.Second
+
 func init() {
 	register(&ucli.Command{
 		Name:      "wait",
 		Usage:     "wait until a node is in a state",
 		ArgsUsage: "PATH",
 		Description: "Blocks until the node at PATH is in the state (running, restarting, stopped or\n" +
-			"failed), for scripts and tests. Exit status 0 when it is, 1 when the timeout\n" +
-			"passes first (or the tree stops).",
+			"failed), for scripts and tests. It also waits for the instance to come up and\n" +
+			"for the node to exist, so `otpctl run tree.yaml & otpctl wait tree/web` works.\n" +
+			"Exit status 0 when it is, 1 when the timeout passes first (or the tree stops).",
 		Flags: append(instanceFlags(),
 			&ucli.StringFlag{Name: "state", Value: "running", Usage: "the `STATE` to wait for: running, restarting, stopped or failed"},
 			&ucli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "give up after `D`"},
 		),
-		Action: pathCommand(func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error {
-			_, err := cl.Wait(ctx, path, c.String("state"), c.Duration("timeout"))
-			var ce *control.Error
-			if errors.As(err, &ce) && ce.Code == control.CodeTimeout {
-				return fmt.Errorf("wait: %s", ce.Message)
+		Action: func(c *ucli.Context) error {
+			path, err := onePath(c)
+			if err != nil {
+				return err
 			}
-			return err
-		}),
+			// The instance answers a wait with a timeout of its own at the
+			// deadline; the request itself gets a little more, so that
+			// answer arrives rather than a transport error.
+			deadline := time.Now().Add(c.Duration("timeout"))
+			ctx, cancel := context.WithDeadline(c.Context, deadline.Add(waitGrace))
+			defer cancel()
+			if err := waitFor(ctx, c, path, c.String("state"), deadline); err != nil {
+				return failed(err)
+			}
+			return nil
+		},
 	})
+}
+
+// waitFor asks the instance to wait for path to be in state, looking again
+// while the instance is not up or the node does not exist, until ctx ends.
+func waitFor(ctx context.Context, c *ucli.Context, path, state string, deadline time.Time) error {
+	for {
+		err := waitOnce(ctx, c, path, state, time.Until(deadline))
+		if err == nil || !retryable(err) {
+			return err
+		}
+		if time.Until(deadline) < waitRetry {
+			return fmt.Errorf("wait: %s not %s before the timeout: %w", path, state, err)
+		}
+		time.Sleep(waitRetry)
+	}
+}
+
+func waitOnce(ctx context.Context, c *ucli.Context, path, state string, remaining time.Duration) error {
+	s, err := socketFor(c, path)
+	if err != nil {
+		return err
+	}
+	_, err = control.NewClient(s).Wait(ctx, path, state, max(remaining, time.Millisecond))
+	var ce *control.Error
+	if errors.As(err, &ce) && ce.Code == control.CodeTimeout {
+		return fmt.Errorf("wait: %s", ce.Message)
+	}
+	return err
+}
+
+// retryable says whether wait should look again: the instance is not up
+// yet (or not answering yet), or the node does not exist yet.
+func retryable(err error) bool {
+	var ce *control.Error
+	if errors.As(err, &ce) {
+		return ce.Code == control.CodeNotFound
+	}
+	return errors.Is(err, control.ErrNotRunning)
 }

@@ -88,11 +88,13 @@ type Event struct {
 	Cause      string    `json:"cause,omitempty"`
 	Trigger    string    `json:"trigger,omitempty"`
 	NotStopped bool      `json:"not_stopped,omitempty"`
-	// Reload events list what changed; reload_failed lists the errors.
+	// Reload events list what changed (and the paths whose start
+	// failed); reload_failed lists the errors.
 	Added   []string `json:"added,omitempty"`
 	Removed []string `json:"removed,omitempty"`
 	Changed []string `json:"changed,omitempty"`
 	Updated []string `json:"updated,omitempty"`
+	Failed  []string `json:"failed,omitempty"`
 	Errors  []string `json:"errors,omitempty"`
 }
 

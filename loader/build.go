@@ -126,15 +126,7 @@ func (r *Running) supervisorSpec(n *spec.Node) (runtime.SupervisorSpec, error) {
 	s := n.Supervisor
 	ss := runtime.SupervisorSpec{Flags: Flags(s), Path: n.Path, Events: r.onEvent}
 	if d := s.Dynamic; d != nil {
-		ss.Dynamic = &runtime.DynamicSpec{
-			Template: runtime.ChildSpec{
-				ID: d.Kind, Restart: RestartType(d.Restart), Shutdown: runtime.ShutdownPolicy(d.Shutdown),
-				Kind: d.Kind,
-				// Start stays nil: the loader names each child and gives
-				// it its own Start (Running.Start).
-			},
-			MaxChildren: d.MaxChildren,
-		}
+		ss.Dynamic = dynamicSpec(d)
 		return ss, nil
 	}
 	ss.Children = make([]runtime.ChildSpec, 0, len(s.Children))
@@ -148,6 +140,19 @@ func (r *Running) supervisorSpec(n *spec.Node) (runtime.SupervisorSpec, error) {
 	return ss, nil
 }
 
+// dynamicSpec is the runtime template of a dynamic supervisor.
+func dynamicSpec(d *spec.Dynamic) *runtime.DynamicSpec {
+	return &runtime.DynamicSpec{
+		Template: runtime.ChildSpec{
+			ID: d.Kind, Restart: RestartType(d.Restart), Shutdown: runtime.ShutdownPolicy(d.Shutdown),
+			Kind: d.Kind,
+			// Start stays nil: the loader names each child and gives
+			// it its own Start (Running.Start).
+		},
+		MaxChildren: d.MaxChildren,
+	}
+}
+
 // supervisorStart starts the nested supervisor at n's path. It reads the
 // node from the running spec when it starts, not from n, so that a
 // supervisor restarted after a reload changed it in place starts as the
@@ -155,7 +160,8 @@ func (r *Running) supervisorSpec(n *spec.Node) (runtime.SupervisorSpec, error) {
 func (r *Running) supervisorStart(n *spec.Node) func(*runtime.Process) (runtime.Pid, error) {
 	path := n.Path
 	return func(parent *runtime.Process) (runtime.Pid, error) {
-		cur := r.node(path)
+		gen := r.cur.Load()
+		cur := gen.sups[path]
 		if cur == nil || cur.Supervisor == nil {
 			cur = n
 		}
@@ -168,7 +174,7 @@ func (r *Running) supervisorStart(n *spec.Node) func(*runtime.Process) (runtime.
 			return runtime.Pid{}, err
 		}
 		r.mu.Lock()
-		r.sups[sup.Pid()] = sup
+		r.sups[sup.Pid()] = gen
 		r.mu.Unlock()
 		return sup.Pid(), nil
 	}

@@ -40,12 +40,22 @@
 //
 // # Reload
 //
-// The running tree remembers the spec it runs (Spec). A reload validates
-// the new files, diffs them against Spec, records the new tree with
-// SetSpec, then applies the plan with the runtime.Supervisor operations
-// (InsertChild, RemoveChild, ReplaceChild, UpdateChild, Reorder,
-// SetFlags) on the supervisors Supervisor returns, building child specs
-// with ChildSpec and settings with Flags and Supervision, and reports with
-// Emit. A nested supervisor that its parent restarts later starts from the
-// spec recorded by SetSpec, so a reload's changes survive it.
+// The running tree remembers the spec it runs (Spec). Reload takes it to a
+// new, validated spec.Tree, changing only the difference (spec.Diff):
+// removed nodes stop, added ones start at their position, changed ones
+// (kind or args) restart at their place, and restart, shutdown,
+// significant, a supervisor's flags, a dynamic template and the children's
+// order change in place. Unchanged children keep their pid, state and
+// mailbox. A reload's stops and starts are cause reload: they count against
+// no restart intensity and restart no sibling. ReloadFile reads the tree's
+// files again first and refuses, changing nothing, when they do not
+// validate. Each reload ends with one reload event (or reload_failed).
+//
+// The building blocks are exported for programs that apply a plan their
+// own way: SetSpec records the new tree (a nested supervisor that its
+// parent restarts later starts from it, so a reload's changes survive a
+// restart), Supervisor returns the live supervisors whose runtime
+// operations (InsertChild, RemoveChild, ReplaceChild, UpdateChild, Reorder,
+// SetFlags, SetTemplate) apply the changes, ChildSpec, Flags and
+// Supervision build their arguments, and Emit reports.
 package loader

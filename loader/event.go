@@ -30,7 +30,8 @@ type Event struct {
 	Type EventType
 	// Time is read from the tree's clock.
 	Time time.Time
-	// Path is the node's path (for give_up, the supervisor's own); Kind
+	// Path is the node's path (for give_up, the supervisor's own; for
+	// reload and reload_failed, the root's); Kind
 	// is a worker's kind, or a supervisor's strategy ("dynamic" for a
 	// dynamic supervisor).
 	Path string
@@ -56,9 +57,13 @@ type Event struct {
 	// stopped (Go cannot kill a goroutine).
 	NotStopped bool
 	// Added, Removed, Changed and Updated are the paths a reload started,
-	// stopped, restarted and updated in place; Errors are the FILE:LINE:COL
-	// problems of a refused reload.
+	// stopped, restarted and updated in place, and Failed those of them
+	// whose start failed (left failed). Errors are the FILE:LINE:COL
+	// problems of a refused reload (reload_failed), or, on a reload, the
+	// operations the runtime refused (none is expected: they would be a
+	// bug).
 	Added, Removed, Changed, Updated []string
+	Failed                           []string
 	Errors                           []string
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
 	"github.com/otpctl/otpctl/workers"
+	_ "github.com/otpctl/otpctl/workers/builtin" // echo, counter, …
 )
 
 // A tree with one echo worker: started, called, killed (and restarted by
@@ -69,4 +70,58 @@ func Example() {
 
 func show(e loader.Event) {
 	fmt.Println(strings.Join(strings.Fields(fmt.Sprint(e.Type, " ", e.Path, " ", e.Reason, " ", e.Cause)), " "))
+}
+
+// A reload applies only the difference: here one counter's args change, so
+// that counter alone restarts (under one_for_all, whose crash would restart
+// all), a worker is added, and the untouched one keeps its pid.
+func ExampleRunning_Reload() {
+	v1 := `version: 1
+name: app
+supervisor:
+  strategy: one_for_all
+  children:
+    - {name: a, kind: echo}
+    - {name: b, kind: counter}
+`
+	v2 := strings.Replace(v1, "{name: b, kind: counter}", "{name: b, kind: counter, args: {initial: 5}}\n    - {name: c, kind: echo}", 1)
+	old, err := spec.Parse("app.yaml", []byte(v1), workers.Default)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	events := make(chan loader.Event, 100)
+	r, err := loader.Start(context.Background(), old, loader.Options{Events: func(e loader.Event) { events <- e }})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer r.Shutdown(context.Background())
+	before, _ := r.Snapshot()
+
+	next, err := spec.Parse("app.yaml", []byte(v2), workers.Default)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := r.Reload(next)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(res.Plan)
+	after, _ := r.Snapshot()
+	fmt.Println("a kept its pid:", before.Find("app/a").Pid == after.Find("app/a").Pid)
+	for e := range events {
+		if e.Type == loader.EventReload {
+			fmt.Println("reload event: changed", e.Changed, "added", e.Added)
+			break
+		}
+	}
+	// Output:
+	// ~ app/b (args changed (initial): restart)
+	// + app/c (added)
+	// 2 unchanged
+	// a kept its pid: true
+	// reload event: changed [app/b] added [app/c]
 }

@@ -22,9 +22,13 @@ import (
 //     asked "args";
 //   - failing: its start fails with "boom";
 //   - stubborn: traps exits and never stops by itself;
-//   - osproc: an echo that reports OS pid 4242.
+//   - osproc: an echo that reports OS pid 4242;
+//   - counter: an actor that counts the "inc" requests it got and replies
+//     with the count to any other.
 func testKinds() *workers.Registry {
 	reg := workers.NewRegistry()
+	reg.Register(workers.Kind{Name: "counter", Args: `{"type":"object","properties":{"step":{"type":"integer"}},"additionalProperties":false}`,
+		Start: startCounter})
 	reg.Register(workers.Kind{Name: "echo", Doc: "replies with what it got",
 		Args:  `{"type":"object","properties":{"tag":{"type":"string"},"n":{"type":"integer"}},"additionalProperties":false}`,
 		Start: startEcho(0)})
@@ -77,6 +81,25 @@ func startEcho(osPid int) workers.StartFunc {
 		}
 		return workers.Instance{Pid: self.Owner(), Requests: self, OSPid: osPid}, nil
 	}
+}
+
+func startCounter(parent *runtime.Process, w workers.Worker) (workers.Instance, error) {
+	self, err := runtime.StartLink(parent, runtime.Spec[int, workers.Request]{
+		Init: func(*runtime.Process, runtime.Subject[workers.Request], *runtime.Selector[workers.Request]) (int, error) {
+			return 0, nil
+		},
+		Loop: func(_ *runtime.Process, req workers.Request, n int) runtime.Next[int] {
+			if string(req.Body) == `"inc"` {
+				n++
+			}
+			req.Reply.Send(workers.Reply{Body: json.RawMessage(fmt.Sprint(n))})
+			return runtime.Continue(n)
+		},
+	})
+	if err != nil {
+		return workers.Instance{}, err
+	}
+	return workers.Instance{Pid: self.Owner(), Requests: self}, nil
 }
 
 // w is a worker node; its path is set by tree.
@@ -194,6 +217,16 @@ func start(t *testing.T, st *spec.Tree, clock runtime.Clock) (*Running, *recorde
 	}
 	t.Cleanup(func() { shutdown(t, r) })
 	return r, rec
+}
+
+// startFile loads file with the test kinds and starts it as start does.
+func startFile(t *testing.T, file string) (*Running, *recorder) {
+	t.Helper()
+	st, err := spec.Load(file, testKinds())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return start(t, st, nil)
 }
 
 func shutdown(t *testing.T, r *Running) {

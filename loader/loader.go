@@ -45,11 +45,16 @@ type Running struct {
 	cur atomic.Pointer[current]
 
 	mu    sync.Mutex
-	insts map[runtime.Pid]*instance           // live workers
-	sups  map[runtime.Pid]*runtime.Supervisor // live nested supervisors
-	dyn   map[string]int                      // dynamic supervisor path -> last generated child number
+	insts map[runtime.Pid]*instance // live workers
+	sups  map[runtime.Pid]*current  // live nested supervisors, with the spec each was started from
+	dyn   map[string]int            // dynamic supervisor path -> last generated child number
 
 	evMu sync.Mutex // serializes events
+
+	reloadMu sync.Mutex // one reload at a time
+
+	sigMu   sync.Mutex
+	specSig chan struct{} // closed and replaced by SetSpec
 
 	stopping atomic.Bool // Shutdown or Halt was asked for
 	halted   atomic.Bool
@@ -57,10 +62,12 @@ type Running struct {
 	done     chan struct{}
 }
 
-// current is the running spec and its nodes by path.
+// current is the running spec and its supervisors by path (the nodes the
+// running tree looks up: a worker's spec is in its supervisor's child
+// specs).
 type current struct {
-	tree  *spec.Tree
-	nodes map[string]*spec.Node
+	tree *spec.Tree
+	sups map[string]*spec.Node
 }
 
 // Start builds tree on the runtime and starts it: the root supervisor
@@ -88,9 +95,10 @@ func Start(ctx context.Context, tree *spec.Tree, opts Options) (*Running, error)
 		reg: opts.Registry, clock: opts.Clock, log: opts.Log, events: opts.Events,
 		rootPath: tree.Root.Path,
 		insts:    map[runtime.Pid]*instance{},
-		sups:     map[runtime.Pid]*runtime.Supervisor{},
+		sups:     map[runtime.Pid]*current{},
 		dyn:      map[string]int{},
 		done:     make(chan struct{}),
+		specSig:  make(chan struct{}),
 	}
 	if r.reg == nil {
 		r.reg = workers.Default
@@ -267,13 +275,39 @@ func (r *Running) Spec() *spec.Tree { return r.cur.Load().tree }
 // supervisors that Supervisor returns and the child specs that ChildSpec
 // builds. t's root path must be the running root's.
 func (r *Running) SetSpec(t *spec.Tree) {
-	c := &current{tree: t, nodes: map[string]*spec.Node{}}
-	t.Root.Walk(func(n *spec.Node) { c.nodes[n.Path] = n })
+	c := &current{tree: t, sups: map[string]*spec.Node{}}
+	var index func(n *spec.Node)
+	index = func(n *spec.Node) {
+		c.sups[n.Path] = n
+		for _, k := range n.Supervisor.Children {
+			if k.Supervisor != nil {
+				index(k)
+			}
+		}
+	}
+	index(t.Root)
 	r.cur.Store(c)
+	r.sigMu.Lock()
+	close(r.specSig)
+	r.specSig = make(chan struct{})
+	r.sigMu.Unlock()
 }
 
-// node returns the running spec's node at path, or nil.
-func (r *Running) node(path string) *spec.Node { return r.cur.Load().nodes[path] }
+// closed is a channel that is always ready.
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// specChanged returns a channel that is closed once Spec is not seen.
+func (r *Running) specChanged(seen *spec.Tree) <-chan struct{} {
+	r.sigMu.Lock()
+	defer r.sigMu.Unlock()
+	if r.Spec() != seen {
+		return closed
+	}
+	return r.specSig
+}
+
+// node returns the running spec's supervisor at path, or nil.
+func (r *Running) node(path string) *spec.Node { return r.cur.Load().sups[path] }
 
 // Emit sends e to the tree's event stream (Options.Events), stamping its
 // Time from the tree's clock when it is zero. The reload reports itself

@@ -183,31 +183,6 @@ func TestShutdownPastItsContextThenHalt(t *testing.T) {
 	rec.wait(t, 0, "terminated shop killed shutdown")
 }
 
-func TestKillWorkerIsRestartedAndCounted(t *testing.T) {
-	clock := runtime.NewFakeClock(time.Unix(1000, 0))
-	r, rec := start(t, shop(), clock)
-	old := node(t, r, "shop/db").Pid
-	from := rec.len()
-	if err := r.Kill("shop/db", ""); err != nil {
-		t.Fatal(err)
-	}
-	rec.wait(t, from, "started shop/db crash shop/db")
-	if got := rec.lines(from); !slices.Equal(got, []string{"exited shop/db killed", "started shop/db crash shop/db"}) {
-		t.Fatalf("events %q", got)
-	}
-	db := node(t, r, "shop/db")
-	if db.Pid == old || db.Restarts != 1 || !db.LastRestart.Equal(clock.Now()) {
-		t.Errorf("db after a kill: pid %v (was %v), restarts %d, last %v", db.Pid, old, db.Restarts, db.LastRestart)
-	}
-	if b := node(t, r, "shop").Budget; b.Used != 1 {
-		t.Errorf("budget used = %d, want 1", b.Used)
-	}
-	clock.Advance(6 * time.Second)
-	if b := node(t, r, "shop").Budget; b.Used != 0 {
-		t.Errorf("budget used after the period = %d, want 0", b.Used)
-	}
-}
-
 func TestKillReasons(t *testing.T) {
 	cases := []struct {
 		reason, restart string
@@ -248,77 +223,6 @@ func TestKillReasons(t *testing.T) {
 				}
 			})
 		}
-	}
-}
-
-func TestKillPastIntensityGivesUp(t *testing.T) {
-	clock := runtime.NewFakeClock(time.Unix(1000, 0))
-	st := shop()
-	st.Root.Supervisor.MaxFrequency = 2
-	r, rec := start(t, st, clock)
-	for i := range 2 {
-		from := rec.len()
-		if err := r.Kill("shop/web", "crash"); err != nil {
-			t.Fatal(err)
-		}
-		rec.wait(t, from, "started shop/web crash")
-		if i == 0 {
-			clock.Advance(time.Second)
-		}
-	}
-	if r.GaveUp() {
-		t.Fatal("gave up too early")
-	}
-	from := rec.len()
-	if err := r.Kill("shop/web", "crash"); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-r.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("root still running after passing its intensity")
-	}
-	got := rec.lines(from)
-	want := []string{"exited shop/web crash", "give_up shop reached_max_restart_intensity shop/web"}
-	if !slices.Equal(got[:2], want) || got[len(got)-1] != "exited shop shutdown" {
-		t.Fatalf("events:\n%s", strings.Join(got, "\n"))
-	}
-	for _, l := range got[2 : len(got)-1] {
-		if !strings.HasPrefix(l, "terminated ") || !strings.HasSuffix(l, "escalation shop/web") {
-			t.Errorf("event %q, want a terminated with cause escalation", l)
-		}
-	}
-	if !r.GaveUp() || !errors.Is(r.Reason(), runtime.Shutdown) {
-		t.Errorf("GaveUp %v, Reason %v", r.GaveUp(), r.Reason())
-	}
-}
-
-func TestKillSupervisor(t *testing.T) {
-	r, rec := start(t, shop(), nil)
-	if err := r.Kill("shop/workers", "normal"); !errors.Is(err, ErrRefused) {
-		t.Errorf("kill a supervisor with normal: %v, want refused", err)
-	}
-	from := rec.len()
-	if err := r.Kill("shop/workers", "shutdown"); err != nil {
-		t.Fatal(err)
-	}
-	rec.wait(t, from, "started shop/workers crash shop/workers")
-	want := []string{
-		"terminated shop/workers/w2 shutdown shutdown",
-		"terminated shop/workers/w1 shutdown shutdown",
-		"exited shop/workers shutdown",
-	}
-	if got := rec.lines(from); !slices.Equal(got[:3], want) {
-		t.Errorf("ordered stop:\n%s", strings.Join(got, "\n"))
-	}
-	from = rec.len()
-	if err := r.Kill("shop/workers", "killed"); err != nil {
-		t.Fatal(err)
-	}
-	rec.wait(t, from, "exited shop/workers killed")
-	rec.wait(t, from, "started shop/workers crash shop/workers")
-	if n := node(t, r, "shop/workers"); n.Restarts != 2 || len(n.Children) != 2 || n.Children[0].State != runtime.StateRunning {
-		t.Errorf("workers after two kills: %+v", n)
 	}
 }
 
@@ -572,29 +476,6 @@ func TestNestedSupervisorRestartsFromTheRunningSpec(t *testing.T) {
 	}
 	r.Emit(Event{Type: EventReload, Added: []string{"shop/workers/w4"}})
 	rec.wait(t, from, "reload")
-}
-
-func TestMergeArgs(t *testing.T) {
-	cases := []struct{ base, over, want string }{
-		{`{}`, ``, `{}`},
-		{``, `null`, `{}`},
-		{`{"a":1,"b":{"x":1,"y":2}}`, `{"b":{"y":3},"c":[1]}`, `{"a":1,"b":{"x":1,"y":3},"c":[1]}`},
-		{`{"a":{"x":1}}`, `{"a":5}`, `{"a":5}`},
-		{`{"big":12345678901234567890}`, `{}`, `{"big":12345678901234567890}`},
-		{`{"a":1,"b":{"x":1,"y":2}}`, `{"a":null,"b":{"x":null}}`, `{"b":{"y":2}}`},
-		{`{}`, `{"html":"<a&b>"}`, `{"html":"<a&b>"}`},
-	}
-	for _, c := range cases {
-		got, err := MergeArgs(json.RawMessage(c.base), json.RawMessage(c.over))
-		if err != nil || string(got) != c.want {
-			t.Errorf("MergeArgs(%s, %s) = %s, %v; want %s", c.base, c.over, got, err, c.want)
-		}
-	}
-	for _, bad := range []string{`[1]`, `"s"`, `{"a":`, `{} {}`} {
-		if _, err := MergeArgs(json.RawMessage(`{}`), json.RawMessage(bad)); err == nil {
-			t.Errorf("MergeArgs accepted %s", bad)
-		}
-	}
 }
 
 func TestFlagsAndSupervision(t *testing.T) {

@@ -119,6 +119,11 @@ func (r *Running) fillSupervisor(n *Node, ss *runtime.SupervisorSnapshot) {
 		if c.Type == runtime.SupervisorChild {
 			if c.Supervisor != nil {
 				r.fillSupervisor(cn, c.Supervisor)
+				if !cn.Dynamic {
+					// Its strategy as it is now: a reload may have
+					// changed it since its parent started it.
+					cn.Kind = cn.Strategy
+				}
 			} else if sn := r.node(c.Path); sn != nil && sn.Supervisor != nil {
 				cn.Strategy = sn.Supervisor.Strategy
 				if d := sn.Supervisor.Dynamic; d != nil {

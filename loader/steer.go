@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/otpctl/otpctl/runtime"
+	"github.com/otpctl/otpctl/spec"
 	"github.com/otpctl/otpctl/workers"
 )
 
@@ -275,7 +276,7 @@ func (r *Running) startDynamic(path string, t target, name string, args json.Raw
 	if name != "" && !childName.MatchString(name) {
 		return fail(explain(ErrInvalid, "name %q: a child's name matches %s", name, childName))
 	}
-	merged, err := MergeArgs(d.Args, args)
+	merged, err := spec.MergeArgs(d.Args, args)
 	if err != nil {
 		return fail(explain(ErrInvalid, "args: %v", err))
 	}

@@ -1,16 +1,20 @@
 package runtime_test
 
 import (
-	"errors"
-
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/otpctl/otpctl/otptest"
 	"github.com/otpctl/otpctl/runtime"
+	"github.com/otpctl/otpctl/workers"
+	"github.com/otpctl/otpctl/workers/builtin"
 )
 
-// OTP's add_restart: more than MaxFrequency restarts within Period and the
-// supervisor gives up; a restart exactly Period ago still counts.
+// OTP's add_restart: more than max_frequency restarts within period and the
+// supervisor gives up; a restart exactly period ago still counts.
 func TestSupervisorIntensity(t *testing.T) {
 	const period = 5 * time.Second
 	cases := []struct {
@@ -30,114 +34,136 @@ func TestSupervisorIntensity(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tt := newTree(t)
-			root := tt.start(runtime.Flags{Strategy: runtime.OneForOne, MaxFrequency: c.maxFreq, Period: period},
-				tt.worker("a"), tt.worker("b"), tt.worker("c"))
-			tt.rec.expect(t, "started r/a boot", "started r/b boot", "started r/c boot")
+			tr := otptest.StartYAML(t, fmt.Sprintf(`
+version: 1
+name: r
+supervisor:
+  max_frequency: %d
+  period: 5s
+  children: [{name: a, kind: echo}, {name: b, kind: echo}, {name: c, kind: echo}]
+`, c.maxFreq), otptest.WithFakeClock())
 			for i, gap := range c.gaps {
-				tt.clock.Advance(gap)
-				tt.exit("r/b", boom)
-				tt.rec.expect(t, "exited r/b (boom)")
+				tr.Advance(gap)
+				m := tr.Mark()
+				tr.Kill("r/b", "boom")
 				if i < len(c.gaps)-1 || !c.giveUp {
-					tt.rec.expect(t, "started r/b crash <-r/b")
+					tr.AssertTrace(m, "exited r/b reason=boom", "started r/b cause=crash trigger=r/b")
 					continue
 				}
-				tt.rec.expect(t,
-					"give_up r <-r/b (reached_max_restart_intensity)",
-					"terminated r/c escalation <-r/b (shutdown)",
-					"terminated r/a escalation <-r/b (shutdown)")
-				<-root.Done()
-				if !errors.Is(root.Reason(), runtime.Shutdown) {
-					t.Fatalf("root exited with %v, want shutdown", root.Reason())
-				}
-			}
-			if !c.giveUp {
-				tt.quiet()
-				if root.Reason() != nil {
-					t.Fatalf("root exited: %v", root.Reason())
-				}
+				tr.AssertTrace(m,
+					"exited r/b reason=boom",
+					"give_up r trigger=r/b reason=reached_max_restart_intensity",
+					"terminated r/c cause=escalation trigger=r/b reason=shutdown",
+					"terminated r/a cause=escalation trigger=r/b reason=shutdown",
+					"exited r reason=shutdown")
 			}
 		})
 	}
 }
 
+// flaky is the built-in kinds and "flaky", an echo whose next starts at a
+// path fail with nope, as many as failNext says.
+type flaky struct {
+	*workers.Registry
+	mu    sync.Mutex
+	fails map[string]int
+}
+
+func newFlaky() *flaky {
+	f := &flaky{Registry: workers.NewRegistry(), fails: map[string]int{}}
+	builtin.Register(f.Registry)
+	echo := builtin.Echo().Start
+	f.Register(workers.Kind{Name: "flaky", Start: func(p *runtime.Process, w workers.Worker) (workers.Instance, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.fails[w.Path] > 0 {
+			f.fails[w.Path]--
+			return workers.Instance{}, nope
+		}
+		return echo(p, w)
+	}})
+	return f
+}
+
+func (f *flaky) failNext(path string, n int) {
+	f.mu.Lock()
+	f.fails[path] += n
+	f.mu.Unlock()
+}
+
 // A restart that fails is retried through the mailbox, each try counting
 // against the intensity again, until it succeeds or the supervisor gives up.
 func TestSupervisorRestartFailureRetriesAndCounts(t *testing.T) {
-	t.Run("succeeds on the third try", func(t *testing.T) {
-		tt := newTree(t)
-		root := tt.start(flags(runtime.OneForOne, 3), tt.worker("a"), tt.worker("b"))
-		tt.rec.expect(t, "started r/a boot", "started r/b boot")
-		tt.failNext("r/a", nope, nope)
-		tt.exit("r/a", boom)
-		tt.rec.expect(t,
-			"exited r/a (boom)",
-			"start_failed r/a crash <-r/a (nope)",
-			"start_failed r/a crash <-r/a (nope)",
-			"started r/a crash <-r/a")
-		snap, err := root.Snapshot()
-		mustf(t, err, "snapshot")
-		if snap.Budget.Used != 3 {
-			t.Fatalf("budget used %d, want 3 (one per try)", snap.Budget.Used)
+	start := func(t *testing.T, strategy string, maxFreq int, names ...string) (*otptest.Tree, *flaky) {
+		f := newFlaky()
+		yaml := fmt.Sprintf("version: 1\nname: r\nsupervisor:\n  strategy: %s\n  max_frequency: %d\n  children:\n", strategy, maxFreq)
+		for _, n := range names {
+			yaml += "    - {name: " + n + ", kind: flaky}\n"
 		}
-		if a := snap.Children[0]; a.State != runtime.StateRunning || a.Restarts != 1 {
-			t.Fatalf("a: %+v", a)
+		return otptest.StartYAML(t, yaml, otptest.WithRegistry(f.Registry), otptest.WithFakeClock()), f
+	}
+	t.Run("succeeds on the third try", func(t *testing.T) {
+		tr, f := start(t, "one_for_one", 3, "a", "b")
+		m := tr.Mark()
+		f.failNext("r/a", 2)
+		tr.Kill("r/a", "boom")
+		tr.AssertTrace(m,
+			"exited r/a reason=boom",
+			"start_failed r/a cause=crash trigger=r/a reason=nope",
+			"start_failed r/a cause=crash trigger=r/a reason=nope",
+			"started r/a cause=crash trigger=r/a")
+		snap := tr.Snapshot()
+		if snap.Budget("r").Used != 3 || snap.State("r/a") != runtime.StateRunning || snap.Restarts("r/a") != 1 {
+			t.Fatalf("want 3 used (one per try), a running and restarted once:\n%s", snap)
 		}
 	})
 	t.Run("gives up", func(t *testing.T) {
-		tt := newTree(t)
-		root := tt.start(flags(runtime.OneForOne, 2), tt.worker("a"), tt.worker("b"))
-		tt.rec.expect(t, "started r/a boot", "started r/b boot")
-		tt.failNext("r/a", nope, nope, nope)
-		tt.exit("r/a", boom)
-		tt.rec.expect(t,
-			"exited r/a (boom)",
-			"start_failed r/a crash <-r/a (nope)",
-			"start_failed r/a crash <-r/a (nope)",
-			"give_up r <-r/a (reached_max_restart_intensity)",
-			"terminated r/b escalation <-r/a (shutdown)")
-		<-root.Done()
+		tr, f := start(t, "one_for_one", 2, "a", "b")
+		m := tr.Mark()
+		f.failNext("r/a", 3)
+		tr.Kill("r/a", "boom")
+		tr.AssertTrace(m,
+			"exited r/a reason=boom",
+			"start_failed r/a cause=crash trigger=r/a reason=nope",
+			"start_failed r/a cause=crash trigger=r/a reason=nope",
+			"give_up r trigger=r/a reason=reached_max_restart_intensity",
+			"terminated r/b cause=escalation trigger=r/a reason=shutdown",
+			"exited r reason=shutdown")
 	})
 	t.Run("one_for_all: a sibling's failed start restarts all again", func(t *testing.T) {
-		tt := newTree(t)
-		root := tt.start(flags(runtime.OneForAll, 5), tt.worker("a"), tt.worker("b"), tt.worker("c"))
-		tt.rec.expect(t, "started r/a boot", "started r/b boot", "started r/c boot")
-		tt.failNext("r/b", nope)
-		tt.exit("r/a", boom)
-		tt.rec.expect(t,
-			"exited r/a (boom)",
-			"terminated r/c sibling <-r/a (shutdown)",
-			"terminated r/b sibling <-r/a (shutdown)",
-			"started r/a crash <-r/a",
-			"start_failed r/b sibling <-r/a (nope)",
+		tr, f := start(t, "one_for_all", 5, "a", "b", "c")
+		m := tr.Mark()
+		f.failNext("r/b", 1)
+		tr.Kill("r/a", "boom")
+		tr.AssertTrace(m,
+			"exited r/a reason=boom",
+			"terminated r/c cause=sibling trigger=r/a reason=shutdown",
+			"terminated r/b cause=sibling trigger=r/a reason=shutdown",
+			"started r/a cause=crash trigger=r/a",
+			"start_failed r/b cause=sibling trigger=r/a reason=nope",
 			// OTP's try_again_restart of b: one_for_all again
-			"terminated r/a sibling <-r/a (shutdown)",
-			"started r/a sibling <-r/a",
-			"started r/b sibling <-r/a",
-			"started r/c sibling <-r/a")
-		snap, err := root.Snapshot()
-		mustf(t, err, "snapshot")
-		if snap.Budget.Used != 2 {
-			t.Fatalf("budget used %d, want 2", snap.Budget.Used)
+			"terminated r/a cause=sibling trigger=r/a reason=shutdown",
+			"started r/a cause=sibling trigger=r/a",
+			"started r/b cause=sibling trigger=r/a",
+			"started r/c cause=sibling trigger=r/a")
+		if used := tr.Snapshot().Budget("r").Used; used != 2 {
+			t.Fatalf("budget used %d, want 2", used)
 		}
-		tt.quiet()
 	})
 	t.Run("rest_for_one: the failed child and those after it", func(t *testing.T) {
-		tt := newTree(t)
-		tt.start(flags(runtime.RestForOne, 5), tt.worker("a"), tt.worker("b"), tt.worker("c"), tt.worker("d"))
-		tt.rec.expect(t, "started r/a boot", "started r/b boot", "started r/c boot", "started r/d boot")
-		tt.failNext("r/c", nope)
-		tt.exit("r/b", boom)
-		tt.rec.expect(t,
-			"exited r/b (boom)",
-			"terminated r/d sibling <-r/b (shutdown)",
-			"terminated r/c sibling <-r/b (shutdown)",
-			"started r/b crash <-r/b",
-			"start_failed r/c sibling <-r/b (nope)",
+		tr, f := start(t, "rest_for_one", 5, "a", "b", "c", "d")
+		m := tr.Mark()
+		f.failNext("r/c", 1)
+		tr.Kill("r/b", "boom")
+		tr.AssertTrace(m,
+			"exited r/b reason=boom",
+			"terminated r/d cause=sibling trigger=r/b reason=shutdown",
+			"terminated r/c cause=sibling trigger=r/b reason=shutdown",
+			"started r/b cause=crash trigger=r/b",
+			"start_failed r/c cause=sibling trigger=r/b reason=nope",
 			// the retry restarts c and what follows it, not b
-			"started r/c sibling <-r/b",
-			"started r/d sibling <-r/b")
-		tt.quiet()
+			"started r/c cause=sibling trigger=r/b",
+			"started r/d cause=sibling trigger=r/b")
 	})
 }
 
@@ -227,132 +253,141 @@ func TestSupervisorOperatorRestartsDoNotCount(t *testing.T) {
 // Escalation: a nested supervisor that gives up exits with shutdown, which
 // its parent handles as any child's exit, with its own strategy.
 func TestSupervisorEscalation(t *testing.T) {
-	after := map[runtime.Strategy][]string{
-		runtime.OneForOne: {
-			"started r/s/x escalation <-r/s",
-			"started r/s/y escalation <-r/s",
-			"started r/s crash <-r/s",
+	after := map[string][]string{
+		"one_for_one": {
+			"started r/s/x cause=escalation trigger=r/s",
+			"started r/s/y cause=escalation trigger=r/s",
+			"started r/s cause=crash trigger=r/s",
 		},
-		runtime.OneForAll: {
-			"terminated r/c sibling <-r/s (shutdown)",
-			"terminated r/a sibling <-r/s (shutdown)",
-			"started r/a sibling <-r/s",
-			"started r/s/x escalation <-r/s",
-			"started r/s/y escalation <-r/s",
-			"started r/s crash <-r/s",
-			"started r/c sibling <-r/s",
+		"one_for_all": {
+			"terminated r/c cause=sibling trigger=r/s reason=shutdown",
+			"terminated r/a cause=sibling trigger=r/s reason=shutdown",
+			"started r/a cause=sibling trigger=r/s",
+			"started r/s/x cause=escalation trigger=r/s",
+			"started r/s/y cause=escalation trigger=r/s",
+			"started r/s cause=crash trigger=r/s",
+			"started r/c cause=sibling trigger=r/s",
 		},
-		runtime.RestForOne: {
-			"terminated r/c sibling <-r/s (shutdown)",
-			"started r/s/x escalation <-r/s",
-			"started r/s/y escalation <-r/s",
-			"started r/s crash <-r/s",
-			"started r/c sibling <-r/s",
+		"rest_for_one": {
+			"terminated r/c cause=sibling trigger=r/s reason=shutdown",
+			"started r/s/x cause=escalation trigger=r/s",
+			"started r/s/y cause=escalation trigger=r/s",
+			"started r/s cause=crash trigger=r/s",
+			"started r/c cause=sibling trigger=r/s",
 		},
 	}
+	// a, then s (max_frequency 0: it gives up at the first crash) with x
+	// and y, then c; r's strategy to fill in, and s's restart type.
+	const asc = `
+version: 1
+name: r
+supervisor:
+  strategy: %s
+  children:
+    - {name: a, kind: echo}
+    - name: s
+      restart: %s
+      supervisor:
+        max_frequency: 0
+        children: [{name: x, kind: echo}, {name: y, kind: echo}]
+    - {name: c, kind: echo}
+`
+	gaveUp := []string{
+		"exited r/s/x reason=boom",
+		"give_up r/s trigger=r/s/x reason=reached_max_restart_intensity",
+		"terminated r/s/y cause=escalation trigger=r/s/x reason=shutdown",
+		"exited r/s reason=shutdown",
+	}
 	for strategy, rest := range after {
-		t.Run(strategy.String(), func(t *testing.T) {
-			tt := newTree(t)
-			tt.start(flags(strategy, 1),
-				tt.worker("a"),
-				tt.sup("s", flags(runtime.OneForOne, 0), tt.worker("x"), tt.worker("y")),
-				tt.worker("c"))
-			tt.rec.expect(t, "started r/a boot", "started r/s/x boot", "started r/s/y boot", "started r/s boot", "started r/c boot")
-			tt.exit("r/s/x", boom)
-			tt.rec.expect(t,
-				"exited r/s/x (boom)",
-				"give_up r/s <-r/s/x (reached_max_restart_intensity)",
-				"terminated r/s/y escalation <-r/s/x (shutdown)",
-				"exited r/s (shutdown)")
-			tt.rec.expect(t, rest...)
-			tt.quiet()
+		t.Run(strategy, func(t *testing.T) {
+			tr := otptest.StartYAML(t, fmt.Sprintf(asc, strategy, "permanent"), otptest.WithFakeClock())
+			m := tr.Mark()
+			tr.Kill("r/s/x", "boom")
+			tr.AssertTrace(m, append(gaveUp, rest...)...)
 		})
 	}
 	t.Run("transient nested supervisor is not restarted", func(t *testing.T) {
-		tt := newTree(t)
-		root := tt.start(flags(runtime.OneForAll, 1),
-			tt.worker("a"),
-			func(parent string) runtime.ChildSpec {
-				c := tt.sup("s", flags(runtime.OneForOne, 0), tt.worker("x"))(parent)
-				c.Restart = runtime.Transient
-				return c
-			})
-		tt.rec.expect(t, "started r/a boot", "started r/s/x boot", "started r/s boot")
-		tt.exit("r/s/x", boom)
-		tt.rec.expect(t,
-			"exited r/s/x (boom)",
-			"give_up r/s <-r/s/x (reached_max_restart_intensity)",
-			"exited r/s (shutdown)")
-		if got, want := tt.ids(root), "a:running s:stopped"; got != want {
+		tr := otptest.StartYAML(t, fmt.Sprintf(asc, "one_for_all", "transient"), otptest.WithFakeClock())
+		m := tr.Mark()
+		tr.Kill("r/s/x", "boom")
+		tr.AssertTrace(m, gaveUp...)
+		if got, want := tr.Snapshot().Children("r"), "a:running s:stopped c:running"; got != want {
 			t.Fatalf("children %q, want %q", got, want)
 		}
-		tt.quiet()
 	})
 	t.Run("up to the root", func(t *testing.T) {
-		tt := newTree(t)
-		root := tt.start(flags(runtime.OneForOne, 0),
-			tt.worker("a"),
-			tt.sup("s", flags(runtime.OneForOne, 0), tt.sup("t", flags(runtime.OneForOne, 0), tt.worker("x"))),
-			tt.worker("c"))
-		tt.rec.expect(t, "started r/a boot", "started r/s/t/x boot", "started r/s/t boot", "started r/s boot", "started r/c boot")
-		tt.exit("r/s/t/x", runtime.Killed)
-		tt.rec.expect(t,
-			"exited r/s/t/x (killed)",
-			"give_up r/s/t <-r/s/t/x (reached_max_restart_intensity)",
-			"exited r/s/t (shutdown)",
-			"give_up r/s <-r/s/t (reached_max_restart_intensity)",
-			"exited r/s (shutdown)",
-			"give_up r <-r/s (reached_max_restart_intensity)",
-			"terminated r/c escalation <-r/s (shutdown)",
-			"terminated r/a escalation <-r/s (shutdown)")
-		<-root.Done()
-		if !errors.Is(root.Reason(), runtime.Shutdown) {
-			t.Fatalf("root: %v", root.Reason())
-		}
+		tr := otptest.StartYAML(t, `
+version: 1
+name: r
+supervisor:
+  max_frequency: 0
+  children:
+    - {name: a, kind: echo}
+    - name: s
+      supervisor:
+        max_frequency: 0
+        children:
+          - name: t
+            supervisor:
+              max_frequency: 0
+              children: [{name: x, kind: echo}]
+    - {name: c, kind: echo}
+`, otptest.WithFakeClock())
+		m := tr.Mark()
+		tr.Kill("r/s/t/x", "killed")
+		tr.AssertTrace(m,
+			"exited r/s/t/x reason=killed",
+			"give_up r/s/t trigger=r/s/t/x reason=reached_max_restart_intensity",
+			"exited r/s/t reason=shutdown",
+			"give_up r/s trigger=r/s/t reason=reached_max_restart_intensity",
+			"exited r/s reason=shutdown",
+			"give_up r trigger=r/s reason=reached_max_restart_intensity",
+			"terminated r/c cause=escalation trigger=r/s reason=shutdown",
+			"terminated r/a cause=escalation trigger=r/s reason=shutdown",
+			"exited r reason=shutdown")
 	})
 	t.Run("a sibling restart stops a nested supervisor depth first", func(t *testing.T) {
-		tt := newTree(t)
-		tt.start(flags(runtime.OneForAll, 1),
-			tt.worker("a"),
-			tt.sup("s", flags(runtime.OneForOne, 1), tt.worker("x"), tt.worker("y")),
-			tt.worker("c"))
-		tt.rec.expect(t, "started r/a boot", "started r/s/x boot", "started r/s/y boot", "started r/s boot", "started r/c boot")
-		tt.exit("r/a", boom)
-		tt.rec.expect(t,
-			"exited r/a (boom)",
-			"terminated r/c sibling <-r/a (shutdown)",
-			"terminated r/s/y escalation <-r/a (shutdown)",
-			"terminated r/s/x escalation <-r/a (shutdown)",
-			"terminated r/s sibling <-r/a (shutdown)",
-			"started r/a crash <-r/a",
-			"started r/s/x escalation <-r/a",
-			"started r/s/y escalation <-r/a",
-			"started r/s sibling <-r/a",
-			"started r/c sibling <-r/a")
-		tt.quiet()
+		tr := otptest.StartYAML(t, strings.Replace(fmt.Sprintf(asc, "one_for_all", "permanent"), "max_frequency: 0", "max_frequency: 1", 1), otptest.WithFakeClock())
+		m := tr.Mark()
+		tr.Kill("r/a", "boom")
+		tr.AssertTrace(m,
+			"exited r/a reason=boom",
+			"terminated r/c cause=sibling trigger=r/a reason=shutdown",
+			"terminated r/s/y cause=escalation trigger=r/a reason=shutdown",
+			"terminated r/s/x cause=escalation trigger=r/a reason=shutdown",
+			"terminated r/s cause=sibling trigger=r/a reason=shutdown",
+			"started r/a cause=crash trigger=r/a",
+			"started r/s/x cause=escalation trigger=r/a",
+			"started r/s/y cause=escalation trigger=r/a",
+			"started r/s cause=sibling trigger=r/a",
+			"started r/c cause=sibling trigger=r/a")
 	})
 }
 
 // The ring keeps at most max_frequency+1 times, whatever the restart rate:
-// thousands of restarts spread out never make a supervisor with intensity 2
-// give up, and each costs the same.
+// hundreds of restarts spread out never make a supervisor with intensity 2
+// give up.
 func TestSupervisorIntensityManyRestartsOutsideWindow(t *testing.T) {
-	tt := newTree(t)
-	root := tt.start(runtime.Flags{MaxFrequency: 2, Period: time.Second}, tt.worker("a"))
-	tt.rec.expect(t, "started r/a boot")
+	tr := otptest.StartYAML(t, `
+version: 1
+name: r
+supervisor:
+  max_frequency: 2
+  period: 1s
+  children: [{name: a, kind: echo}]
+`, otptest.WithFakeClock())
 	n := 500
 	if testing.Short() {
 		n = 50
 	}
-	for i := 0; i < n; i++ {
-		tt.clock.Advance(600 * time.Millisecond) // two restarts per period at most
-		tt.exit("r/a", boom)
-		tt.rec.expect(t, "exited r/a (boom)", "started r/a crash <-r/a")
+	for range n {
+		tr.Advance(600 * time.Millisecond) // two restarts per period at most
+		m := tr.Mark()
+		tr.Kill("r/a", "boom")
+		tr.AssertTrace(m, "exited r/a reason=boom", "started r/a cause=crash trigger=r/a")
 	}
-	snap, err := root.Snapshot()
-	mustf(t, err, "snapshot")
-	if snap.Budget.Used != 2 || snap.Children[0].Restarts != n {
-		t.Fatalf("budget %+v, restarts %d", snap.Budget, snap.Children[0].Restarts)
+	snap := tr.Snapshot()
+	if snap.Budget("r").Used != 2 || snap.Restarts("r/a") != n {
+		t.Fatalf("want budget 2 used and %d restarts:\n%s", n, snap)
 	}
-
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otpctl/otpctl/otptest"
 	"github.com/otpctl/otpctl/runtime"
 )
 
@@ -48,99 +49,128 @@ func TestSupervisorStartsInOrderAndStopsInReverseDepthFirst(t *testing.T) {
 	}
 }
 
+// abc is a tree of three echo workers under r, with b's restart type and
+// r's strategy to fill in.
+const abc = `
+version: 1
+name: r
+supervisor:
+  strategy: %s
+  children:
+    - {name: a, kind: echo}
+    - {name: b, kind: echo, restart: %s}
+    - {name: c, kind: echo}
+`
+
+var strategies = []string{"one_for_one", "one_for_all", "rest_for_one"}
+
 // OTP's do_restart: whether a child is restarted, by restart type and exit
-// reason.
+// reason, and what each strategy restarts with it.
 func TestSupervisorRestartDecision(t *testing.T) {
 	rows := []struct {
-		restart runtime.RestartType
-		reason  error
-		again   bool // restarted
+		restart, reason string
+		again           bool // restarted
 	}{
-		{runtime.Permanent, runtime.Normal, true},
-		{runtime.Permanent, runtime.Shutdown, true},
-		{runtime.Permanent, boom, true},
-		{runtime.Permanent, runtime.Killed, true},
-		{runtime.Transient, runtime.Normal, false},
-		{runtime.Transient, runtime.Shutdown, false},
-		{runtime.Transient, fmt.Errorf("stopping: %w", runtime.Shutdown), false}, // OTP's {shutdown, Term}
-		{runtime.Transient, boom, true},
-		{runtime.Transient, runtime.Killed, true},
-		{runtime.Temporary, runtime.Normal, false},
-		{runtime.Temporary, runtime.Shutdown, false},
-		{runtime.Temporary, boom, false},
-		{runtime.Temporary, runtime.Killed, false},
+		{"permanent", "normal", true},
+		{"permanent", "shutdown", true},
+		{"permanent", "boom", true},
+		{"permanent", "killed", true},
+		{"transient", "normal", false},
+		{"transient", "shutdown", false},
+		{"transient", "boom", true},
+		{"transient", "killed", true},
+		{"temporary", "normal", false},
+		{"temporary", "shutdown", false},
+		{"temporary", "boom", false},
+		{"temporary", "killed", false},
 	}
-	// What follows "exited r/b" when b is restarted, by strategy: a, b, c
-	// are siblings in that order; only b is under test.
-	restarted := map[runtime.Strategy][]string{
-		runtime.OneForOne: {
-			"started r/b crash <-r/b",
+	// What follows "exited r/b" when b is restarted, by strategy.
+	restarted := map[string][]string{
+		"one_for_one": {
+			"started r/b cause=crash trigger=r/b",
 		},
-		runtime.OneForAll: {
-			"terminated r/c sibling <-r/b (shutdown)",
-			"terminated r/a sibling <-r/b (shutdown)",
-			"started r/a sibling <-r/b",
-			"started r/b crash <-r/b",
-			"started r/c sibling <-r/b",
+		"one_for_all": {
+			"terminated r/c cause=sibling trigger=r/b reason=shutdown",
+			"terminated r/a cause=sibling trigger=r/b reason=shutdown",
+			"started r/a cause=sibling trigger=r/b",
+			"started r/b cause=crash trigger=r/b",
+			"started r/c cause=sibling trigger=r/b",
 		},
-		runtime.RestForOne: {
-			"terminated r/c sibling <-r/b (shutdown)",
-			"started r/b crash <-r/b",
-			"started r/c sibling <-r/b",
+		"rest_for_one": {
+			"terminated r/c cause=sibling trigger=r/b reason=shutdown",
+			"started r/b cause=crash trigger=r/b",
+			"started r/c cause=sibling trigger=r/b",
 		},
 	}
-	for _, strategy := range []runtime.Strategy{runtime.OneForOne, runtime.OneForAll, runtime.RestForOne} {
+	for _, strategy := range strategies {
 		for _, row := range rows {
-			t.Run(fmt.Sprintf("%v/%v/%v", strategy, row.restart, row.reason), func(t *testing.T) {
-				tt := newTree(t)
-				root := tt.start(flags(strategy, 1), tt.worker("a"), tt.worker("b", restart(row.restart)), tt.worker("c"))
-				tt.rec.expect(t, "started r/a boot", "started r/b boot", "started r/c boot")
-				tt.exit("r/b", row.reason)
-				tt.rec.expect(t, "exited r/b ("+row.reason.Error()+")")
-				wantIDs := "a:running b:running c:running"
-				if row.again {
-					tt.rec.expect(t, restarted[strategy]...)
-				} else if row.restart == runtime.Temporary {
-					wantIDs = "a:running c:running" // removed
-				} else {
-					wantIDs = "a:running b:stopped c:running" // kept, not running
+			t.Run(strategy+"/"+row.restart+"/"+row.reason, func(t *testing.T) {
+				tr := otptest.StartYAML(t, fmt.Sprintf(abc, strategy, row.restart), otptest.WithFakeClock())
+				m := tr.Mark()
+				tr.Kill("r/b", row.reason)
+				want, children := []string{"exited r/b reason=" + row.reason}, "a:running b:running c:running"
+				switch {
+				case row.again:
+					want = append(want, restarted[strategy]...)
+				case row.restart == "temporary":
+					children = "a:running c:running" // removed
+				default:
+					children = "a:running b:stopped c:running" // kept, not running
 				}
-				if got := tt.ids(root); got != wantIDs {
-					t.Fatalf("children %q, want %q", got, wantIDs)
+				tr.AssertTrace(m, want...)
+				if got := tr.Snapshot().Children("r"); got != children {
+					t.Fatalf("children %q, want %q", got, children)
 				}
-				tt.quiet()
 			})
 		}
 	}
+}
+
+// OTP's {shutdown, Term} is a shutdown too: a transient child that exits
+// with it is not restarted. (No text given to Kill reads as it.)
+func TestSupervisorTransientShutdownWithTerm(t *testing.T) {
+	tt := newTree(t)
+	root := tt.start(flags(runtime.OneForOne, 1), tt.worker("a", restart(runtime.Transient)))
+	tt.rec.expect(t, "started r/a boot")
+	tt.exit("r/a", fmt.Errorf("stopping: %w", runtime.Shutdown))
+	tt.rec.expect(t, "exited r/a (stopping: shutdown)")
+	if got := tt.ids(root); got != "a:stopped" {
+		t.Fatalf("children %q, want a:stopped", got)
+	}
+	tt.quiet()
 }
 
 // A temporary sibling terminated by a one_for_all or rest_for_one restart is
 // removed, not restarted; a transient one is restarted with the others, as is
 // a child that an operator had stopped.
 func TestSupervisorSiblingRestartRemovesTemporaryRestartsStopped(t *testing.T) {
-	for _, strategy := range []runtime.Strategy{runtime.OneForAll, runtime.RestForOne} {
-		t.Run(strategy.String(), func(t *testing.T) {
-			tt := newTree(t)
-			root := tt.start(flags(strategy, 1),
-				tt.worker("a"),
-				tt.worker("t", restart(runtime.Temporary)),
-				tt.worker("u", restart(runtime.Transient)),
-				tt.worker("o"))
-			tt.rec.expect(t, "started r/a boot", "started r/t boot", "started r/u boot", "started r/o boot")
-			mustf(t, root.TerminateChild("o"), "terminate o")
-			tt.rec.expect(t, "terminated r/o operator (shutdown)")
-			tt.exit("r/a", boom)
-			tt.rec.expect(t,
-				"exited r/a (boom)",
-				"terminated r/u sibling <-r/a (shutdown)",
-				"terminated r/t sibling <-r/a (shutdown)",
-				"started r/a crash <-r/a",
-				"started r/u sibling <-r/a",
-				"started r/o sibling <-r/a")
-			if got, want := tt.ids(root), "a:running u:running o:running"; got != want {
+	for _, strategy := range strategies[1:] {
+		t.Run(strategy, func(t *testing.T) {
+			tr := otptest.StartYAML(t, fmt.Sprintf(`
+version: 1
+name: r
+supervisor:
+  strategy: %s
+  children:
+    - {name: a, kind: echo}
+    - {name: t, kind: echo, restart: temporary}
+    - {name: u, kind: echo, restart: transient}
+    - {name: o, kind: echo}
+`, strategy), otptest.WithFakeClock())
+			m := tr.Mark()
+			tr.Stop("r/o")
+			tr.Kill("r/a", "boom")
+			tr.AssertTrace(m,
+				"terminated r/o cause=operator reason=shutdown",
+				"exited r/a reason=boom",
+				"terminated r/u cause=sibling trigger=r/a reason=shutdown",
+				"terminated r/t cause=sibling trigger=r/a reason=shutdown",
+				"started r/a cause=crash trigger=r/a",
+				"started r/u cause=sibling trigger=r/a",
+				"started r/o cause=sibling trigger=r/a")
+			if got, want := tr.Snapshot().Children("r"), "a:running u:running o:running"; got != want {
 				t.Fatalf("children %q, want %q", got, want)
 			}
-			tt.quiet()
 		})
 	}
 }

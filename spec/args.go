@@ -1,7 +1,10 @@
 package spec
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -121,6 +124,47 @@ func argsLabel(toks []string) string {
 		}
 	}
 	return b.String()
+}
+
+// MergeArgs merges over onto base as tree files merge a child's args over
+// its kind's: a JSON Merge Patch (RFC 7386), objects key by key,
+// recursively; null removes a key; any other value replaces. Both must be
+// JSON objects (empty or null counts as {}). The result is canonical JSON,
+// as Worker.Args: keys sorted, no spaces, numbers as written. The loader
+// uses it for the args of a child started at run time on a dynamic
+// supervisor.
+func MergeArgs(base, over json.RawMessage) (json.RawMessage, error) {
+	b, err := decodeObject(base)
+	if err != nil {
+		return nil, err
+	}
+	o, err := decodeObject(over)
+	if err != nil {
+		return nil, err
+	}
+	return canonical(mergePatch(b, o)), nil
+}
+
+// decodeObject decodes a JSON object, keeping numbers as written.
+func decodeObject(raw json.RawMessage) (map[string]any, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return map[string]any{}, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("not valid JSON: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("not valid JSON: data after the object")
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("a JSON object is expected")
+	}
+	return m, nil
 }
 
 // mergePatch applies patch over base as a JSON Merge Patch (RFC 7386):

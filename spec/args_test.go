@@ -101,3 +101,26 @@ supervisor:
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+func TestMergeArgs(t *testing.T) {
+	cases := []struct{ base, over, want string }{
+		{`{}`, ``, `{}`},
+		{``, `null`, `{}`},
+		{`{"a":1,"b":{"x":1,"y":2}}`, `{"b":{"y":3},"c":[1]}`, `{"a":1,"b":{"x":1,"y":3},"c":[1]}`},
+		{`{"a":{"x":1}}`, `{"a":5}`, `{"a":5}`},
+		{`{"big":12345678901234567890}`, `{}`, `{"big":12345678901234567890}`},
+		{`{"a":1,"b":{"x":1,"y":2}}`, `{"a":null,"b":{"x":null}}`, `{"b":{"y":2}}`},
+		{`{}`, `{"html":"<a&b>"}`, `{"html":"<a&b>"}`},
+	}
+	for _, c := range cases {
+		got, err := MergeArgs(json.RawMessage(c.base), json.RawMessage(c.over))
+		if err != nil || string(got) != c.want {
+			t.Errorf("MergeArgs(%s, %s) = %s, %v; want %s", c.base, c.over, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{`[1]`, `"s"`, `{"a":`, `{} {}`} {
+		if _, err := MergeArgs(json.RawMessage(`{}`), json.RawMessage(bad)); err == nil {
+			t.Errorf("MergeArgs accepted %s", bad)
+		}
+	}
+}

@@ -513,7 +513,7 @@ func flagFields(fs []Field, o, n *Supervisor) []Field {
 			Old: strconv.Itoa(o.MaxFrequency), New: strconv.Itoa(n.MaxFrequency)})
 	}
 	if o.Period != n.Period {
-		fs = append(fs, Field{Name: FieldPeriod, Old: durationText(o.Period), New: durationText(n.Period)})
+		fs = append(fs, Field{Name: FieldPeriod, Old: FormatDuration(o.Period), New: FormatDuration(n.Period)})
 	}
 	if o.AutoShutdown != n.AutoShutdown {
 		fs = append(fs, Field{Name: FieldAutoShutdown, Old: o.AutoShutdown, New: n.AutoShutdown})
@@ -572,16 +572,19 @@ func argKeys(o, n json.RawMessage) []string {
 	return keys
 }
 
-// shutdownText and durationText write durations as a person would in a
-// tree file: 10s, 1m, 1m30s, 500ms.
+// shutdownText writes a shutdown as a person would in a tree file:
+// brutal_kill, infinity, 10s, 1m30s.
 func shutdownText(s Shutdown) string {
 	if s < 0 {
 		return s.String()
 	}
-	return durationText(time.Duration(s))
+	return FormatDuration(time.Duration(s))
 }
 
-func durationText(d time.Duration) string {
+// FormatDuration writes d as a person would in a tree file: as Go does,
+// without zero units (10s, 1m, 1m30s, 1h, 500ms); time.ParseDuration reads
+// it back.
+func FormatDuration(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")

@@ -220,16 +220,4 @@ func label(doc any, toks []string) string {
 	return last
 }
 
-func validName(s string) bool {
-	if s == "" || !isNameStart(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if c := s[i]; !isNameStart(c) && c != '_' && c != '.' && c != '-' {
-			return false
-		}
-	}
-	return true
-}
-
-func isNameStart(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+func validName(s string) bool { return schema.IsName(s) }

@@ -24,8 +24,8 @@ type Sizes struct {
 	K       int // W3: messages per sender
 	C       int // W4: calls
 	R       int // W5: restarts
-	Sups    int // W6: supervisors under the top one
-	Workers int // W6: workers per supervisor
+	Sups    int // W6, W7: supervisors under the top one
+	Workers int // W6, W7: workers per supervisor
 	// Timeout bounds every wait of a run (zero: 5 minutes). A run that
 	// passes it fails with an error instead of hanging.
 	Timeout time.Duration
@@ -91,6 +91,12 @@ var Metrics = map[string]Metric{
 	"late_vs_early":  {"rate of the last 10% of restarts / rate of the first 10%", "×", Higher},
 	"start_s":        {"start tree, s", "s", Lower},
 	"tree_stop_s":    {"stop tree, s", "s", Lower},
+	// W7
+	"write_to_reload_s": {"file written → reload event (watcher, debounce included), s", "s", Lower},
+	"reload_file_s":     {"reload alone (read, validate, diff, restart), s", "s", Lower},
+	"validate_s":        {"validate the file, s", "s", Lower},
+	"tree_json_s":       {"tree --json (GET /v1/tree), s", "s", Lower},
+	"tree_json_bytes":   {"tree --json size, bytes", "B", Lower},
 }
 
 // token is a small preallocated message: the workloads send shared pointers

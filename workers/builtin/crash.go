@@ -39,7 +39,7 @@ func Crash() workers.Kind {
     "reason": {"type": "string", "minLength": 1, "default": "crash", "description": "the exit reason: normal, shutdown, killed, or any text (an abnormal exit)"},
     "after": ` + durationSchema(`"1s"`, "exit this long after start (the default applies only when probability is not set)") + `,
     "probability": {"type": "number", "minimum": 0, "maximum": 1, "description": "the chance of exiting at each tick of interval"},
-    "interval": ` + durationSchema(`"1s"`, "the time between probability ticks (more than 0)") + `,
+    "interval": ` + positiveDurationSchema(`"1s"`, "the time between probability ticks (more than 0)") + `,
     "seed": {"type": "integer", "minimum": 0, "description": "seeds the random draws, for reproducible runs (default: random)"}
   }
 }`,

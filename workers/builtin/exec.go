@@ -189,9 +189,9 @@ var execSchema = `{
       "additionalProperties": false,
       "description": "when the process counts as started (default: as soon as it runs); exactly one of tcp, http, log, delay",
       "properties": {
-        "tcp": {"type": "string", "minLength": 1, "description": "host:port that accepts a connection"},
-        "http": {"type": "string", "pattern": "^https?://", "description": "a URL that answers GET with 2xx or 3xx"},
-        "log": {"type": "string", "minLength": 1, "description": "a regular expression (Go syntax) matched against each stdout and stderr line"},
+        "tcp": {"type": "string", "pattern": "^(\\[[0-9A-Fa-f:.]+\\]|[^\\s:\\[\\]]*):[0-9A-Za-z-]+$", "x-message": "must be host:port, such as 127.0.0.1:5432 or :8080", "description": "host:port that accepts a connection"},
+        "http": {"type": "string", "pattern": "^https?://[^\\s]+$", "x-message": "must be an http:// or https:// URL, such as http://127.0.0.1:8080/health", "description": "a URL that answers GET with 2xx or 3xx"},
+        "log": {"type": "string", "minLength": 1, "format": "regex", "x-message": "must be a regular expression in Go syntax, not empty", "description": "a regular expression (Go syntax) matched against each stdout and stderr line"},
         "delay": ` + durationSchema("", "ready this long after start, if still running") + `,
         "timeout": ` + durationSchema(`"30s"`, "how long to wait for tcp, http or log before the start fails") + `
       },
