@@ -19,3 +19,7 @@ func LinksOf(pid Pid) []Pid {
 	}
 	return out
 }
+
+// IsStray reports whether the process is counted as a stray: killed while
+// its goroutine ran outside the runtime.
+func IsStray(pid Pid) bool { return pid.p.isStray() }

@@ -150,7 +150,7 @@ type proc struct {
 	wait   bool // that goroutine is parked in the runtime waiting for a message
 	sched  bool // an actor's drain goroutine is scheduled or running
 	stray  bool // killed while its goroutine ran outside the runtime
-	yield  bool // its goroutine yields the processor, in the runtime, and will look again
+	yield  bool // its goroutine is in the runtime and looks at the process again before it runs code of its own: it yields the processor, or it was just woken from a wait
 	// attached processes (Attach) return ErrExited instead of unwinding.
 	attached bool
 	seq      uint64
@@ -263,7 +263,9 @@ func initProc(p *proc, clock Clock, opts []Option) {
 // start the actor's drain goroutine after unlocking.
 func (p *proc) wakeLocked() (schedule bool) {
 	if p.wait {
-		p.wait = false
+		// Until its goroutine takes the lock again it is still in the
+		// runtime: a kill meanwhile finds it there, not a stray.
+		p.wait, p.yield = false, true
 		select {
 		case p.wake <- struct{}{}:
 		default:
@@ -845,6 +847,7 @@ func (p *Process) Sleep(d time.Duration) {
 	defer t.Stop()
 	for {
 		p.p.mu.Lock()
+		p.p.yield = false
 		if p.p.dead {
 			p.p.unwindLocked()
 			return

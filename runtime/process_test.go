@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	goruntime "runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -619,5 +620,52 @@ func TestCallFromKilledAttachedProcess(t *testing.T) {
 		}
 	case <-time.After(patience):
 		t.Fatal("Call hung after its caller was killed")
+	}
+}
+
+// Regression: a process woken from a wait but not yet running again was
+// counted as a stray when killed at that instant, and a supervisor then
+// reported its child "not stopped", though the goroutine is in the runtime
+// and unwinds before it runs any code of its own. With one P the woken
+// goroutine cannot run between the Send and the Exit.
+func TestKillWokenProcessIsNotStray(t *testing.T) {
+	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(1))
+	me, done := runtime.Attach()
+	defer done()
+	for _, wait := range []struct {
+		name string
+		fn   func(p *runtime.Process, inbox runtime.Subject[int])
+	}{
+		{"receive", func(p *runtime.Process, inbox runtime.Subject[int]) { runtime.Receive(p, inbox, runtime.Forever) }},
+		{"receive with timeout", func(p *runtime.Process, inbox runtime.Subject[int]) { runtime.Receive(p, inbox, time.Hour) }},
+		{"select", func(p *runtime.Process, inbox runtime.Subject[int]) {
+			runtime.Selecting(runtime.NewSelector[int](), inbox, func(n int) int { return n }).Select(p, runtime.Forever)
+		}},
+	} {
+		t.Run(wait.name, func(t *testing.T) {
+			var ran atomic.Bool
+			ready := runtime.NewSubject[runtime.Subject[int]](me)
+			pid := runtime.Spawn(func(p *runtime.Process) {
+				inbox := runtime.NewSubject[int](p)
+				ready.Send(inbox)
+				wait.fn(p, inbox)
+				ran.Store(true) // it must unwind in the wait instead
+			})
+			// With one P, the child runs on after its send until it
+			// parks in its wait; only then does this goroutine run.
+			inbox, err := runtime.Receive(me, ready, 10*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inbox.Send(1)
+			runtime.Exit(pid, runtime.Killed)
+			if runtime.IsStray(pid) {
+				t.Error("a process killed just after it was woken is counted as a stray")
+			}
+			eventually(t, "the strays to unwind", func() bool { return runtime.Strays() == 0 })
+			if ran.Load() {
+				t.Error("the killed process returned from its wait")
+			}
+		})
 	}
 }

@@ -69,6 +69,7 @@ func (sel *Selector[R]) Select(p *Process, timeout time.Duration) (R, error) {
 	}()
 	for {
 		pr.mu.Lock()
+		pr.yield = false
 		if pr.dead {
 			return zero, pr.unwindLocked()
 		}

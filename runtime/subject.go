@@ -224,7 +224,11 @@ func Receive[T any](p *Process, s Subject[T], timeout time.Duration) (T, error) 
 		if s.s.frontLen() > 0 && !pr.gone.Load() {
 			return s.s.popFront(), nil // no lock
 		}
+		// A wake leaves the front empty (only this goroutine fills it,
+		// and it parked with nothing queued), so a woken receiver comes
+		// here and clears yield before it returns to its own code.
 		pr.mu.Lock()
+		pr.yield = false
 		if pr.dead {
 			return zero, pr.unwindLocked()
 		}
