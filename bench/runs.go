@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/otpctl/otpctl/bench/reload"
 	"github.com/otpctl/otpctl/bench/workload"
 	"github.com/otpctl/otpctl/runtime"
 )
@@ -51,7 +52,7 @@ var runs = []run{
 	{W: "W6", System: "otpctl", Variant: "supervisors", Fn: workload.W6Tree},
 	{W: "W6", System: "gochan", Variant: "handwritten", Floor: true, Fn: workload.W6Floor},
 
-	{W: "W7", System: "otpctl", Variant: "reload", Fn: workload.W7Reload},
+	{W: "W7", System: "otpctl", Variant: "reload", Fn: reload.W7Reload},
 }
 
 // metricOrder is the order of each workload's figures in the tables.

@@ -1,6 +1,5 @@
 // Package workload implements the benchmark workloads W1–W6 of
-// shared/bench/WORKLOADS.md, and W7 (issue 8's reload of a 100k-worker tree
-// file; see W7Reload), twice: on otpctl's runtime (its public API only)
+// shared/bench/WORKLOADS.md twice: on otpctl's runtime (its public API only)
 // and on plain goroutines and channels, the floor ("gochan") every figure is
 // compared with.
 //
@@ -20,5 +19,7 @@
 //	W4 Call latency   W4Call                    W4Floor
 //	W5 restart        W5Restart                 W5Floor
 //	W6 100k tree      W6Tree                    W6Floor
-//	W7 100k reload    W7Reload                  (none: its target is absolute)
+//
+// W7, the reload of a 100k-worker tree file, is package bench/reload: it
+// needs the loader, and this package depends on the runtime alone.
 package workload

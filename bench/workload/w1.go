@@ -30,7 +30,7 @@ type w1System[H any] struct {
 // w1 runs W1 for one system whose start code counts ready.
 func w1[H any](sz Sizes, ready *atomic.Int64, sys w1System[H]) (Result, error) {
 	n := sz.N
-	deadline := time.Now().Add(sz.timeout())
+	deadline := time.Now().Add(sz.RunTimeout())
 	base := goruntime.NumGoroutine()
 	before := readMemory()
 

@@ -23,7 +23,7 @@ type w2Ping struct{ from runtime.Subject[*token] }
 // kick and on every pong until the M-th; B's Loop answers each ping.
 func W2Actors(sz Sizes) (Result, error) {
 	m := sz.M
-	deadline := time.Now().Add(sz.timeout())
+	deadline := time.Now().Add(sz.RunTimeout())
 	b, err := runtime.Start(runtime.Spec[struct{}, *w2Ping]{
 		Loop: func(_ *runtime.Process, ping *w2Ping, s struct{}) runtime.Next[struct{}] {
 			ping.from.Send(tokPong)
@@ -67,7 +67,7 @@ func W2Actors(sz Sizes) (Result, error) {
 // blocking Receive loop.
 func W2Processes(sz Sizes) (Result, error) {
 	m := sz.M
-	deadline := time.Now().Add(sz.timeout())
+	deadline := time.Now().Add(sz.RunTimeout())
 	bSubj := make(chan runtime.Subject[*w2Ping], 1)
 	runtime.Spawn(func(p *runtime.Process) {
 		in := runtime.NewSubject[*w2Ping](p)
@@ -119,7 +119,7 @@ func W2Floor(sz Sizes, capacity int) (Result, error) {
 		return nil, fmt.Errorf("W2 floor: capacity %d (0 or 1)", capacity)
 	}
 	m := sz.M
-	deadline := time.Now().Add(sz.timeout())
+	deadline := time.Now().Add(sz.RunTimeout())
 	ab, ba := make(chan any, capacity), make(chan any, capacity)
 	kick, done := make(chan struct{}), make(chan struct{})
 	go func() { // B

@@ -15,7 +15,7 @@ import (
 // is given, gives it, and times until received returns (nil once the
 // receiver has counted S·K messages).
 func w3(sz Sizes, send func(), received func(deadline time.Time) error) (Result, error) {
-	deadline := time.Now().Add(sz.timeout())
+	deadline := time.Now().Add(sz.RunTimeout())
 	startSig := make(chan struct{})
 	var wg sync.WaitGroup
 	defer wg.Wait()

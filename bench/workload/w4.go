@@ -44,7 +44,7 @@ func W4Call(sz Sizes, timeout time.Duration) (Result, error) {
 	defer detach()
 	// The watchdog ends the caller if the run passes its deadline: its
 	// blocking calls then return ErrExited instead of hanging.
-	watchdog := time.AfterFunc(sz.timeout(), func() { runtime.Exit(me.Self(), runtime.Killed) })
+	watchdog := time.AfterFunc(sz.RunTimeout(), func() { runtime.Exit(me.Self(), runtime.Killed) })
 	defer watchdog.Stop()
 
 	samples := make([]time.Duration, sz.C)

@@ -39,7 +39,7 @@ const (
 func W5Restart(sz Sizes, crash Crash) (Result, error) {
 	me, detach := runtime.Attach()
 	defer detach()
-	watchdog := time.AfterFunc(sz.timeout(), func() { runtime.Exit(me.Self(), runtime.Killed) })
+	watchdog := time.AfterFunc(sz.RunTimeout(), func() { runtime.Exit(me.Self(), runtime.Killed) })
 	defer watchdog.Stop()
 
 	up := runtime.NewSubject[runtime.Subject[*token]](me)
@@ -72,7 +72,7 @@ func W5Restart(sz Sizes, crash Crash) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer sup.Stop(sz.timeout())
+	defer sup.Stop(sz.RunTimeout())
 
 	cur, err := runtime.Receive(me, up, runtime.Forever)
 	if err != nil {
@@ -104,7 +104,7 @@ func W5Restart(sz Sizes, crash Crash) (Result, error) {
 // stores it in an atomic.Pointer registry and sends it on up. Crash is a
 // panic; a stop message ends the child normally and the supervisor with it.
 func W5Floor(sz Sizes) (Result, error) {
-	deadline := time.Now().Add(sz.timeout())
+	deadline := time.Now().Add(sz.RunTimeout())
 	var registry atomic.Pointer[chan any]
 	exits := make(chan any)
 	up := make(chan chan any)

@@ -26,7 +26,7 @@ func w6Figures(start, stop time.Duration) Result {
 // before the clock starts. Stop is Supervisor.Stop on the top, which
 // terminates the children in reverse start order, depth first.
 func W6Tree(sz Sizes) (Result, error) {
-	deadline := time.Now().Add(sz.timeout())
+	deadline := time.Now().Add(sz.RunTimeout())
 	want := sz.Sups * sz.Workers
 	var started, exited atomic.Int64
 	onExit := func(error) { exited.Add(1) }
@@ -72,7 +72,7 @@ func W6Tree(sz Sizes) (Result, error) {
 	}
 	start := time.Since(t0)
 	if n := started.Load(); n != int64(want) {
-		top.Stop(sz.timeout())
+		top.Stop(sz.RunTimeout())
 		return nil, fmt.Errorf("W6: %d workers ran their init when the start returned, want %d", n, want)
 	}
 
@@ -96,7 +96,7 @@ func W6Tree(sz Sizes) (Result, error) {
 // reverse start order and sequentially: each supervisor stops each worker
 // and waits for it to exit before stopping the next, as OTP does.
 func W6Floor(sz Sizes) (Result, error) {
-	deadline := time.Now().Add(sz.timeout())
+	deadline := time.Now().Add(sz.RunTimeout())
 	want := sz.Sups * sz.Workers
 	var started atomic.Int64
 	type proc struct{ stop, done chan struct{} }

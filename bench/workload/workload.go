@@ -42,7 +42,9 @@ func QuickSizes() Sizes {
 	return Sizes{N: 2_000, M: 20_000, S: 8, K: 5_000, C: 20_000, R: 2_000, Sups: 10, Workers: 100, Timeout: time.Minute}
 }
 
-func (s Sizes) timeout() time.Duration {
+// RunTimeout is how long one run may take before it fails (Timeout, or 5
+// minutes when unset).
+func (s Sizes) RunTimeout() time.Duration {
 	if s.Timeout <= 0 {
 		return 5 * time.Minute
 	}

@@ -46,7 +46,6 @@ func TestWorkloads(t *testing.T) {
 		{"W5/floor", workload.W5Floor, w5},
 		{"W6/tree", workload.W6Tree, w6},
 		{"W6/floor", workload.W6Floor, w6},
-		{"W7/reload", workload.W7Reload, []string{"write_to_reload_s", "reload_file_s", "validate_s", "tree_json_s", "tree_json_bytes"}},
 	}
 	mayBeZero := []string{"rss_per_n", "mem_per_n"} // memory deltas of small runs are noise
 	for _, tt := range tests {

@@ -1,4 +1,7 @@
-package workload
+// Package reload is W7, issue 8's reload of a 100,000-worker tree file, kept
+// apart from package workload so that the runtime's own benchmarks, which use
+// workload, do not depend on the loader and the command line.
+package reload
 
 import (
 	"bytes"
@@ -12,6 +15,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/otpctl/otpctl/bench/workload"
 	"github.com/otpctl/otpctl/cli"
 	"github.com/otpctl/otpctl/control"
 	"github.com/otpctl/otpctl/loader"
@@ -39,7 +43,7 @@ import (
 //
 // Each reload must restart exactly the leaf: every other node keeps its
 // pid, or the run fails.
-func W7Reload(sz Sizes) (Result, error) {
+func W7Reload(sz workload.Sizes) (workload.Result, error) {
 	dir, err := os.MkdirTemp("", "otpctl-w7-")
 	if err != nil {
 		return nil, err
@@ -54,7 +58,7 @@ func W7Reload(sz Sizes) (Result, error) {
 	}
 	reg := workers.NewRegistry()
 	builtin.Register(reg)
-	res := Result{}
+	res := workload.Result{}
 
 	t0 := time.Now()
 	tree, err := spec.Load(file, reg)
@@ -84,7 +88,7 @@ func W7Reload(sz Sizes) (Result, error) {
 		return nil, err
 	}
 	defer w.Close()
-	deadline := time.After(sz.timeout())
+	deadline := time.After(sz.RunTimeout())
 
 	// The real path: write, then the watcher reloads.
 	before, err := w7Pids(r)
@@ -99,7 +103,7 @@ func W7Reload(sz Sizes) (Result, error) {
 	select {
 	case ev = <-reloads:
 	case <-deadline:
-		return nil, fmt.Errorf("W7: no reload event within %v", sz.timeout())
+		return nil, fmt.Errorf("W7: no reload event within %v", sz.RunTimeout())
 	}
 	res["write_to_reload_s"] = ev.Time.Sub(t1).Seconds()
 	if ev.Type != loader.EventReload {
