@@ -50,17 +50,7 @@ Exit status, as kubectl diff, so CI can gate on it:
 }
 
 func planCommand(c *ucli.Context) error {
-	asJSON := c.Bool("json")
-	// urfave/cli stops reading flags at the first argument; take a
-	// trailing --json too, as `otpctl plan OLD NEW --json` reads.
-	var files []string
-	for _, a := range c.Args().Slice() {
-		if a == "--json" || a == "-json" {
-			asJSON = true
-			continue
-		}
-		files = append(files, a)
-	}
+	files := c.Args().Slice() // a trailing --json is a flag too: see flagsFirst
 	if len(files) != 2 {
 		return exit(ExitPlanError, "plan takes two files, OLD and NEW (see otpctl plan --help)")
 	}
@@ -71,7 +61,7 @@ func planCommand(c *ucli.Context) error {
 		return exit(ExitPlanError, "")
 	}
 	p := spec.Diff(old, new)
-	if asJSON {
+	if c.Bool("json") {
 		b, err := json.MarshalIndent(p, "", "  ")
 		if err != nil {
 			return exit(ExitPlanError, "plan: %v", err)
