@@ -639,7 +639,10 @@ func (s *Supervisor) RemoveChild(id string) error {
 // ReplaceChild terminates the child with spec.ID and starts spec at its
 // place (for reloads: its kind or arguments changed). A failed start leaves
 // it in the failed state and returns a *StartError. Not a restart: it counts
-// against nothing and touches no sibling.
+// against nothing and touches no sibling. A child whose restart is pending
+// (restarting) only has its spec replaced, and ReplaceChild returns the zero
+// Pid: the pending retry starts the new spec, with the siblings its
+// strategy stopped.
 func (s *Supervisor) ReplaceChild(spec ChildSpec) (Pid, error) {
 	return doPid(s, func(st *sup) (Pid, error) {
 		if st.dyn != nil {
@@ -651,6 +654,13 @@ func (s *Supervisor) ReplaceChild(spec ChildSpec) (Pid, error) {
 		}
 		if err := checkChild(st.path, &spec, st.flags.AutoShutdown, false); err != nil {
 			return Pid{}, err
+		}
+		if c.state == StateRestarting {
+			// Its restart is pending: the retry starts the new spec,
+			// with the siblings its strategy stopped, as the restart
+			// would have. Starting it here would leave those stopped.
+			c.spec = spec
+			return Pid{}, nil
 		}
 		st.terminate(c, CauseReload, "")
 		c.spec = spec

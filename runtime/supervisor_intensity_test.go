@@ -194,6 +194,36 @@ func TestSupervisorRetryLetsRequestsIn(t *testing.T) {
 		}
 		tt.quiet() // no retry happened
 	})
+	// A reload that replaces a child whose restart is pending does not
+	// start it out of turn: the new spec waits for the retry, which starts
+	// it and the siblings the strategy stopped (here c, after b under
+	// rest_for_one). Starting b at once left c stopped for good.
+	t.Run("replace_child", func(t *testing.T) {
+		tt := newTree(t)
+		var root *runtime.Supervisor
+		var err error
+		var answered <-chan struct{}
+		root = tt.start(flags(runtime.RestForOne, 5), tt.worker("a"),
+			tt.scripted("b", func(n int, p *runtime.Process, start func() (runtime.Pid, error)) (runtime.Pid, error) {
+				if n == 1 {
+					return start()
+				}
+				answered = queue(p, func() { _, err = root.ReplaceChild(tt.worker("b")("r")) })
+				return runtime.Pid{}, nope
+			}),
+			tt.worker("c"))
+		tt.rec.expect(t, "started r/a boot", "started r/b boot", "started r/c boot")
+		tt.exit("r/b", boom)
+		tt.rec.expect(t, "exited r/b (boom)", "terminated r/c sibling <-r/b (shutdown)",
+			"start_failed r/b crash <-r/b (nope)",
+			"started r/b crash <-r/b", "started r/c sibling <-r/b")
+		<-answered
+		mustf(t, err, "replace b")
+		if got, want := tt.ids(root), "a:running b:running c:running"; got != want {
+			t.Fatalf("children %q, want %q", got, want)
+		}
+		tt.quiet()
+	})
 	t.Run("stop", func(t *testing.T) {
 		tt := newTree(t)
 		var root *runtime.Supervisor
