@@ -102,7 +102,13 @@ func (w *Watcher) run(seen *spec.Tree) {
 			return
 		case <-w.r.specChanged(seen):
 			seen = w.r.Spec()
-			w.follow(seen)
+			if w.follow(seen) {
+				// A file new to the watcher (an include the reload
+				// added) may have been saved after the reload read it
+				// and before its folder was watched: look once more.
+				// If nothing changed, the reload does nothing.
+				timer.Reset(w.debounce)
+			}
 		case ev, ok := <-w.fw.Events:
 			if !ok {
 				return
@@ -135,9 +141,10 @@ func (w *Watcher) report(err error) {
 // follow makes the watched files and folders those of the spec t: new
 // folders are added, folders no file is in any more are dropped. A file
 // that is new to the watcher has no contents yet: what the reload read is
-// not known (the file may have changed since), so the next change of any
-// file reloads whatever its contents.
-func (w *Watcher) follow(t *spec.Tree) {
+// not known (the file may have changed since), so the next check of the
+// files reloads whatever its contents. follow reports whether there is
+// such a file.
+func (w *Watcher) follow(t *spec.Tree) (added bool) {
 	files := map[string][]byte{}
 	dirs := map[string]bool{}
 	for _, f := range t.Files {
@@ -146,7 +153,9 @@ func (w *Watcher) follow(t *spec.Tree) {
 			w.report(err)
 			continue
 		}
-		files[abs] = w.files[abs]
+		old, known := w.files[abs]
+		files[abs] = old
+		added = added || !known
 		dirs[filepath.Dir(abs)] = true
 	}
 	for d := range dirs {
@@ -165,6 +174,7 @@ func (w *Watcher) follow(t *spec.Tree) {
 		}
 	}
 	w.files = files
+	return added
 }
 
 // changed reads the files again, just before a reload reads them, and
