@@ -331,3 +331,38 @@ func TestRunLogsOnlyJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestRunWithAFIFOForItsTreeFile puts a FIFO in the tree file's place: the
+// watcher does not open it for reading (it would block for ever), the
+// reload fails saying why, and shutdown is not held up.
+func TestRunWithAFIFOForItsTreeFile(t *testing.T) {
+	dir := t.TempDir()
+	file := writeTree(t, dir, "app.yaml", "version: 1\nsupervisor:\n  children:\n    - {name: a, kind: echo, shutdown: 1s}\n")
+	r := startRun(t, dir, file, "--socket", filepath.Join(dir, "ctl.sock"))
+	r.waitEvent(0, "started app boot")
+	pid := r.node("app/a").Pid
+	mark := r.count()
+	tmp := file + ".new"
+	if err := unix.Mkfifo(tmp, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, file); err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := r.nextReload(mark)
+	if ev.Event != "reload_failed" || len(ev.Errors) != 1 || !strings.Contains(ev.Errors[0], "not a regular file") {
+		t.Fatalf("got %+v", ev)
+	}
+	if now := r.node("app/a").Pid; now != pid {
+		t.Fatalf("app/a is %s, was %s", now, pid)
+	}
+	r.mustCtl("shutdown")
+	select {
+	case <-r.done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("run still runs 10s after shutdown; stderr:\n%s", r.stderr())
+	}
+	if code := r.exitCode(); code != 0 {
+		t.Fatalf("run exited with status %d", code)
+	}
+}
