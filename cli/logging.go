@@ -1,15 +1,21 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/otpctl/otpctl/control"
 	"github.com/otpctl/otpctl/loader"
+	"github.com/otpctl/otpctl/spec"
+	ucli "github.com/urfave/cli/v2"
 )
 
 // newLogger returns the logger of `otpctl run`: log/slog to w, as text or
@@ -77,76 +83,105 @@ func eventRecord(e control.Event) slog.Record {
 	return rec
 }
 
-// eventLogger writes events, and `run`'s own lines, to a logger from its
-// own goroutine, in order: the tree hands events over without ever waiting
-// for stderr (a supervisor's event hook must not block).
+// eventLogger is how `otpctl run` logs: events, its own lines, and (through
+// log, which the tree's workers are given) everything the workers say, all
+// through one bounded logQueue to stderr. Nothing that logs ever waits for
+// stderr (a supervisor's event hook must not block).
 type eventLogger struct {
 	log  *slog.Logger
-	mu   sync.Mutex
-	q    []slog.Record
-	wake chan struct{}
-	done chan struct{}
-	shut bool
+	q    *logQueue
+	json bool
 }
 
-func newEventLogger(log *slog.Logger) *eventLogger {
-	l := &eventLogger{log: log, wake: make(chan struct{}, 1), done: make(chan struct{})}
-	go l.run()
-	return l
+// newEventLogger returns run's logger to w in format (text or json), and
+// starts the goroutine that writes to w; close stops it.
+func newEventLogger(w io.Writer, format string) (*eventLogger, error) {
+	if _, err := newLogger(io.Discard, format); err != nil {
+		return nil, err
+	}
+	q := newLogQueue(w, func(n int) []byte {
+		var b bytes.Buffer
+		l, _ := newLogger(&b, format)
+		rec := slog.NewRecord(time.Now(), slog.LevelWarn, "log_dropped", 0)
+		rec.AddAttrs(slog.String("event", "log_dropped"), slog.Int("dropped", n))
+		l.Handler().Handle(context.Background(), rec)
+		return b.Bytes()
+	})
+	log, _ := newLogger(q, format)
+	return &eventLogger{log: log, q: q, json: format == "json"}, nil
 }
 
-// push queues e; it never blocks.
-func (l *eventLogger) push(e control.Event) { l.queue(eventRecord(e)) }
+// push logs e; it never blocks.
+func (l *eventLogger) push(e control.Event) {
+	l.log.Handler().Handle(context.Background(), eventRecord(e))
+}
 
-// say queues a line of `run`'s own, after the events queued before it.
+// say logs a line of `run`'s own, after what was logged before it.
 func (l *eventLogger) say(level slog.Level, msg string, args ...any) {
 	rec := slog.NewRecord(time.Now(), level, msg, 0)
 	rec.Add(args...)
-	l.queue(rec)
+	l.log.Handler().Handle(context.Background(), rec)
 }
 
-func (l *eventLogger) queue(rec slog.Record) {
-	l.mu.Lock()
-	if !l.shut {
-		l.q = append(l.q, rec)
+// text logs a message that is text for a person (a diagnostic, the exit
+// line): as it is with --log-format text, as an error record's msg with
+// json, so that every line of run's stderr is JSON.
+func (l *eventLogger) text(msg string, args ...any) {
+	if !l.json {
+		l.q.put([]byte(msg + "\n"))
+		return
 	}
-	l.mu.Unlock()
-	select {
-	case l.wake <- struct{}{}:
-	default:
-	}
+	l.say(slog.LevelError, msg, args...)
 }
 
-func (l *eventLogger) run() {
-	defer close(l.done)
-	for {
-		<-l.wake
-		for {
-			l.mu.Lock()
-			q, shut := l.q, l.shut
-			l.q = nil
-			l.mu.Unlock()
-			for _, rec := range q {
-				l.log.Handler().Handle(context.Background(), rec)
-			}
-			if len(q) == 0 {
-				if shut {
-					return
-				}
-				break
+// finish logs the exit line of err, the error run ends with (what Main
+// would print: `otpctl: MESSAGE` in text, a record with its exit_status
+// in json), then writes what is queued within logFlushTimeout and returns
+// err's exit status with nothing left for Main to print: a stderr nobody
+// reads cannot hold up the exit.
+func (l *eventLogger) finish(err error) error {
+	if err != nil {
+		code := ExitFailure
+		var ec ucli.ExitCoder
+		if errors.As(err, &ec) {
+			code = ec.ExitCode()
+		}
+		if msg := err.Error(); msg != "" {
+			if l.json {
+				l.text(msg, "exit_status", code)
+			} else {
+				l.text("otpctl: " + msg)
 			}
 		}
+		err = exit(code, "")
+	}
+	l.close()
+	return err
+}
+
+// close writes what is queued, for at most logFlushTimeout, and stops.
+func (l *eventLogger) close() { l.q.close(logFlushTimeout) }
+
+// logDiagnostics logs why the tree files do not load: one line per
+// problem, FILE:LINE:COL: message.
+func logDiagnostics(l *eventLogger, err error) {
+	var ds spec.Diagnostics
+	if !errors.As(err, &ds) {
+		l.text(err.Error())
+		return
+	}
+	for _, d := range ds {
+		l.text(d.Error())
 	}
 }
 
-// close writes what is queued and stops.
-func (l *eventLogger) close() {
-	l.mu.Lock()
-	l.shut = true
-	l.mu.Unlock()
-	select {
-	case l.wake <- struct{}{}:
-	default:
-	}
-	<-l.done
+// ignoreSIGPIPE keeps a closed stderr (`otpctl run … | head`) from killing
+// run: unless SIGPIPE is handled, Go's runtime turns a write to a closed
+// pipe on fd 1 or 2 into death by SIGPIPE. It is handled (Notify), not
+// ignored (signal.Ignore), because an ignored signal stays ignored in the
+// programs the exec kind starts, and a handled one does not. The write
+// fails with EPIPE instead, and the line is lost. It is never undone: the
+// log's writer may still be writing when run returns.
+func ignoreSIGPIPE() {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 }

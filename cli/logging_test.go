@@ -56,11 +56,10 @@ func TestEventLogLines(t *testing.T) {
 	for _, c := range cases {
 		for _, format := range []string{"json", "text"} {
 			var b bytes.Buffer
-			log, err := newLogger(&b, format)
+			l, err := newEventLogger(&b, format)
 			if err != nil {
 				t.Fatal(err)
 			}
-			l := newEventLogger(log)
 			l.push(c.e)
 			l.close()
 			want := c.json
@@ -79,7 +78,10 @@ func TestEventLogLines(t *testing.T) {
 
 func TestEventLoggerKeepsOrderAndDrains(t *testing.T) {
 	var b bytes.Buffer
-	l := newEventLogger(slog.New(slog.NewJSONHandler(&b, nil)))
+	l, err := newEventLogger(&b, "json")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range 1000 {
 		l.push(control.Event{Event: "started", Path: fmt.Sprint("shop/w", i)})
 		if i == 499 {

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -59,19 +58,26 @@ type runState struct {
 const haltGrace = 5 * time.Second
 
 func runAction(c *ucli.Context) error {
-	if c.NArg() != 1 {
-		return exit(ExitFailure, "run: one tree FILE is expected (otpctl run FILE)")
-	}
-	stderr := c.App.ErrWriter
-	logger, err := newLogger(stderr, c.String("log-format"))
+	elog, err := newEventLogger(c.App.ErrWriter, c.String("log-format"))
 	if err != nil {
 		return exit(ExitFailure, "run: %v", err)
 	}
+	ignoreSIGPIPE()
+	slog.SetDefault(elog.log) // the standard log too (net/http's errors)
+	return elog.finish(runTree(c, elog))
+}
+
+// runTree is `otpctl run`, logging to elog.
+func runTree(c *ucli.Context, elog *eventLogger) error {
+	if c.NArg() != 1 {
+		return exit(ExitFailure, "run: one tree FILE is expected (otpctl run FILE)")
+	}
+	logger := elog.log
 	st := &runState{file: c.Args().First(), noWatch: c.Bool("no-watch"), log: logger}
 
 	tree, err := spec.Load(st.file, workers.Default)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		logDiagnostics(elog, err)
 		return exit(ExitFailure, "")
 	}
 	socket := runSocket(c, tree.Name)
@@ -94,8 +100,6 @@ func runAction(c *ucli.Context) error {
 	}
 
 	events := control.NewEventLog(10000)
-	elog := newEventLogger(logger)
-	defer elog.close()
 	onEvent := func(e loader.Event) {
 		elog.push(events.Append(toEvent(e)))
 	}
@@ -129,7 +133,6 @@ func runAction(c *ucli.Context) error {
 			elog.say(slog.LevelInfo, "stopped while starting")
 			return nil
 		}
-		elog.close()
 		return exit(ExitFailure, "run: %v", err)
 	}
 	st.tree = r
@@ -207,7 +210,6 @@ loop:
 	srv.Shutdown(ctx)
 	cancel()
 	<-served
-	elog.close()
 	return runExit(r)
 }
 

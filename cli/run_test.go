@@ -450,7 +450,7 @@ supervisor:
 	if code := r.wait(); code != 1 {
 		t.Fatalf("run failing.yaml: status %d; stderr:\n%s", code, r.stderr())
 	}
-	if !strings.Contains(r.stderr(), "otpctl: run: failing/broken failed to start: ") {
+	if !strings.Contains(r.stderr(), `"msg":"run: failing/broken failed to start: `) {
 		t.Errorf("stderr does not name the failing child:\n%s", r.stderr())
 	}
 	ev := r.events(0)

@@ -3,7 +3,6 @@ package loader
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -180,11 +179,12 @@ func (w *Watcher) follow(t *spec.Tree) (added bool) {
 // changed reads the files again, just before a reload reads them, and
 // reports whether any differs from what was read last time (a file not
 // read yet, or that cannot be read, counts as changed: the reload says
-// why).
+// why). It reads them as the reload will (spec.ReadFile): a file that is
+// not a regular one, or too large, is not read at all, and no read blocks.
 func (w *Watcher) changed() bool {
 	changed := false
 	for f, old := range w.files {
-		now, err := os.ReadFile(f)
+		now, err := spec.ReadFile(f)
 		if err != nil || old == nil || !bytes.Equal(now, old) {
 			changed = true
 		}

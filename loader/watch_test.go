@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -189,4 +191,127 @@ func TestWatchEndsWithTheTree(t *testing.T) {
 		t.Fatal("the watcher still runs after the tree stopped")
 	}
 	w.Close()
+}
+
+// TestWatchReadsOnlyTreeFiles puts in the tree file's place what a tree
+// file cannot be: the watcher must not read it (a link to /dev/zero never
+// ends, a FIFO blocks, a huge file is not read whole), the reload fails
+// with the reason, the tree is untouched, the next good save reloads, and
+// Close is prompt.
+func TestWatchReadsOnlyTreeFiles(t *testing.T) {
+	const good = "version: 1\nsupervisor:\n  children:\n    - {name: a, kind: echo}\n"
+	cases := []struct {
+		name, reason string
+		replace      func(t *testing.T, file string)
+	}{
+		{"link to /dev/zero", "not a regular file", func(t *testing.T, file string) {
+			tmp := file + ".new"
+			if err := os.Symlink("/dev/zero", tmp); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(tmp, file); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"FIFO", "not a regular file", func(t *testing.T, file string) {
+			tmp := file + ".new"
+			if err := syscall.Mkfifo(tmp, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(tmp, file); err != nil {
+				t.Fatal(err)
+			}
+			// Should the watcher block on it, let it go at the end.
+			t.Cleanup(func() {
+				if f, err := os.OpenFile(file, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+					f.Close()
+				}
+			})
+		}},
+		{"1 GiB file", "too large", func(t *testing.T, file string) {
+			tmp := file + ".new"
+			f, err := os.Create(tmp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Sparse: it costs no disk, only whoever reads it whole.
+			if err := f.Truncate(1 << 30); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			if err := os.Rename(tmp, file); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, "app.yaml")
+			writeFile(t, file, good)
+			r, rec := startFile(t, file)
+			w, err := r.Watch(WatchOptions{Debounce: 10 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := pids(t, r)
+			stopAlloc := allocWatchdog(c.name, 256<<20)
+			defer stopAlloc()
+
+			mark := rec.len()
+			c.replace(t, file)
+			ev, mark := rec.reloadEvent(t, mark)
+			if ev.Type != EventReloadFailed || len(ev.Errors) != 1 || !strings.Contains(ev.Errors[0], c.reason) {
+				t.Fatalf("got %+v; want reload_failed saying %q", ev, c.reason)
+			}
+			if !mapsEqual(before, pids(t, r)) {
+				t.Fatal("the tree changed")
+			}
+			// Watching goes on: a good save is reloaded.
+			renameOver(t, file, strings.Replace(good, "kind: echo}", "kind: echo, args: {n: 1}}", 1))
+			if ev, mark = rec.reloadEvent(t, mark+1); ev.Type != EventReload || strings.Join(ev.Changed, " ") != "app/a" {
+				t.Fatalf("after a good save: %+v", ev)
+			}
+			// In its place again: the same refusal, and Close is prompt.
+			c.replace(t, file)
+			if ev, _ = rec.reloadEvent(t, mark+1); ev.Type != EventReloadFailed {
+				t.Fatalf("in place again: %+v", ev)
+			}
+			closed := make(chan struct{})
+			go func() { w.Close(); close(closed) }()
+			select {
+			case <-closed:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Close still waits after 10s")
+			}
+		})
+	}
+}
+
+// allocWatchdog ends the test binary if it allocates more than limit bytes
+// from now on before stop is called: a watcher reading /dev/zero would
+// otherwise take the machine's memory before any deadline passed.
+func allocWatchdog(what string, limit uint64) (stop func()) {
+	var ms goruntime.MemStats
+	goruntime.ReadMemStats(&ms)
+	base := ms.TotalAlloc
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			var ms goruntime.MemStats
+			goruntime.ReadMemStats(&ms)
+			if n := ms.TotalAlloc - base; n > limit {
+				panic(fmt.Sprintf("%s: %d MiB allocated since it was put in place: the watcher reads it", what, n>>20))
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"gopkg.in/yaml.v3"
 
@@ -48,25 +49,37 @@ func Parse(file string, data []byte, kinds Kinds) (*Tree, error) {
 	return t, nil
 }
 
+// ReadFile reads a tree file as Load reads it and its includes, with the
+// same checks, for whoever else reads one (the loader's watcher): only a
+// regular file, of at most MaxFileSize bytes, and no open that can block.
+// Its errors say why, not which file: the caller says that.
+func ReadFile(name string) ([]byte, error) { return readFile(name) }
+
 // readFile reads a tree file, refusing what is not a regular file (a FIFO
-// would block, /dev/zero would not end) and what is too large. Its errors
-// say why, not which file: the caller says that.
+// would block, /dev/zero would not end) and what is too large. What is not
+// a regular file is refused before it is opened, and the open does not
+// block (O_NONBLOCK) and is checked again (fstat), in case the file was
+// replaced in between. Its errors say why, not which file: the caller says
+// that.
 func readFile(name string) ([]byte, error) {
 	fi, err := os.Stat(name)
 	if err != nil {
 		return nil, unwrapPath(err)
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
+	if err := readable(fi); err != nil {
+		return nil, err
 	}
-	if fi.Size() > int64(maxFileSize) {
-		return nil, fmt.Errorf("too large: %d bytes; a tree file may have at most %d", fi.Size(), maxFileSize)
-	}
-	f, err := os.Open(name)
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, unwrapPath(err)
 	}
 	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, unwrapPath(err)
+	}
+	if err := readable(fi); err != nil {
+		return nil, err
+	}
 	data, err := io.ReadAll(io.LimitReader(f, int64(maxFileSize)+1))
 	if err != nil {
 		return nil, unwrapPath(err)
@@ -75,6 +88,17 @@ func readFile(name string) ([]byte, error) {
 		return nil, fmt.Errorf("too large: a tree file may have at most %d bytes", maxFileSize)
 	}
 	return data, nil
+}
+
+// readable refuses a file that is not regular or is too large.
+func readable(fi os.FileInfo) error {
+	if !fi.Mode().IsRegular() {
+		return errors.New("not a regular file")
+	}
+	if fi.Size() > int64(maxFileSize) {
+		return fmt.Errorf("too large: %d bytes; a tree file may have at most %d", fi.Size(), maxFileSize)
+	}
+	return nil
 }
 
 // unwrapPath drops the *PathError's operation and path, which the message
