@@ -93,3 +93,45 @@ func TestKillSupervisor(t *testing.T) {
 		t.Errorf("workers after two kills:\n%s", snap)
 	}
 }
+
+// OTP's do_restart and do_auto_shutdown by exit reason, for a transient
+// significant child killed by an operator: normal, shutdown and
+// shutdown:TEXT (OTP's {shutdown, Term}) shut its supervisor down; any other
+// reason restarts it.
+func TestKillSignificantChild(t *testing.T) {
+	cases := []struct {
+		reason string
+		down   bool
+	}{
+		{"normal", true},
+		{"shutdown", true},
+		{"shutdown:done", true},
+		{"boom", false},
+	}
+	for _, c := range cases {
+		t.Run(c.reason, func(t *testing.T) {
+			tr := otptest.StartYAML(t, `
+version: 1
+name: app
+supervisor:
+  auto_shutdown: any_significant
+  children:
+    - {name: a, kind: echo}
+    - {name: job, kind: echo, restart: transient, significant: true}
+`, otptest.WithFakeClock())
+			m := tr.Mark()
+			tr.Kill("app/job", c.reason)
+			if !c.down {
+				tr.AssertTrace(m, "exited app/job reason="+c.reason, "started app/job cause=crash trigger=app/job")
+				return
+			}
+			tr.AssertTrace(m,
+				"exited app/job reason="+c.reason,
+				"terminated app/a cause=shutdown trigger=app/job reason=shutdown",
+				"exited app reason=shutdown")
+			if r := tr.Running(); r.GaveUp() || !errors.Is(r.Reason(), runtime.Shutdown) {
+				t.Errorf("GaveUp %v, Reason %v; want an auto_shutdown", r.GaveUp(), r.Reason())
+			}
+		})
+	}
+}
