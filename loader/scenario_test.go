@@ -2,6 +2,8 @@ package loader_test
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -134,4 +136,69 @@ supervisor:
 			}
 		})
 	}
+}
+
+// An exec child never outlives its supervisor. An OTP worker still in its
+// terminate may outlive a supervisor that is killed, or that its parent
+// kills when the supervisor's shutdown time passes; otpctl kills the OS
+// process as soon as the supervisor is gone. The program here ignores
+// SIGTERM and has shutdown infinity: nothing else would ever stop it.
+func TestSupervisorGoneLeavesNoOSProcess(t *testing.T) {
+	cases := []struct {
+		name string
+		act  func(tr *otptest.Tree)
+	}{
+		{"the supervisor killed", func(tr *otptest.Tree) { tr.Kill("app/s", "killed") }},
+		// The parent stops s, s asks x to stop and waits for ever, and
+		// after s's shutdown (1s) the parent kills s.
+		{"the supervisor killed past its shutdown while the child stops", func(tr *otptest.Tree) { tr.Stop("app/s") }},
+		{"the root killed", func(tr *otptest.Tree) { tr.Kill("app", "killed") }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tr := otptest.StartYAML(t, `
+version: 1
+name: app
+supervisor:
+  children:
+    - name: s
+      shutdown: 1s
+      supervisor:
+        children:
+          - name: x
+            kind: exec
+            shutdown: infinity
+            args: {command: [sh, -c, "trap '' TERM; exec sleep 300"]}
+`)
+			pid := tr.Snapshot().Node("app/s/x").OSPid
+			born := procStart(pid)
+			if pid == 0 || born == "" {
+				t.Fatalf("x's OS process %d is not running", pid)
+			}
+			c.act(tr)
+			deadline := time.Now().Add(20 * time.Second)
+			for procStart(pid) == born {
+				if time.Now().After(deadline) {
+					t.Fatalf("x's OS process %d still runs 20s after its supervisor is gone", pid)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// procStart is the start time of process pid, from /proc/PID/stat: "" when
+// no process has that pid or it has exited (a zombie). It tells the process
+// from a later one that reuses its pid.
+func procStart(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 20 || f[0] == "Z" {
+		return ""
+	}
+	return f[19] // field 22, starttime
 }
