@@ -202,3 +202,39 @@ func procStart(pid int) string {
 	}
 	return f[19] // field 22, starttime
 }
+
+// A supervisor's started comes after its children's (each child's start
+// complete before the next, then the supervisor's own), at boot, on a
+// restart and in a reload; OTP reports a supervisor started when its init
+// begins, before its children. The root's comes last of all.
+func TestSupervisorStartedAfterItsChildren(t *testing.T) {
+	const app = `
+version: 1
+name: app
+supervisor:
+  children:
+    - {name: a, kind: echo}
+    - name: s
+      supervisor:
+        children: [{name: x, kind: echo}, {name: y, kind: echo}]
+`
+	tr := otptest.StartYAML(t, app, otptest.WithFakeClock())
+	tr.AssertTrace(otptest.Mark(0),
+		"started app/a cause=boot",
+		"started app/s/x cause=boot",
+		"started app/s/y cause=boot",
+		"started app/s cause=boot",
+		"started app cause=boot")
+	m := tr.Mark()
+	tr.Kill("app/s", "shutdown")
+	tr.AssertTrace(m,
+		"terminated app/s/y cause=shutdown reason=shutdown",
+		"terminated app/s/x cause=shutdown reason=shutdown",
+		"exited app/s reason=shutdown",
+		"started app/s/x cause=escalation trigger=app/s",
+		"started app/s/y cause=escalation trigger=app/s",
+		"started app/s cause=crash trigger=app/s")
+	m = tr.Mark()
+	tr.Reload(app + "    - name: t\n      supervisor:\n        children: [{name: z, kind: echo}]\n")
+	tr.AssertTrace(m, "started app/t/z cause=reload", "started app/t cause=reload", "reload app added=app/t")
+}
