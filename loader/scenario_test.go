@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -141,22 +142,30 @@ supervisor:
 // An exec child never outlives its supervisor. An OTP worker still in its
 // terminate may outlive a supervisor that is killed, or that its parent
 // kills when the supervisor's shutdown time passes; otpctl kills the OS
-// process as soon as the supervisor is gone. The program here ignores
-// SIGTERM and has shutdown infinity: nothing else would ever stop it.
+// process as soon as the supervisor is gone. The program here survives
+// SIGTERM (its trap, set before it is ready, notes it in a file) and has
+// shutdown infinity: nothing else would ever stop it.
 func TestSupervisorGoneLeavesNoOSProcess(t *testing.T) {
 	cases := []struct {
 		name string
-		act  func(tr *otptest.Tree)
+		act  func(t *testing.T, tr *otptest.Tree, termed string)
 	}{
-		{"the supervisor killed", func(tr *otptest.Tree) { tr.Kill("app/s", "killed") }},
+		{"the supervisor killed", func(t *testing.T, tr *otptest.Tree, _ string) { tr.Kill("app/s", "killed") }},
+		// s stops its children, in order: x gets SIGTERM and stays; then
+		// s is killed.
+		{"the supervisor killed while the child stops", func(t *testing.T, tr *otptest.Tree, termed string) {
+			tr.Kill("app/s", "shutdown")
+			awaitFile(t, termed)
+			tr.Kill("app/s", "killed")
+		}},
 		// The parent stops s, s asks x to stop and waits for ever, and
 		// after s's shutdown (1s) the parent kills s.
-		{"the supervisor killed past its shutdown while the child stops", func(tr *otptest.Tree) { tr.Stop("app/s") }},
-		{"the root killed", func(tr *otptest.Tree) { tr.Kill("app", "killed") }},
+		{"the supervisor killed by its parent past its shutdown", func(t *testing.T, tr *otptest.Tree, _ string) { tr.Stop("app/s") }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tr := otptest.StartYAML(t, `
+			termed := filepath.Join(t.TempDir(), "termed")
+			tr := otptest.StartYAML(t, fmt.Sprintf(`
 version: 1
 name: app
 supervisor:
@@ -168,14 +177,16 @@ supervisor:
           - name: x
             kind: exec
             shutdown: infinity
-            args: {command: [sh, -c, "trap '' TERM; exec sleep 300"]}
-`)
+            args:
+              command: [sh, -c, "trap 'touch %s' TERM; echo ready; while :; do sleep 0.1; done"]
+              ready: {log: "^ready$"}
+`, termed))
 			pid := tr.Snapshot().Node("app/s/x").OSPid
 			born := procStart(pid)
 			if pid == 0 || born == "" {
 				t.Fatalf("x's OS process %d is not running", pid)
 			}
-			c.act(tr)
+			c.act(t, tr, termed)
 			deadline := time.Now().Add(20 * time.Second)
 			for procStart(pid) == born {
 				if time.Now().After(deadline) {
@@ -184,6 +195,21 @@ supervisor:
 				time.Sleep(10 * time.Millisecond)
 			}
 		})
+	}
+}
+
+// awaitFile waits (up to 20s) until file exists.
+func awaitFile(t *testing.T, file string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(file); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s after 20s", file)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
