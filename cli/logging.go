@@ -14,6 +14,7 @@ import (
 
 	"github.com/otpctl/otpctl/control"
 	"github.com/otpctl/otpctl/loader"
+	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
 	ucli "github.com/urfave/cli/v2"
 )
@@ -31,13 +32,14 @@ func newLogger(w io.Writer, format string) (*slog.Logger, error) {
 }
 
 // eventLevel is how loud an event is: failures are errors, an abnormal
-// exit or an abandoned worker a warning, the rest information.
+// exit (not normal, shutdown or shutdown:TEXT, read as KillReason reads
+// them) or an abandoned worker a warning, the rest information.
 func eventLevel(e control.Event) slog.Level {
 	switch e.Event {
 	case string(loader.EventStartFailed), string(loader.EventGiveUp), string(loader.EventReloadFailed):
 		return slog.LevelError
 	case string(loader.EventExited):
-		if e.Reason != "normal" && e.Reason != "shutdown" {
+		if runtime.IsAbnormal(loader.KillReason(e.Reason)) {
 			return slog.LevelWarn
 		}
 	case string(loader.EventTerminated):

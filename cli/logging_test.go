@@ -37,6 +37,11 @@ func TestEventLogLines(t *testing.T) {
 			`{"time":"2026-11-24T20:36:22Z","level":"INFO","msg":"exited","event":"exited","path":"shop/db","reason":"normal"}`,
 			`time=2026-11-24T20:36:22.000Z level=INFO msg=exited event=exited path=shop/db reason=normal`,
 		},
+		{ // OTP's {shutdown, Term}: not abnormal
+			control.Event{Time: at, Event: "exited", Path: "shop/db", Reason: "shutdown:maintenance"},
+			`{"time":"2026-11-24T20:36:22Z","level":"INFO","msg":"exited","event":"exited","path":"shop/db","reason":"shutdown:maintenance"}`,
+			`time=2026-11-24T20:36:22.000Z level=INFO msg=exited event=exited path=shop/db reason=shutdown:maintenance`,
+		},
 		{
 			control.Event{Time: at, Event: "terminated", Path: "shop/w2", Pid: "<0.9>", Reason: "shutdown", Cause: "sibling", Trigger: "shop/w1"},
 			`{"time":"2026-11-24T20:36:22Z","level":"INFO","msg":"terminated","event":"terminated","path":"shop/w2","pid":"<0.9>","reason":"shutdown","cause":"sibling","trigger":"shop/w1"}`,

@@ -18,9 +18,10 @@ func init() {
 		Usage:     "make the process at a path exit (fault injection)",
 		ArgsUsage: "PATH",
 		Description: "Makes the process at PATH exit with the reason: killed (the default), normal,\n" +
-			"shutdown or any text (an abnormal exit that reads as the text). Its supervisor\n" +
-			"then applies its restart rules as for a crash. A supervisor exits only with killed\n" +
-			"(at once) or shutdown (its children stopped in order).",
+			"shutdown, shutdown:TEXT (OTP's {shutdown, Term}: a shutdown that says why, so a\n" +
+			"transient child is not restarted) or any other text (an abnormal exit that reads\n" +
+			"as the text). Its supervisor then applies its restart rules as for a crash. A\n" +
+			"supervisor exits only with killed (at once) or shutdown (its children stopped in order).",
 		Flags: append(instanceFlags(),
 			&ucli.StringFlag{Name: "reason", Value: "killed", Usage: "the exit `REASON`"},
 		),

@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"strings"
 	"time"
 
 	"github.com/otpctl/otpctl/runtime"
@@ -82,8 +83,9 @@ func ReasonText(reason error) string {
 
 // KillReason turns the text of `otpctl kill --reason` into an exit reason:
 // "" and "killed" are runtime.Killed, "normal" runtime.Normal, "shutdown"
-// runtime.Shutdown; any other text is an abnormal reason that reads as the
-// text.
+// runtime.Shutdown, and "shutdown:TERM" OTP's {shutdown, Term} (a
+// *runtime.ShutdownError: not abnormal); any other text is an abnormal
+// reason. Each reads as the text.
 func KillReason(text string) error {
 	switch text {
 	case "", string(runtime.Killed):
@@ -92,6 +94,9 @@ func KillReason(text string) error {
 		return runtime.Normal
 	case string(runtime.Shutdown):
 		return runtime.Shutdown
+	}
+	if term, ok := strings.CutPrefix(text, string(runtime.Shutdown)+":"); ok {
+		return &runtime.ShutdownError{Term: term}
 	}
 	return &OperatorReason{Text: text}
 }

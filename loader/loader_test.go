@@ -196,6 +196,10 @@ func TestKillReasons(t *testing.T) {
 		{"disk full", spec.Transient, "exited shop/x disk full", true},
 		{"normal", spec.Permanent, "exited shop/x normal", true},
 		{"boom", spec.Temporary, "exited shop/x boom", false},
+		{"shutdown:maintenance", spec.Transient, "exited shop/x shutdown:maintenance", false},
+		{"shutdown:maintenance", spec.Permanent, "exited shop/x shutdown:maintenance", true},
+		{"shutdown:", spec.Transient, "exited shop/x shutdown:", false},
+		{"shutdownx", spec.Transient, "exited shop/x shutdownx", true},
 	}
 	for _, c := range cases {
 		for _, kind := range []string{"echo", "stubborn"} { // stubborn traps exits
@@ -515,6 +519,7 @@ func TestKillReasonAndReasonText(t *testing.T) {
 		{"normal", runtime.Normal, "normal"},
 		{"shutdown", runtime.Shutdown, "shutdown"},
 		{"disk full", nil, "disk full"},
+		{"shutdown:disk full", nil, "shutdown:disk full"},
 	}
 	for _, c := range cases {
 		got := KillReason(c.in)
@@ -527,6 +532,10 @@ func TestKillReasonAndReasonText(t *testing.T) {
 	}
 	if !runtime.IsAbnormal(KillReason("disk full")) {
 		t.Error("a text reason is not abnormal")
+	}
+	// OTP's {shutdown, Term}: a shutdown, not abnormal.
+	if why := KillReason("shutdown:disk full"); runtime.IsAbnormal(why) || !errors.Is(why, runtime.Shutdown) {
+		t.Errorf("KillReason(shutdown:disk full) = %#v, want a shutdown", why)
 	}
 	if ReasonText(&runtime.PanicError{Value: "oops"}) != "panic: oops" || ReasonText(nil) != "" {
 		t.Error("ReasonText of a panic or nil")

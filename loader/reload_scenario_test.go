@@ -2,6 +2,8 @@ package loader_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/otpctl/otpctl/otptest"
@@ -123,5 +125,38 @@ func TestReloadAutoShutdownAndSignificantTogether(t *testing.T) {
 		"reload app changed=app/a updated=app")
 	if snap := tr.Snapshot(); snap.Root.Flags.AutoShutdown.String() != "never" || snap.Node("app/a").Significant {
 		t.Fatalf("after the reload:\n%s", snap)
+	}
+}
+
+// A child that a reload adds and whose start fails stays in the tree,
+// failed, where OTP's start_child keeps no spec for it: `otpctl start`
+// (Running.Start) tries it again, an operator's start, without a new file.
+func TestReloadFailedStartIsRetriedByStart(t *testing.T) {
+	const app = "version: 1\nname: app\nsupervisor:\n  max_frequency: 0\n  children: [%s]\n"
+	tr := otptest.StartYAML(t, fmt.Sprintf(app, "{name: db, kind: echo}"), otptest.WithFakeClock())
+	prog := filepath.Join(t.TempDir(), "late")
+	m := tr.Mark()
+	res, err := tr.TryReload(fmt.Sprintf(app, "{name: db, kind: echo}, {name: late, kind: exec, args: {command: ["+prog+"]}}"))
+	if err != nil || fmt.Sprint(res.Failed) != "[app/late]" {
+		t.Fatalf("TryReload = %+v, %v; want app/late failed", res, err)
+	}
+	notFound := "reason=fork/exec " + prog + ": no such file or directory"
+	m = tr.AssertTrace(m, "start_failed app/late cause=reload "+notFound, "reload app added=app/late failed=app/late")
+	if got := tr.Snapshot().Children("app"); got != "db:running late:failed" {
+		t.Fatalf("after the reload: %s", got)
+	}
+	// Still missing: the start fails again and leaves it failed.
+	if _, _, err := tr.Running().Start("app/late", "", nil); err == nil {
+		t.Fatal("start of a child whose program is missing succeeded")
+	}
+	m = tr.AssertTrace(m, "start_failed app/late cause=operator "+notFound)
+	if err := os.WriteFile(prog, []byte("#!/bin/sh\nexec sleep 300\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tr.Start("app/late")
+	tr.AssertTrace(m, "started app/late cause=operator")
+	snap := tr.Snapshot()
+	if snap.Children("app") != "db:running late:running" || snap.Node("app/late").OSPid == 0 || snap.Budget("app").Used != 0 {
+		t.Fatalf("after otpctl start (want late running, nothing counted against max_frequency 0):\n%s", snap)
 	}
 }

@@ -2,6 +2,9 @@ package loader_test
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -92,4 +95,172 @@ func TestKillSupervisor(t *testing.T) {
 	if snap := tr.Snapshot(); snap.Restarts("shop/workers") != 2 || snap.Children("shop/workers") != "w1:running w2:running" {
 		t.Errorf("workers after two kills:\n%s", snap)
 	}
+}
+
+// OTP's do_restart and do_auto_shutdown by exit reason, for a transient
+// significant child killed by an operator: normal, shutdown and
+// shutdown:TEXT (OTP's {shutdown, Term}) shut its supervisor down; any other
+// reason restarts it.
+func TestKillSignificantChild(t *testing.T) {
+	cases := []struct {
+		reason string
+		down   bool
+	}{
+		{"normal", true},
+		{"shutdown", true},
+		{"shutdown:done", true},
+		{"boom", false},
+	}
+	for _, c := range cases {
+		t.Run(c.reason, func(t *testing.T) {
+			tr := otptest.StartYAML(t, `
+version: 1
+name: app
+supervisor:
+  auto_shutdown: any_significant
+  children:
+    - {name: a, kind: echo}
+    - {name: job, kind: echo, restart: transient, significant: true}
+`, otptest.WithFakeClock())
+			m := tr.Mark()
+			tr.Kill("app/job", c.reason)
+			if !c.down {
+				tr.AssertTrace(m, "exited app/job reason="+c.reason, "started app/job cause=crash trigger=app/job")
+				return
+			}
+			tr.AssertTrace(m,
+				"exited app/job reason="+c.reason,
+				"terminated app/a cause=shutdown trigger=app/job reason=shutdown",
+				"exited app reason=shutdown")
+			if r := tr.Running(); r.GaveUp() || !errors.Is(r.Reason(), runtime.Shutdown) {
+				t.Errorf("GaveUp %v, Reason %v; want an auto_shutdown", r.GaveUp(), r.Reason())
+			}
+		})
+	}
+}
+
+// An exec child never outlives its supervisor. An OTP worker still in its
+// terminate may outlive a supervisor that is killed, or that its parent
+// kills when the supervisor's shutdown time passes; otpctl kills the OS
+// process as soon as the supervisor is gone. The program here survives
+// SIGTERM (its trap, set before it is ready, notes it in a file) and has
+// shutdown infinity: nothing else would ever stop it.
+func TestSupervisorGoneLeavesNoOSProcess(t *testing.T) {
+	cases := []struct {
+		name string
+		act  func(t *testing.T, tr *otptest.Tree, termed string)
+	}{
+		{"the supervisor killed", func(t *testing.T, tr *otptest.Tree, _ string) { tr.Kill("app/s", "killed") }},
+		// s stops its children, in order: x gets SIGTERM and stays; then
+		// s is killed.
+		{"the supervisor killed while the child stops", func(t *testing.T, tr *otptest.Tree, termed string) {
+			tr.Kill("app/s", "shutdown")
+			awaitFile(t, termed)
+			tr.Kill("app/s", "killed")
+		}},
+		// The parent stops s, s asks x to stop and waits for ever, and
+		// after s's shutdown (1s) the parent kills s.
+		{"the supervisor killed by its parent past its shutdown", func(t *testing.T, tr *otptest.Tree, _ string) { tr.Stop("app/s") }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			termed := filepath.Join(t.TempDir(), "termed")
+			tr := otptest.StartYAML(t, fmt.Sprintf(`
+version: 1
+name: app
+supervisor:
+  children:
+    - name: s
+      shutdown: 1s
+      supervisor:
+        children:
+          - name: x
+            kind: exec
+            shutdown: infinity
+            args:
+              command: [sh, -c, "trap 'touch %s' TERM; echo ready; while :; do sleep 0.1; done"]
+              ready: {log: "^ready$"}
+`, termed))
+			pid := tr.Snapshot().Node("app/s/x").OSPid
+			born := procStart(pid)
+			if pid == 0 || born == "" {
+				t.Fatalf("x's OS process %d is not running", pid)
+			}
+			c.act(t, tr, termed)
+			deadline := time.Now().Add(20 * time.Second)
+			for procStart(pid) == born {
+				if time.Now().After(deadline) {
+					t.Fatalf("x's OS process %d still runs 20s after its supervisor is gone", pid)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// awaitFile waits (up to 20s) until file exists.
+func awaitFile(t *testing.T, file string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(file); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s after 20s", file)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// procStart is the start time of process pid, from /proc/PID/stat: "" when
+// no process has that pid or it has exited (a zombie). It tells the process
+// from a later one that reuses its pid.
+func procStart(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 20 || f[0] == "Z" {
+		return ""
+	}
+	return f[19] // field 22, starttime
+}
+
+// A supervisor's started comes after its children's (each child's start
+// complete before the next, then the supervisor's own), at boot, on a
+// restart and in a reload; OTP reports a supervisor started when its init
+// begins, before its children. The root's comes last of all.
+func TestSupervisorStartedAfterItsChildren(t *testing.T) {
+	const app = `
+version: 1
+name: app
+supervisor:
+  children:
+    - {name: a, kind: echo}
+    - name: s
+      supervisor:
+        children: [{name: x, kind: echo}, {name: y, kind: echo}]
+`
+	tr := otptest.StartYAML(t, app, otptest.WithFakeClock())
+	tr.AssertTrace(otptest.Mark(0),
+		"started app/a cause=boot",
+		"started app/s/x cause=boot",
+		"started app/s/y cause=boot",
+		"started app/s cause=boot",
+		"started app cause=boot")
+	m := tr.Mark()
+	tr.Kill("app/s", "shutdown")
+	tr.AssertTrace(m,
+		"terminated app/s/y cause=shutdown reason=shutdown",
+		"terminated app/s/x cause=shutdown reason=shutdown",
+		"exited app/s reason=shutdown",
+		"started app/s/x cause=escalation trigger=app/s",
+		"started app/s/y cause=escalation trigger=app/s",
+		"started app/s cause=crash trigger=app/s")
+	m = tr.Mark()
+	tr.Reload(app + "    - name: t\n      supervisor:\n        children: [{name: z, kind: echo}]\n")
+	tr.AssertTrace(m, "started app/t/z cause=reload", "started app/t cause=reload", "reload app added=app/t")
 }

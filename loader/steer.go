@@ -161,7 +161,8 @@ func (r *Running) Supervisor(path string) (*runtime.Supervisor, error) {
 // Kill makes the process at path exit with reason, the fault injection of
 // `otpctl kill`; it returns once the exit is under way (the events report
 // what follows). reason is read by KillReason: "" or killed, normal,
-// shutdown, or any text (an abnormal reason that reads as the text).
+// shutdown, shutdown:TEXT (OTP's {shutdown, Term}), or any other text (an
+// abnormal reason that reads as the text).
 //
 // A worker exits with the reason whatever it does: trapping exits does not
 // save it and normal is not ignored (runtime.ForceExit), so that

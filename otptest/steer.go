@@ -12,8 +12,9 @@ import (
 // Kill, under way: what follows is in the event stream.
 
 // Kill makes the process at path exit with reason, as `otpctl kill --reason`:
-// "" or "killed", "normal", "shutdown", or any other text (an abnormal
-// reason that reads as the text, e.g. "boom"). A worker exits whatever it
+// "" or "killed", "normal", "shutdown", "shutdown:TEXT" (OTP's
+// {shutdown, Term}: not abnormal), or any other text (an abnormal reason
+// that reads as the text, e.g. "boom"). A worker exits whatever it
 // does (trapping exits does not save it) and its supervisor applies its
 // restart rules, as for a crash; a supervisor takes only killed or shutdown.
 // When Kill returns, the exit has reached the supervisor's mailbox (or, for

@@ -96,9 +96,25 @@ func (e *PanicError) Unwrap() error {
 	return nil
 }
 
+// ShutdownError is OTP's {shutdown, Term}: a shutdown that says why. It
+// reads "shutdown:TERM" and is Shutdown for errors.Is, so it is not
+// abnormal: a transient child that exits with it is not restarted, and a
+// significant child that exits with it counts for AutoShutdown, as after
+// Shutdown. Along a link it is an exit signal like any reason but Normal.
+type ShutdownError struct {
+	Term string // why, as text
+}
+
+// Error reads "shutdown:TERM".
+func (e *ShutdownError) Error() string { return string(Shutdown) + ":" + e.Term }
+
+// Unwrap returns Shutdown, so errors.Is(reason, Shutdown) holds.
+func (e *ShutdownError) Unwrap() error { return Shutdown }
+
 // IsAbnormal reports whether reason is abnormal in OTP's sense: anything but
-// nil, Normal and Shutdown. Transient children are restarted only after an
-// abnormal exit.
+// nil, Normal and Shutdown (or an error wrapping Shutdown, such as a
+// *ShutdownError). Transient children are restarted only after an abnormal
+// exit.
 func IsAbnormal(reason error) bool {
 	return reason != nil && !errors.Is(reason, Normal) && !errors.Is(reason, Shutdown)
 }

@@ -328,6 +328,16 @@ func TestSupervisorReloadOperations(t *testing.T) {
 	if got, want := tt.ids(root), "a:running n:running c:running f:failed"; got != want {
 		t.Fatalf("children %q, want %q", got, want)
 	}
+	// A failed child stays for RestartChild (otpctl start) to try again,
+	// where OTP's start_child keeps no spec of it.
+	_, err = root.RestartChild("f")
+	mustf(t, err, "restart f")
+	tt.rec.expect(t, "started r/f operator")
+	if got, want := tt.ids(root), "a:running n:running c:running f:running"; got != want {
+		t.Fatalf("children %q, want %q", got, want)
+	}
+	mustf(t, root.TerminateChild("f"), "terminate f")
+	tt.rec.expect(t, "terminated r/f operator (shutdown)")
 
 	// ReplaceChild: terminated and started at the same place.
 	oldN := tt.child("r/n").pid

@@ -14,23 +14,35 @@ import (
 )
 
 // OTP's add_restart: more than max_frequency restarts within period and the
-// supervisor gives up; a restart exactly period ago still counts.
+// supervisor gives up; a restart exactly period ago still counts (OTP keeps
+// a restart while it is >= Now - Period), one a nanosecond older does not.
+// otpctl measures exact time where OTP counts whole seconds: the rows for
+// 1 in 1s are the README's example of the difference.
 func TestSupervisorIntensity(t *testing.T) {
 	const period = 5 * time.Second
 	cases := []struct {
 		name    string
 		maxFreq int
+		period  time.Duration
 		gaps    []time.Duration // clock advance before each crash
 		giveUp  bool            // on the last crash
 	}{
-		{"zero allows none", 0, []time.Duration{0}, true},
-		{"at the limit", 3, []time.Duration{0, 0, 0}, false},
-		{"one over", 3, []time.Duration{0, 0, 0, 0}, true},
-		{"one over, spread inside the period", 2, []time.Duration{0, 2 * time.Second, 2 * time.Second}, true},
-		{"one over, first exactly period ago", 2, []time.Duration{0, period / 2, period / 2}, true},
-		{"first just outside the period", 2, []time.Duration{0, period / 2, period/2 + time.Nanosecond}, false},
-		{"all outside the period", 1, []time.Duration{0, period + 1, period + 1, period + 1}, false},
-		{"window slides", 2, []time.Duration{0, 4 * time.Second, 2 * time.Second, time.Second}, true},
+		{"zero allows none", 0, period, []time.Duration{0}, true},
+		{"at the limit", 3, period, []time.Duration{0, 0, 0}, false},
+		{"one over", 3, period, []time.Duration{0, 0, 0, 0}, true},
+		{"one over, spread inside the period", 2, period, []time.Duration{0, 2 * time.Second, 2 * time.Second}, true},
+		{"one over, first exactly period ago", 2, period, []time.Duration{0, period / 2, period / 2}, true},
+		{"first just outside the period", 2, period, []time.Duration{0, period / 2, period/2 + time.Nanosecond}, false},
+		{"all outside the period", 1, period, []time.Duration{0, period + 1, period + 1, period + 1}, false},
+		{"window slides", 2, period, []time.Duration{0, 4 * time.Second, 2 * time.Second, time.Second}, true},
+		// OTP, in whole seconds, gives up on two crashes 1.3s apart
+		// whenever they fall in consecutive seconds; otpctl does not.
+		{"1 in 1s: crashes 1.3s apart", 1, time.Second, []time.Duration{0, 1300 * time.Millisecond}, false},
+		{"1 in 1s: crashes exactly 1s apart", 1, time.Second, []time.Duration{0, time.Second}, true},
+		{"1 in 1s: crashes 1s and 1ns apart", 1, time.Second, []time.Duration{0, time.Second + time.Nanosecond}, false},
+		{"1 in 1s: crashes 0.7s apart", 1, time.Second, []time.Duration{0, 700 * time.Millisecond}, true},
+		{"sub-second period: first exactly period ago", 2, 250 * time.Millisecond, []time.Duration{0, 100 * time.Millisecond, 150 * time.Millisecond}, true},
+		{"sub-second period: first just outside", 2, 250 * time.Millisecond, []time.Duration{0, 100 * time.Millisecond, 150*time.Millisecond + time.Nanosecond}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -39,9 +51,9 @@ version: 1
 name: r
 supervisor:
   max_frequency: %d
-  period: 5s
+  period: %s
   children: [{name: a, kind: echo}, {name: b, kind: echo}, {name: c, kind: echo}]
-`, c.maxFreq), otptest.WithFakeClock())
+`, c.maxFreq, c.period), otptest.WithFakeClock())
 			for i, gap := range c.gaps {
 				tr.Advance(gap)
 				m := tr.Mark()

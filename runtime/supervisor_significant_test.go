@@ -36,6 +36,13 @@ func TestSupervisorAutoShutdown(t *testing.T) {
 			func(t *testing.T, tt *tree) { tt.exit("r/t", runtime.Shutdown) },
 			[]string{"exited r/t (shutdown)", "terminated r/a shutdown <-r/t (shutdown)"},
 			true},
+		{"any: transient significant exits with {shutdown, Term}", anyS,
+			func(tt *tree) []node {
+				return []node{tt.worker("a"), tt.worker("t", restart(runtime.Transient), significant())}
+			},
+			func(t *testing.T, tt *tree) { tt.exit("r/t", &runtime.ShutdownError{Term: "done"}) },
+			[]string{"exited r/t (shutdown:done)", "terminated r/a shutdown <-r/t (shutdown)"},
+			true},
 		{"any: transient significant crashes: restarted", anyS,
 			func(tt *tree) []node {
 				return []node{tt.worker("a"), tt.worker("t", restart(runtime.Transient), significant())}

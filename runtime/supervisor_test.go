@@ -83,6 +83,10 @@ func TestSupervisorRestartDecision(t *testing.T) {
 		{"temporary", "shutdown", false},
 		{"temporary", "boom", false},
 		{"temporary", "killed", false},
+		// OTP's {shutdown, Term}: `otpctl kill --reason shutdown:TEXT`.
+		{"permanent", "shutdown:maintenance", true},
+		{"transient", "shutdown:maintenance", false},
+		{"temporary", "shutdown:maintenance", false},
 	}
 	// What follows "exited r/b" when b is restarted, by strategy.
 	restarted := map[string][]string{

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/otpctl/otpctl/runtime"
@@ -36,7 +37,7 @@ func Crash() workers.Kind {
   "type": "object",
   "additionalProperties": false,
   "properties": {
-    "reason": {"type": "string", "minLength": 1, "default": "crash", "description": "the exit reason: normal, shutdown, killed, or any text (an abnormal exit)"},
+    "reason": {"type": "string", "minLength": 1, "default": "crash", "description": "the exit reason: normal, shutdown, shutdown:TEXT (OTP's {shutdown, Term}), killed, or any other text (an abnormal exit)"},
     "after": ` + durationSchema(`"1s"`, "exit this long after start (the default applies only when probability is not set)") + `,
     "probability": {"type": "number", "minimum": 0, "maximum": 1, "description": "the chance of exiting at each tick of interval"},
     "interval": ` + positiveDurationSchema(`"1s"`, "the time between probability ticks (more than 0)") + `,
@@ -94,8 +95,9 @@ func Crash() workers.Kind {
 }
 
 // Reason turns a reason's text into an exit reason: "normal", "shutdown"
-// and "killed" are the runtime's atoms, anything else an abnormal error
-// with that text.
+// and "killed" are the runtime's atoms, "shutdown:TEXT" OTP's
+// {shutdown, Term} (a *runtime.ShutdownError, not abnormal), anything else
+// an abnormal error with that text. Each reads as the text.
 func Reason(text string) error {
 	switch text {
 	case string(runtime.Normal):
@@ -104,6 +106,9 @@ func Reason(text string) error {
 		return runtime.Shutdown
 	case string(runtime.Killed):
 		return runtime.Killed
+	}
+	if term, ok := strings.CutPrefix(text, string(runtime.Shutdown)+":"); ok {
+		return &runtime.ShutdownError{Term: term}
 	}
 	return errors.New(text)
 }
