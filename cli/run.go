@@ -60,12 +60,12 @@ const haltGrace = 5 * time.Second
 
 func runAction(c *ucli.Context) error {
 	if c.NArg() != 1 {
-		return exit(ExitFailure, "run: one tree FILE is expected (otpctl run FILE)")
+		return exit(ExitUsage, "run: one tree FILE is expected (otpctl run FILE)")
 	}
 	stderr := c.App.ErrWriter
 	logger, err := newLogger(stderr, c.String("log-format"))
 	if err != nil {
-		return exit(ExitFailure, "run: %v", err)
+		return exit(ExitUsage, "run: %v", err)
 	}
 	st := &runState{file: c.Args().First(), noWatch: c.Bool("no-watch"), log: logger}
 
