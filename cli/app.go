@@ -18,15 +18,19 @@ const (
 	// ExitFailure: a configuration or start-up error, a refused or failed
 	// client command; `validate` found problems; `plan` found changes.
 	ExitFailure = 1
+	// ExitUsage: the command line is wrong (an unknown command or flag, a
+	// flag's bad value, the wrong number of arguments), for every command.
+	ExitUsage = 2
 	// ExitPlanError: `plan` could not compare the files (as `kubectl diff`).
 	ExitPlanError = 2
 	// ExitGaveUp: `run`'s root supervisor passed its restart intensity.
 	ExitGaveUp = 3
 )
 
-// Version is the version `otpctl --version` prints; release builds set it
-// with -ldflags "-X github.com/otpctl/otpctl/cli.Version=…".
-var Version = "dev"
+// Version is the version `otpctl --version` prints, when set with
+// -ldflags "-X github.com/otpctl/otpctl/cli.Version=…"; left empty, it is
+// read from the build info (see version.go).
+var Version = ""
 
 // commands is filled by each command's file, from init; App orders them by
 // commandOrder.
@@ -35,6 +39,7 @@ var commands []*ucli.Command
 var commandOrder = []string{
 	"run", "validate", "plan", "schema", "kinds",
 	"tree", "wait", "events", "kill", "stop", "start", "restart", "call", "reload", "shutdown",
+	"socket", "completion", "version", "help",
 }
 
 func register(c *ucli.Command) { commands = append(commands, c) }
@@ -46,20 +51,30 @@ func App(stdout, stderr io.Writer) *ucli.App {
 	slices.SortStableFunc(cmds, func(a, b *ucli.Command) int {
 		return order(a.Name) - order(b.Name)
 	})
+	for _, c := range cmds {
+		c.OnUsageError = usageError
+		c.HideHelpCommand = true // `otpctl kill help` is not a command
+	}
 	return &ucli.App{
 		Name:    "otpctl",
 		Usage:   "declarative Erlang/OTP supervision trees for OS processes and Go actors",
-		Version: Version,
+		Version: version(),
 		Description: "otpctl runs a tree of supervisors and workers declared in YAML, keeps it alive\n" +
 			"through crashes with OTP's restart strategies, reloads only what changed when\n" +
 			"the files change, and lets you see and steer the live tree from another terminal.\n\n" +
-			"Start with: otpctl validate tree.yaml && otpctl run tree.yaml",
+			"Start with: otpctl validate tree.yaml && otpctl run tree.yaml\n\n" +
+			"Flags may come before or after the command and its arguments (otpctl --name shop2\n" +
+			"tree). Exit status 2 is a usage error, for every command.",
 		Commands:             cmds,
 		Writer:               stdout,
 		ErrWriter:            stderr,
 		EnableBashCompletion: true,
-		HideHelpCommand:      true,
-		ExitErrHandler:       func(*ucli.Context, error) {}, // Main decides the status
+		// The help command is otpctl's own (usage.go), so urfave/cli adds
+		// no --help of its own.
+		Flags:          []ucli.Flag{ucli.HelpFlag},
+		Action:         rootAction,
+		OnUsageError:   usageError,
+		ExitErrHandler: func(*ucli.Context, error) {}, // Main decides the status
 	}
 }
 
@@ -80,7 +95,7 @@ func Main(args []string) int {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	app := App(stdout, stderr)
-	err := app.Run(flagsFirst(app.Commands, args))
+	err := app.Run(normalizeArgs(app.Commands, args))
 	if err == nil {
 		return ExitOK
 	}

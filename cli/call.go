@@ -20,11 +20,11 @@ func init() {
 		),
 		Action: func(c *ucli.Context) error {
 			if c.NArg() != 2 {
-				return exit(ExitFailure, "call: PATH and a JSON request are expected (otpctl call PATH JSON)")
+				return exit(ExitUsage, "call: PATH and a JSON request are expected (otpctl call PATH JSON)")
 			}
 			path, req := c.Args().Get(0), c.Args().Get(1)
 			if !json.Valid([]byte(req)) {
-				return exit(ExitFailure, "call: the request is not valid JSON: %s", req)
+				return exit(ExitUsage, "call: the request is not valid JSON: %s", req)
 			}
 			cl, err := client(c)
 			if err != nil {

@@ -42,11 +42,16 @@ func instanceName(c *ucli.Context) string {
 // live instance named like path's root (paths start with the tree's name),
 // or the only live one.
 func socketFor(c *ucli.Context, path string) (string, error) {
-	if s := c.String("socket"); s != "" {
-		return s, nil
+	return pickSocket(c.String("socket"), instanceName(c), path)
+}
+
+// pickSocket is socketFor given the --socket and --name (or --instance).
+func pickSocket(socket, name, path string) (string, error) {
+	if socket != "" {
+		return socket, nil
 	}
-	if n := instanceName(c); n != "" {
-		return control.SocketPath(n), nil
+	if name != "" {
+		return control.SocketPath(name), nil
 	}
 	if s := os.Getenv("OTPCTL_SOCKET"); s != "" {
 		return s, nil
@@ -94,6 +99,10 @@ func client(c *ucli.Context) (*control.Client, error) {
 
 // failed turns a client error into the command's one line and exit status.
 func failed(err error) error {
+	var ec ucli.ExitCoder
+	if errors.As(err, &ec) {
+		return err // a usage error found on the way
+	}
 	var ce *control.Error
 	if errors.As(err, &ce) {
 		return exit(ExitFailure, "%s", ce.Message)
@@ -104,7 +113,7 @@ func failed(err error) error {
 // onePath returns the command's single PATH argument.
 func onePath(c *ucli.Context) (string, error) {
 	if c.NArg() != 1 {
-		return "", exit(ExitFailure, "%s: one PATH is expected (see otpctl %s --help)", c.Command.Name, c.Command.Name)
+		return "", exit(ExitUsage, "%s: one PATH is expected (see otpctl %s --help)", c.Command.Name, c.Command.Name)
 	}
 	return c.Args().First(), nil
 }

@@ -2,15 +2,18 @@ package cli
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/otpctl/otpctl/spec"
 	"github.com/otpctl/otpctl/workers"
 	"github.com/otpctl/otpctl/workers/builtin"
+	ucli "github.com/urfave/cli/v2"
 )
 
 // builtinKinds is a private registry of the built-in kinds, as the binary
@@ -115,5 +118,55 @@ func TestYAMLBlocks(t *testing.T) {
 	}
 	if len(blocks) != 2 || blocks[0].line != 4 || blocks[0].text != "version: 1\nsupervisor: {}\n" || blocks[1].line != 13 || blocks[1].text != "a: 1\n" {
 		t.Fatalf("%+v", blocks)
+	}
+}
+
+// TestReadmeCommands checks README.md's command line against the binary's:
+// the command table has a row for every command and no other, each row's
+// and each shell line's flags are the command's, and every `otpctl …`
+// line of a code block names a command.
+func TestReadmeCommands(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := App(nil, nil)
+	flagRe := regexp.MustCompile(`(?:^|[ \[])--([a-z][a-z-]*)`)
+	check := func(where, line string) string {
+		words := strings.Fields(line)
+		_, rest := splitFlags(words[1:], map[string]bool{"name": true, "socket": true}, true)
+		if len(rest) == 0 {
+			return ""
+		}
+		cmd := app.Command(rest[0])
+		if cmd == nil || cmd.Hidden {
+			t.Errorf("%s: %q is not a command: %s", where, rest[0], line)
+			return ""
+		}
+		for _, m := range flagRe.FindAllStringSubmatch(line, -1) {
+			if !slices.ContainsFunc(append(cmd.Flags, app.Flags...), func(f ucli.Flag) bool { return slices.Contains(f.Names(), m[1]) }) {
+				t.Errorf("%s: otpctl %s has no flag --%s: %s", where, cmd.Name, m[1], line)
+			}
+		}
+		return cmd.Name
+	}
+	rowRe := regexp.MustCompile("^\\| `(otpctl [^`]*)` \\|")
+	codeRe := regexp.MustCompile(`^    (?:\S+=\$\()?(otpctl [^#)]*)`)
+	documented := map[string]bool{}
+	for i, line := range strings.Split(string(data), "\n") {
+		where := fmt.Sprintf("README.md:%d", i+1)
+		if m := rowRe.FindStringSubmatch(line); m != nil {
+			documented[check(where, strings.ReplaceAll(m[1], `\|`, "|"))] = true
+		} else if m := codeRe.FindStringSubmatch(line); m != nil {
+			check(where, m[1])
+		}
+	}
+	for _, c := range app.VisibleCommands() {
+		if !documented[c.Name] {
+			t.Errorf("README.md's command table has no row for otpctl %s", c.Name)
+		}
+	}
+	if len(documented) < 10 {
+		t.Errorf("README.md's command table has %d commands", len(documented))
 	}
 }

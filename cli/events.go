@@ -24,7 +24,7 @@ func init() {
 		),
 		Action: func(c *ucli.Context) error {
 			if c.NArg() != 0 {
-				return exit(ExitFailure, "events: no arguments are expected")
+				return exit(ExitUsage, "events: no arguments are expected")
 			}
 			cl, err := client(c)
 			if err != nil {

@@ -32,7 +32,7 @@ func init() {
 		},
 		Action: func(c *ucli.Context) error {
 			if c.Args().Len() > 0 {
-				return exit(ExitFailure, "kinds takes no arguments")
+				return exit(ExitUsage, "kinds takes no arguments")
 			}
 			return printKinds(c.App.Writer, c.App.ErrWriter, workers.Default, c.Bool("json"))
 		},

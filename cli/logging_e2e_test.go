@@ -160,7 +160,7 @@ supervisor:
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
 	defer cancel()
 	for { // until the tree is up and answers
-		_, err := client.Wait(ctx, "busy/victim", "running", e2eTimeout)
+		_, err := client.Wait(ctx, "busy/victim", "running", e2eTimeout, false)
 		if err == nil {
 			break
 		}

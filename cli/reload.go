@@ -38,7 +38,7 @@ refused (nothing changed), a start failed, or the instance could not be reached.
 
 func reloadCommand(c *ucli.Context) error {
 	if c.NArg() != 0 {
-		return exit(ExitFailure, "reload: no arguments are expected (the instance reads its own files)")
+		return exit(ExitUsage, "reload: no arguments are expected (the instance reads its own files)")
 	}
 	cl, err := client(c)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,30 +106,5 @@ func TestShortDuration(t *testing.T) {
 		if back, err := time.ParseDuration(got); err != nil || back != d {
 			t.Errorf("%q does not read back as %v", got, d)
 		}
-	}
-}
-
-func TestFlagsFirst(t *testing.T) {
-	app := App(nil, nil)
-	cases := []struct{ in, want string }{
-		{"otpctl kill shop/web --reason boom", "otpctl kill --reason boom shop/web"},
-		{"otpctl kill --reason=boom shop/web", "otpctl kill --reason=boom shop/web"},
-		{"otpctl call shop/c {\"op\":\"get\"} --timeout 2s", "otpctl call --timeout 2s shop/c {\"op\":\"get\"}"},
-		{"otpctl call shop/c -1", "otpctl call shop/c -1"},
-		{"otpctl tree --json", "otpctl tree --json"},
-		{"otpctl tree --json --name a", "otpctl tree --json --name a"},
-		{"otpctl start shop/jobs --name n --args {} --socket s", "otpctl start --name n --args {} --socket s shop/jobs"},
-		{"otpctl wait shop/x -- --weird", "otpctl wait shop/x -- --weird"},
-		{"otpctl --help", "otpctl --help"},
-		{"otpctl nosuch a --b", "otpctl nosuch a --b"},
-	}
-	for _, c := range cases {
-		got := strings.Join(flagsFirst(app.Commands, strings.Fields(c.in)), " ")
-		if got != c.want {
-			t.Errorf("flagsFirst(%s) = %s, want %s", c.in, got, c.want)
-		}
-	}
-	if !slices.Equal(flagsFirst(app.Commands, []string{"otpctl"}), []string{"otpctl"}) {
-		t.Error("no command")
 	}
 }

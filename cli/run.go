@@ -60,7 +60,7 @@ const haltGrace = 5 * time.Second
 func runAction(c *ucli.Context) error {
 	elog, err := newEventLogger(c.App.ErrWriter, c.String("log-format"))
 	if err != nil {
-		return exit(ExitFailure, "run: %v", err)
+		return exit(ExitUsage, "run: %v", err)
 	}
 	ignoreSIGPIPE()
 	slog.SetDefault(elog.log) // the standard log too (net/http's errors)
@@ -70,7 +70,7 @@ func runAction(c *ucli.Context) error {
 // runTree is `otpctl run`, logging to elog.
 func runTree(c *ucli.Context, elog *eventLogger) error {
 	if c.NArg() != 1 {
-		return exit(ExitFailure, "run: one tree FILE is expected (otpctl run FILE)")
+		return exit(ExitUsage, "run: one tree FILE is expected (otpctl run FILE)")
 	}
 	logger := elog.log
 	st := &runState{file: c.Args().First(), noWatch: c.Bool("no-watch"), log: logger}

@@ -27,7 +27,7 @@ func init() {
 			"   # yaml-language-server: $schema=" + schema.TreeURL,
 		Action: func(c *ucli.Context) error {
 			if c.Args().Len() > 0 {
-				return exit(ExitFailure, "schema takes no arguments")
+				return exit(ExitUsage, "schema takes no arguments")
 			}
 			_, err := fmt.Fprintln(c.App.Writer, strings.TrimRight(schema.TreeSchema(), "\n"))
 			return err

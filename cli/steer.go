@@ -21,12 +21,17 @@ func init() {
 			"shutdown, shutdown:TEXT (OTP's {shutdown, Term}: a shutdown that says why, so a\n" +
 			"transient child is not restarted) or any other text (an abnormal exit that reads\n" +
 			"as the text). Its supervisor then applies its restart rules as for a crash. A\n" +
-			"supervisor exits only with killed (at once) or shutdown (its children stopped in order).",
+			"supervisor exits only with killed (at once) or shutdown (its children stopped in order).\n" +
+			"Prints what it did: killed PATH (reason REASON).",
 		Flags: append(instanceFlags(),
 			&ucli.StringFlag{Name: "reason", Value: "killed", Usage: "the exit `REASON`"},
 		),
 		Action: pathCommand(func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error {
-			return cl.Kill(ctx, path, c.String("reason"))
+			if err := cl.Kill(ctx, path, c.String("reason")); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.Writer, "killed %s (reason %s)\n", path, c.String("reason"))
+			return nil
 		}),
 	})
 	register(&ucli.Command{
@@ -54,12 +59,15 @@ func init() {
 			&ucli.StringFlag{Name: "name", Usage: "a dynamic supervisor's new child's `NAME`"},
 			&ucli.StringFlag{Name: "args", Usage: "a dynamic supervisor's new child's args, a JSON `OBJECT`"},
 		),
+		Before: func(c *ucli.Context) error {
+			if a := c.String("args"); a != "" && !json.Valid([]byte(a)) {
+				return exit(ExitUsage, "start: --args is not valid JSON: %s", a)
+			}
+			return nil
+		},
 		Action: pathCommand(func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error {
 			var args json.RawMessage
 			if a := c.String("args"); a != "" {
-				if !json.Valid([]byte(a)) {
-					return fmt.Errorf("--args is not valid JSON: %s", a)
-				}
 				args = json.RawMessage(a)
 			}
 			rep, err := cl.Start(ctx, control.StartRequest{Path: path, Name: c.String("name"), Args: args})
@@ -95,7 +103,7 @@ func init() {
 		),
 		Action: func(c *ucli.Context) error {
 			if c.NArg() != 0 {
-				return exit(ExitFailure, "shutdown: no arguments are expected")
+				return exit(ExitUsage, "shutdown: no arguments are expected")
 			}
 			cl, err := client(c)
 			if err != nil {

@@ -36,7 +36,7 @@ func init() {
 
 func treeAction(c *ucli.Context) error {
 	if c.NArg() != 0 {
-		return exit(ExitFailure, "tree: no arguments are expected")
+		return exit(ExitUsage, "tree: no arguments are expected")
 	}
 	cl, err := client(c)
 	if err != nil {

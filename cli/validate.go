@@ -44,7 +44,7 @@ func init() {
 		Action: func(c *ucli.Context) error {
 			files := c.Args().Slice()
 			if len(files) == 0 {
-				return exit(ExitFailure, "validate: name at least one tree file (otpctl validate --help)")
+				return exit(ExitUsage, "validate: name at least one tree file (otpctl validate --help)")
 			}
 			return validate(c.App.Writer, c.App.ErrWriter, files, workers.Default, c.Bool("json"))
 		},

@@ -81,7 +81,7 @@ func TestValidateJSON(t *testing.T) {
 
 func TestValidateUsage(t *testing.T) {
 	r := otpctl(t, nil, "validate")
-	if r.code != ExitFailure || r.stdout != "" || !strings.Contains(r.stderr, "name at least one tree file") {
+	if r.code != ExitUsage || r.stdout != "" || !strings.Contains(r.stderr, "name at least one tree file") {
 		t.Fatalf("code %d\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
 	}
 	r = otpctl(t, nil, "validate", "--help")

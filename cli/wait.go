@@ -11,7 +11,7 @@ import (
 )
 
 // waitRetry is how often wait looks again for an instance that is not up
-// yet, or a node that does not exist yet.
+// yet.
 const waitRetry = 100 * time.Millisecond
 
 // waitGrace is how long past its deadline a wait's request may take to come
@@ -24,17 +24,25 @@ func init() {
 		Usage:     "wait until a node is in a state",
 		ArgsUsage: "PATH",
 		Description: "Blocks until the node at PATH is in the state (running, restarting, stopped or\n" +
-			"failed), for scripts and tests. It also waits for the instance to come up and\n" +
-			"for the node to exist, so `otpctl run tree.yaml & otpctl wait tree/web` works.\n" +
-			"Exit status 0 when it is, 1 when the timeout passes first (or the tree stops).",
+			"failed), for scripts and tests. It also waits for the instance to come up, so\n" +
+			"`otpctl run tree.yaml & otpctl wait tree/web` works. A PATH the tree does not\n" +
+			"have is an error at once, unless --absent-ok (for a node a reload will add).\n" +
+			"Exit status 0 when it is, 1 when the timeout passes first (or the tree stops, or\n" +
+			"there is no such node).",
 		Flags: append(instanceFlags(),
 			&ucli.StringFlag{Name: "state", Value: "running", Usage: "the `STATE` to wait for: running, restarting, stopped or failed"},
 			&ucli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "give up after `D`"},
+			&ucli.BoolFlag{Name: "absent-ok", Usage: "wait for a PATH the tree does not have yet, as a reload may add it"},
 		),
 		Action: func(c *ucli.Context) error {
 			path, err := onePath(c)
 			if err != nil {
 				return err
+			}
+			switch c.String("state") {
+			case "running", "restarting", "stopped", "failed":
+			default:
+				return exit(ExitUsage, "wait: --state %q: one of running, restarting, stopped, failed", c.String("state"))
 			}
 			// The instance answers a wait with a timeout of its own at the
 			// deadline; the request itself gets a little more, so that
@@ -70,7 +78,7 @@ func waitOnce(ctx context.Context, c *ucli.Context, path, state string, remainin
 	if err != nil {
 		return err
 	}
-	_, err = control.NewClient(s).Wait(ctx, path, state, max(remaining, time.Millisecond))
+	_, err = control.NewClient(s).Wait(ctx, path, state, max(remaining, time.Millisecond), c.Bool("absent-ok"))
 	var ce *control.Error
 	if errors.As(err, &ce) && ce.Code == control.CodeTimeout {
 		return fmt.Errorf("wait: %s", ce.Message)
@@ -79,11 +87,8 @@ func waitOnce(ctx context.Context, c *ucli.Context, path, state string, remainin
 }
 
 // retryable says whether wait should look again: the instance is not up
-// yet (or not answering yet), or the node does not exist yet.
+// yet (or not answering yet). (With --absent-ok the instance itself waits
+// for the node to exist.)
 func retryable(err error) bool {
-	var ce *control.Error
-	if errors.As(err, &ce) {
-		return ce.Code == control.CodeNotFound
-	}
 	return errors.Is(err, control.ErrNotRunning)
 }

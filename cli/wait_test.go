@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"bytes"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -15,18 +18,11 @@ func TestWaitBeforeRun(t *testing.T) {
 	sock := filepath.Join(dir, "ctl.sock")
 	file := writeTree(t, dir, "shop.yaml", shopYAML)
 
-	w := exec.Command(otpctlBin(t), "wait", "shop/echo", "--socket", sock, "--timeout", "30s")
-	var out strings.Builder
-	w.Stdout, w.Stderr = &out, &out
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- w.Wait() }()
+	done, out := background(t, otpctlBin(t), nil, "wait", "shop/echo", "--socket", sock, "--timeout", "30s")
 
 	r := startRun(t, dir, file, "--socket", sock)
 	if err := <-done; err != nil {
-		t.Fatalf("wait started before run: %v; it printed %q", err, out.String())
+		t.Fatalf("wait started before run: %v; it printed %q", err, out)
 	}
 	if n := r.node("shop/echo"); n.State != "running" {
 		t.Errorf("wait returned while shop/echo is %s", n.State)
@@ -43,4 +39,46 @@ func TestWaitTimesOutWithoutInstance(t *testing.T) {
 		!strings.Contains(res.stderr, "no otpctl instance is running") {
 		t.Errorf("wait without an instance: %+v", res)
 	}
+}
+
+// background starts bin with args and env (added to the test's) and
+// returns a channel that gets its exit error, then what it printed; it is
+// killed at the end of the test if it still runs.
+func background(t *testing.T, bin string, env []string, args ...string) (<-chan error, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(append(os.Environ(), raceNoExitSleep), env...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	exited := make(chan struct{})
+	go func() { done <- cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	return done, out
+}
+
+// syncBuffer is a bytes.Buffer that a command's stdout and stderr write to
+// while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written so far.
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

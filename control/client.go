@@ -143,9 +143,13 @@ func (c *Client) Shutdown(ctx context.Context) error {
 }
 
 // Wait blocks until the node at path is in state, or timeout passes (an
-// *Error with CodeTimeout).
-func (c *Client) Wait(ctx context.Context, path, state string, timeout time.Duration) (*Node, error) {
+// *Error with CodeTimeout). A path the tree does not have is an *Error with
+// CodeNotFound at once, unless absentOK (a reload may add it).
+func (c *Client) Wait(ctx context.Context, path, state string, timeout time.Duration, absentOK bool) (*Node, error) {
 	q := url.Values{"path": {path}, "state": {state}, "timeout": {timeout.String()}}
+	if absentOK {
+		q.Set("absent_ok", "1")
+	}
 	var n Node
 	if err := c.do(ctx, "GET", "/v1/wait?"+q.Encode(), nil, &n); err != nil {
 		return nil, err

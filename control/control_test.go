@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,7 +43,14 @@ func (f *fakeBackend) Tree() (*Node, error) {
 	defer f.mu.Unlock()
 	root := &Node{Path: "shop", Name: "shop", Type: "supervisor", Strategy: "one_for_one", State: f.states["shop"],
 		Budget: &Budget{Used: 1, Max: 3, Period: "5s"}}
-	for _, p := range []string{"shop/db", "shop/web"} {
+	var paths []string
+	for p := range f.states {
+		if p != "shop" {
+			paths = append(paths, p)
+		}
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
 		root.Children = append(root.Children, &Node{Path: p, Name: filepath.Base(p), Type: "worker", Kind: "echo", State: f.states[p]})
 	}
 	return root, nil
@@ -301,25 +309,32 @@ func TestWait(t *testing.T) {
 	f := newFake()
 	c, _ := serve(t, f)
 	ctx := context.Background()
-	n, err := c.Wait(ctx, "shop/db", "running", time.Second)
+	n, err := c.Wait(ctx, "shop/db", "running", time.Second, false)
 	if err != nil || n.Path != "shop/db" {
 		t.Fatalf("wait on a running node: %+v %v", n, err)
 	}
 	var e *Error
-	if _, err := c.Wait(ctx, "shop/web", "running", 50*time.Millisecond); !errors.As(err, &e) || e.Code != CodeTimeout {
+	if _, err := c.Wait(ctx, "shop/web", "running", 50*time.Millisecond, false); !errors.As(err, &e) || e.Code != CodeTimeout {
 		t.Fatalf("wait that times out: %v", err)
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Wait(ctx, "shop/web", "running", 10*time.Second)
+		_, err := c.Wait(ctx, "shop/web", "running", 10*time.Second, false)
 		done <- err
 	}()
 	// The waiter may subscribe before or after this change; either way
 	// it sees the state, and repeated changes keep waking it.
+	f.set("shop/web", "running")
+	awaitWait(t, done, func() { f.log.Append(Event{Event: "nudge"}) })
+}
+
+// awaitWait waits up to 10 s for a wait's result on done, calling nudge
+// every 10 ms meanwhile; the wait must succeed.
+func awaitWait(t *testing.T, done <-chan error, nudge func()) {
+	t.Helper()
 	deadline := time.After(10 * time.Second)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	f.set("shop/web", "running")
 	for {
 		select {
 		case err := <-done:
@@ -328,7 +343,7 @@ func TestWait(t *testing.T) {
 			}
 			return
 		case <-tick.C:
-			f.log.Append(Event{Event: "nudge"})
+			nudge()
 		case <-deadline:
 			t.Fatal("wait did not return after the state changed")
 		}
@@ -390,5 +405,54 @@ func TestNotRunning(t *testing.T) {
 	_, err := c.Tree(context.Background())
 	if !errors.Is(err, ErrNotRunning) || !strings.Contains(err.Error(), "none.sock") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestWaitAbsent(t *testing.T) {
+	f := newFake()
+	c, _ := serve(t, f)
+	ctx := context.Background()
+	var e *Error
+	// Not there: said at once, not after the timeout, with the likely path.
+	start := time.Now()
+	_, err := c.Wait(ctx, "shop/dbb", "running", time.Minute, false)
+	if !errors.As(err, &e) || e.Code != CodeNotFound || e.Message != "wait shop/dbb: no such node; did you mean shop/db?" {
+		t.Fatalf("wait on a path the tree does not have: %v", err)
+	}
+	if time.Since(start) > 30*time.Second {
+		t.Fatalf("the not_found answer waited for the timeout")
+	}
+	if _, err := c.Wait(ctx, "shop/nosuch", "running", time.Minute, false); !errors.As(err, &e) || e.Code != CodeNotFound ||
+		!strings.Contains(e.Message, "--absent-ok") {
+		t.Fatalf("wait on a far path: %v", err)
+	}
+	// absent_ok: waits for the node to appear.
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Wait(ctx, "shop/cache", "running", 30*time.Second, true)
+		done <- err
+	}()
+	awaitWait(t, done, func() { f.set("shop/cache", "running") })
+}
+
+func TestNotFoundSaysLikelyPath(t *testing.T) {
+	c, _ := serve(t, newFake())
+	ctx := context.Background()
+	var e *Error
+	if err := c.Kill(ctx, "shop/weeb", "killed"); !errors.As(err, &e) || e.Code != CodeNotFound || e.Message != "no node at shop/weeb; did you mean shop/web?" {
+		t.Fatalf("kill shop/weeb: %v", err)
+	}
+	if err := c.Stop(ctx, "shop/nosuch"); !errors.As(err, &e) || e.Message != "no node at shop/nosuch" {
+		t.Fatalf("stop shop/nosuch: %v", err)
+	}
+	if _, err := c.Start(ctx, StartRequest{Path: "shpo/db"}); !errors.As(err, &e) || e.Message != "no node at shpo/db; did you mean shop/db?" {
+		t.Fatalf("start shpo/db: %v", err)
+	}
+	if _, err := c.Call(ctx, "shop/dbb", json.RawMessage(`{}`), time.Second); !errors.As(err, &e) || e.Message != "no node at shop/dbb; did you mean shop/db?" {
+		t.Fatalf("call shop/dbb: %v", err)
+	}
+	var refused *Error
+	if _, err := c.Restart(ctx, "shop/db"); !errors.As(err, &refused) || refused.Code != CodeRefused || strings.Contains(refused.Message, "did you mean") {
+		t.Fatalf("restart shop/db: %v", err)
 	}
 }

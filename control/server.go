@@ -41,7 +41,7 @@ type Server struct {
 
 // NewServer returns a server for b.
 func NewServer(b Backend) *Server {
-	s := &Server{backend: b}
+	s := &Server{backend: hinting{b}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/tree", s.tree)
 	mux.HandleFunc("GET /v1/events", s.events)
@@ -311,6 +311,12 @@ func (s *Server) wait(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	// Subscribe before looking, so no change is missed in between.
 	_, live := s.backend.Events(ctx, ^uint64(0), true)
+	if q.Get("absent_ok") == "" {
+		if n, err := s.backend.Tree(); err == nil && n.Find(path) == nil {
+			writeError(w, absent(n, path))
+			return
+		}
+	}
 	for {
 		n, err := s.backend.Tree()
 		if err != nil {
