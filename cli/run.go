@@ -39,6 +39,7 @@ func init() {
 		Flags: append(instanceFlags(),
 			&ucli.StringFlag{Name: "log-format", Value: "text", Usage: "how events are logged to stderr: `text` or json (one object per line)"},
 			&ucli.BoolFlag{Name: "no-watch", Usage: "do not reload when the tree's files change"},
+			allowUnsafeFlag,
 		),
 		Action: runAction,
 	})
@@ -69,7 +70,8 @@ func runAction(c *ucli.Context) error {
 	}
 	st := &runState{file: c.Args().First(), noWatch: c.Bool("no-watch"), log: logger}
 
-	tree, err := spec.Load(st.file, workers.Default)
+	files := treeFileOptions(c, logger)
+	tree, err := spec.LoadWith(st.file, workers.Default, files)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exit(ExitFailure, "")
@@ -121,7 +123,7 @@ func runAction(c *ucli.Context) error {
 			}
 		}
 	}()
-	r, err := loader.Start(startCtx, tree, loader.Options{Events: onEvent, Log: logger})
+	r, err := loader.Start(startCtx, tree, loader.Options{Events: onEvent, Log: logger, Files: files})
 	close(started)
 	if err != nil {
 		events.Close()
