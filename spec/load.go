@@ -168,6 +168,9 @@ func (l *loader) parse(name, abs string, data []byte) *fileDoc {
 		return f
 	}
 	f := &fileDoc{document: parseYAML(name, data), abs: abs}
+	if !mayQuote(f.document, data) {
+		hideText(f.document)
+	}
 	l.docs[abs] = f
 	l.files = append(l.files, name)
 	if f.root != nil {
