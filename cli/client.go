@@ -57,6 +57,9 @@ func pickSocket(socket, name, path string) (string, error) {
 		return s, nil
 	}
 	dir := filepath.Dir(control.SocketPath("x"))
+	if err := control.CheckFolder(dir); err != nil {
+		return "", err
+	}
 	live := liveInstances(dir)
 	root, _, _ := strings.Cut(path, "/")
 	switch {
@@ -71,11 +74,14 @@ func pickSocket(socket, name, path string) (string, error) {
 }
 
 // liveInstances lists the names of the instances whose socket in dir
-// answers.
+// (a folder CheckFolder accepted) is the user's own and answers.
 func liveInstances(dir string) []string {
 	socks, _ := filepath.Glob(filepath.Join(dir, "*.sock"))
 	var names []string
 	for _, s := range socks {
+		if control.CheckSocket(s) != nil {
+			continue // not ours: never talked to
+		}
 		c, err := net.DialTimeout("unix", s, time.Second)
 		if err != nil {
 			continue

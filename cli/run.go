@@ -38,6 +38,7 @@ func init() {
 		Flags: append(instanceFlags(),
 			&ucli.StringFlag{Name: "log-format", Value: "text", Usage: "how events are logged to stderr: `text` or json (one object per line)"},
 			&ucli.BoolFlag{Name: "no-watch", Usage: "do not reload when the tree's files change"},
+			allowUnsafeFlag,
 		),
 		Action: runAction,
 	})
@@ -75,7 +76,8 @@ func runTree(c *ucli.Context, elog *eventLogger) error {
 	logger := elog.log
 	st := &runState{file: c.Args().First(), noWatch: c.Bool("no-watch"), log: logger}
 
-	tree, err := spec.Load(st.file, workers.Default)
+	files := treeFileOptions(c, logger)
+	tree, err := spec.LoadWith(st.file, workers.Default, files)
 	if err != nil {
 		logDiagnostics(elog, err)
 		return exit(ExitFailure, "")
@@ -125,7 +127,7 @@ func runTree(c *ucli.Context, elog *eventLogger) error {
 			}
 		}
 	}()
-	r, err := loader.Start(startCtx, tree, loader.Options{Events: onEvent, Log: logger})
+	r, err := loader.Start(startCtx, tree, loader.Options{Events: onEvent, Log: logger, Files: files})
 	close(started)
 	if err != nil {
 		events.Close()

@@ -22,10 +22,15 @@ type Client struct {
 	http   *http.Client
 }
 
-// NewClient returns a client for the socket at path.
+// NewClient returns a client for the socket at path. Before each
+// connection it checks the socket and its folder as CheckSocket does, and
+// refuses one that another user could have put there.
 func NewClient(socket string) *Client {
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			if err := CheckSocket(socket); err != nil {
+				return nil, &untrusted{err}
+			}
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", socket)
 		},
@@ -78,7 +83,17 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	return json.Unmarshal(data, out)
 }
 
+// untrusted is CheckSocket's refusal, as the client's dial fails with it.
+type untrusted struct{ err error }
+
+func (u *untrusted) Error() string { return u.err.Error() }
+func (u *untrusted) Unwrap() error { return u.err }
+
 func (c *Client) connError(err error) error {
+	var u *untrusted
+	if errors.As(err, &u) {
+		return u.err
+	}
 	if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
 		return fmt.Errorf("%w at %s (start one with `otpctl run FILE`, or pick it with --name or --socket)", ErrNotRunning, c.Socket)
 	}

@@ -4,8 +4,12 @@
 //
 // The socket lives at $XDG_RUNTIME_DIR/otpctl/NAME.sock, or
 // /tmp/otpctl-UID/NAME.sock without XDG_RUNTIME_DIR (SocketPath); its folder
-// is made 0700 and the socket 0600. Listen replaces a stale socket left by a
-// dead instance and refuses one that answers.
+// is made 0700 and the socket 0600. A folder that exists is never changed:
+// the default one must be the effective user's own 0700 folder, any other
+// one closed to other users' writes (Listen, CheckSocket); clients check
+// the same before they connect. Listen replaces a stale socket of the
+// user's left by a dead instance, refuses one that answers, and removes
+// nothing else.
 //
 // Endpoints (all JSON; errors are {"error": "...", "code": "..."} with a 4xx
 // or 5xx status):

@@ -28,6 +28,11 @@ type Options struct {
 	// output lines, a ticker's heartbeat); each worker gets
 	// Log.With("path", PATH). Default: slog.Default().
 	Log *slog.Logger
+	// Files is how ReloadFile (and so the watcher, SIGHUP and
+	// `otpctl reload`) reads the tree files again: `otpctl run` sets
+	// SafeFiles when it runs as root, as it read them at start. Default:
+	// spec.Load's checks alone.
+	Files spec.LoadOptions
 }
 
 // Running is a tree started from a spec.Tree: the root supervisor and
@@ -35,6 +40,7 @@ type Options struct {
 // use. A stopped tree cannot be started again; Start a new one.
 type Running struct {
 	reg      *workers.Registry
+	files    spec.LoadOptions
 	clock    runtime.Clock
 	log      *slog.Logger
 	events   func(Event)
@@ -92,7 +98,7 @@ func Start(ctx context.Context, tree *spec.Tree, opts Options) (*Running, error)
 		return nil, errors.New("loader: the tree has no root supervisor")
 	}
 	r := &Running{
-		reg: opts.Registry, clock: opts.Clock, log: opts.Log, events: opts.Events,
+		reg: opts.Registry, files: opts.Files, clock: opts.Clock, log: opts.Log, events: opts.Events,
 		rootPath: tree.Root.Path,
 		insts:    map[runtime.Pid]*instance{},
 		sups:     map[runtime.Pid]*current{},

@@ -21,8 +21,8 @@ type ReloadResult struct {
 }
 
 // ReloadFile reads the running tree's file again (Spec().File, with its
-// includes) against the registry the tree was started with, and reloads it
-// with Reload.
+// includes) against the registry the tree was started with, with
+// Options.Files, and reloads it with Reload.
 //
 // A file that does not validate changes nothing: the running tree is
 // untouched, a reload_failed event lists every problem as
@@ -37,7 +37,7 @@ func (r *Running) ReloadFile() (ReloadResult, error) {
 	if err := r.stopped(); err != nil {
 		return ReloadResult{}, err
 	}
-	t, err := spec.Load(r.Spec().File, r.reg)
+	t, err := spec.LoadWith(r.Spec().File, r.reg, r.files)
 	if err != nil {
 		var ds spec.Diagnostics
 		lines := []string{err.Error()}

@@ -56,6 +56,11 @@
 // may not exceed MaxFileSize, and a tree, includes counted, may not exceed
 // MaxNodes.
 //
+// A file that is not a tree file (not a YAML mapping with a version key at
+// its top: an include of /etc/shadow) gets one diagnostic that quotes
+// nothing of it. LoadWith with SafeFiles also refuses files and folders
+// that another user could change (what `otpctl run` does as root).
+//
 // A Tree is immutable once returned: nothing in it is shared with another
 // Tree or changed later, so it may be read from any goroutine.
 package spec

@@ -19,12 +19,14 @@ import (
 // against kinds (the registered kinds; a workers.Registry is one). The
 // error, when not nil, is a Diagnostics holding every problem found in the
 // file and its includes.
-func Load(file string, kinds Kinds) (*Tree, error) {
+func Load(file string, kinds Kinds) (*Tree, error) { return load(file, kinds, LoadOptions{}) }
+
+func load(file string, kinds Kinds, opts LoadOptions) (*Tree, error) {
 	data, err := readFile(file)
 	if err != nil {
 		return nil, Diagnostics{{Pos: Pos{File: file}, Severity: SeverityError, Summary: "cannot read the file: " + err.Error()}}
 	}
-	return Parse(file, data, kinds)
+	return parse(file, data, kinds, opts)
 }
 
 // Parse resolves the tree file data as if it had been read from file:
@@ -34,7 +36,11 @@ func Load(file string, kinds Kinds) (*Tree, error) {
 // directory, the tree needs a name: and positions carry no file. The
 // error, when not nil, is a Diagnostics holding every problem found.
 func Parse(file string, data []byte, kinds Kinds) (*Tree, error) {
-	l := &loader{kinds: kinds, docs: map[string]*fileDoc{}, argsBad: map[string]bool{}, argsChecked: map[argsKey][]schema.Violation{}}
+	return parse(file, data, kinds, LoadOptions{})
+}
+
+func parse(file string, data []byte, kinds Kinds, opts LoadOptions) (*Tree, error) {
+	l := &loader{kinds: kinds, opts: opts, docs: map[string]*fileDoc{}, argsBad: map[string]bool{}, argsChecked: map[argsKey][]schema.Violation{}}
 	t := l.load(file, data)
 	for _, f := range l.docs {
 		l.diags = append(l.diags, f.diags...)
@@ -113,6 +119,7 @@ func unwrapPath(err error) error {
 // loader resolves one tree: the root file and its includes.
 type loader struct {
 	kinds Kinds
+	opts  LoadOptions
 	diags Diagnostics
 	files []string            // display names, in the order met
 	docs  map[string]*fileDoc // by absolute path: each file is read once
@@ -185,6 +192,9 @@ func (l *loader) parse(name, abs string, data []byte) *fileDoc {
 		return f
 	}
 	f := &fileDoc{document: parseYAML(name, data), abs: abs}
+	if !mayQuote(f.document, data) {
+		hideText(f.document)
+	}
 	l.docs[abs] = f
 	l.files = append(l.files, name)
 	if f.root != nil {

@@ -263,6 +263,10 @@ func (w *walker) include(n *Node, v *yaml.Node) *Supervisor {
 	n.Include = name
 	inc, ok := w.l.docs[abs]
 	if !ok {
+		if err := w.l.opts.check(name); err != nil {
+			f.errorf(v, "include: %s %v", name, err)
+			return empty
+		}
 		data, err := readFile(name)
 		if err != nil {
 			f.errorf(v, "include: cannot read %s: %v", name, err)
