@@ -11,8 +11,8 @@ import (
 )
 
 // checkArgs checks a dynamic child's merged args against its kind's args
-// schema before it is started, as the tree file's children are checked
-// when the file is loaded. The error lists every violation
+// schema, then with its Check, before it is started, as the tree file's
+// children are checked when the file is loaded. The error lists every violation
 // ("/color: unknown key ...").
 func checkArgs(k *workers.Kind, args json.RawMessage) error {
 	doc, err := schema.Decode(args)
@@ -25,7 +25,9 @@ func checkArgs(k *workers.Kind, args json.RawMessage) error {
 	}
 	vs := sch.Validate(doc)
 	if len(vs) == 0 {
-		return nil
+		// What the schema cannot say, the kind's own parser does, as
+		// for the tree file's children.
+		return k.Check.Run(args)
 	}
 	msgs := make([]string, len(vs))
 	for i, v := range vs {

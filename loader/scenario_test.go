@@ -90,8 +90,13 @@ func TestKillSupervisor(t *testing.T) {
 		"terminated shop/workers/w2 cause=shutdown reason=shutdown",
 		"terminated shop/workers/w1 cause=shutdown reason=shutdown",
 		"exited shop/workers reason=shutdown"}, restarted...)...)
-	tr.Kill("shop/workers", "killed") // at once: its workers die through their links
-	tr.AssertTrace(m, append([]string{"exited shop/workers reason=killed"}, restarted...)...)
+	// At once: its workers die through their links, and are reported
+	// (last started first) before the supervisor's own exit.
+	tr.Kill("shop/workers", "killed")
+	tr.AssertTrace(m, append([]string{
+		"terminated shop/workers/w2 cause=escalation trigger=shop/workers reason=killed",
+		"terminated shop/workers/w1 cause=escalation trigger=shop/workers reason=killed",
+		"exited shop/workers reason=killed"}, restarted...)...)
 	if snap := tr.Snapshot(); snap.Restarts("shop/workers") != 2 || snap.Children("shop/workers") != "w1:running w2:running" {
 		t.Errorf("workers after two kills:\n%s", snap)
 	}
@@ -263,4 +268,64 @@ supervisor:
 	m = tr.Mark()
 	tr.Reload(app + "    - name: t\n      supervisor:\n        children: [{name: z, kind: echo}]\n")
 	tr.AssertTrace(m, "started app/t/z cause=reload", "started app/t cause=reload", "reload app added=app/t")
+}
+
+// Regression (issue 14, 4): `otpctl kill shop/pool` killed the pool's
+// workers through their links and no event said so. Each is reported
+// terminated (killed, cause escalation, the pool as trigger), last started
+// first, then the pool's exit, then its restart; a nested supervisor stops
+// its own children in order and reports itself, on its own goroutine.
+func TestKilledSupervisorReportsEachChild(t *testing.T) {
+	tr := otptest.StartYAML(t, `
+version: 1
+name: shop
+supervisor:
+  max_frequency: 5
+  children:
+    - {name: db, kind: echo}
+    - name: pool
+      supervisor:
+        children:
+          - {name: w1, kind: echo}
+          - {name: w2, kind: counter}
+          - {name: w3, kind: echo}
+    - name: jobs
+      supervisor:
+        children:
+          - {name: j1, kind: echo}
+          - name: batch
+            supervisor:
+              children: [{name: b1, kind: echo}, {name: b2, kind: echo}]
+          - {name: j2, kind: echo}
+`, otptest.WithFakeClock())
+	m := tr.Mark()
+	tr.Kill("shop/pool", "killed")
+	m = tr.AssertTrace(m,
+		"terminated shop/pool/w3 cause=escalation trigger=shop/pool reason=killed",
+		"terminated shop/pool/w2 cause=escalation trigger=shop/pool reason=killed",
+		"terminated shop/pool/w1 cause=escalation trigger=shop/pool reason=killed",
+		"exited shop/pool reason=killed",
+		"started shop/pool/w1 cause=escalation trigger=shop/pool",
+		"started shop/pool/w2 cause=escalation trigger=shop/pool",
+		"started shop/pool/w3 cause=escalation trigger=shop/pool",
+		"started shop/pool cause=crash trigger=shop/pool")
+
+	tr.Kill("shop/jobs", "killed")
+	tr.AssertEvents(m,
+		"terminated shop/jobs/j2 cause=escalation trigger=shop/jobs reason=killed",
+		"terminated shop/jobs/j1 cause=escalation trigger=shop/jobs reason=killed",
+		"exited shop/jobs reason=killed",
+		// The orphan stops its children in order, then says so.
+		"terminated shop/jobs/batch/b2 cause=escalation trigger=shop/jobs reason=shutdown",
+		"terminated shop/jobs/batch/b1 cause=escalation trigger=shop/jobs reason=shutdown",
+		"terminated shop/jobs/batch cause=escalation trigger=shop/jobs reason=killed",
+		"started shop/jobs/j1 cause=escalation trigger=shop/jobs",
+		"started shop/jobs/batch/b1 cause=escalation trigger=shop/jobs",
+		"started shop/jobs/batch/b2 cause=escalation trigger=shop/jobs",
+		"started shop/jobs/batch cause=escalation trigger=shop/jobs",
+		"started shop/jobs/j2 cause=escalation trigger=shop/jobs",
+		"started shop/jobs cause=crash trigger=shop/jobs")
+	if snap := tr.Snapshot(); snap.Children("shop/jobs") != "j1:running batch:running j2:running" {
+		t.Errorf("after the kills:\n%s", snap)
+	}
 }

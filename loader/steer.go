@@ -170,8 +170,10 @@ func (r *Running) Supervisor(path string) (*runtime.Supervisor, error) {
 // it exit and applies its restart rules, as for a crash.
 //
 // A supervisor (the root included) exits only with one of two reasons, as
-// in OTP: killed kills it at once (its children die through their links,
-// unordered) and shutdown stops it in order (its children in reverse
+// in OTP: killed kills it at once (its workers die through their links and
+// are reported terminated, killed, last started first, before its own exit;
+// a nested supervisor stops its own children and reports itself; see
+// package runtime, supervisor_killed.go) and shutdown stops it in order (its children in reverse
 // order, within their shutdown settings); either way its parent then
 // applies its restart rules. Any other reason is refused (ErrRefused).
 // Killing the root with shutdown is Shutdown without the wait.

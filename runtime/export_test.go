@@ -23,3 +23,11 @@ func LinksOf(pid Pid) []Pid {
 // IsStray reports whether the process is counted as a stray: killed while
 // its goroutine ran outside the runtime.
 func IsStray(pid Pid) bool { return pid.p.isStray() }
+
+// SupervisorCount returns the number of supervisors in the registry that
+// SupervisorOf reads: every supervisor whose goroutine has not ended.
+func SupervisorCount() int {
+	n := 0
+	supervisors.Range(func(any, any) bool { n++; return true })
+	return n
+}

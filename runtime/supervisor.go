@@ -379,13 +379,18 @@ type Supervisor struct {
 	reason  error
 	cause   Cause // what the supervisor is doing now, read by nested supervisors
 	trigger string
+	kind    string // its ChildSpec.Kind under a parent supervisor (noteKind)
+	inStart bool   // its goroutine runs a child's Start (see awaitOrphanReport)
 }
 
 // Pid returns the supervisor's process. It can be linked, monitored and
 // sent exit signals like any process: the supervisor traps exits, so a
 // signal from its parent stops it (children first) and one from any other
 // process that is not its child is ignored, as in OTP; Killed kills it at
-// once (its children get Killed through their links).
+// once (its children get Killed through their links; its workers are
+// reported terminated, reason Killed, cause escalation, with its path as
+// trigger, last started first, before its parent reports its exit; a nested
+// supervisor stops its own children and then reports itself so).
 func (s *Supervisor) Pid() Pid { return s.pid }
 
 // Path returns the supervisor's path.

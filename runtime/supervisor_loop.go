@@ -40,6 +40,7 @@ type sup struct {
 	downSel   Selector[Down]   // awaitDown's, reused
 	downSrc   downSource[Down] // its one source
 	stop      bool
+	exited    bool // it ended by itself (exit), not by a kill that unwound it
 }
 
 // retryMsg is OTP's try_again_restart: a failed restart of c, sent to the
@@ -179,20 +180,25 @@ func StartSupervisor(parent *Process, spec SupervisorSpec, opts ...Option) (*Sup
 	ack := make(chan error, 1)
 	p.spawnGoroutine(func(self *Process) {
 		acked := false
+		var st *sup
 		defer func() {
 			if !acked {
 				ack <- Killed
 			}
-			supervisors.Delete(p)
 			h.mu.Lock()
 			h.reason = (Pid{p}).Reason()
 			if h.reason == nil { // still alive: the deferred goroutineDone will end it
 				h.reason = Killed
 			}
+			reason := h.reason
 			h.mu.Unlock()
+			if st != nil && !st.exited {
+				st.reportOrphans(reason)
+			}
+			supervisors.Delete(p)
 			close(h.done)
 		}()
-		st := &sup{
+		st = &sup{
 			self: self, h: h, path: spec.Path, flags: spec.Flags, events: spec.Events,
 			byID: make(map[string]*child, len(spec.Children)), byPid: make(map[*proc]*child, len(spec.Children)),
 			dyn: spec.Dynamic, retry: NewSubject[retryMsg](self), parentSup: parentSup,
@@ -241,6 +247,7 @@ func inheritedCause(c Cause, trigger string) (Cause, string) {
 }
 
 func (st *sup) exit(reason error) {
+	st.exited = true
 	h := st.h
 	h.mu.Lock()
 	h.reason = reason
@@ -293,16 +300,20 @@ func (st *sup) loop() error {
 func (st *sup) handleExit(m ExitMessage) error {
 	if st.parent != nil && m.From.p == st.parent {
 		cause, trigger := CauseShutdown, ""
+		orphan := false
 		if ps := st.parentSup; ps != nil {
 			if m.From.Alive() {
 				// It is terminating us: say why it is.
 				cause, trigger = inheritedCause(ps.activity())
 			} else {
 				// It died (killed): we go with it.
-				cause, trigger = CauseEscalation, ps.path
+				cause, trigger, orphan = CauseEscalation, ps.path, true
 			}
 		}
 		st.terminateAll(cause, trigger)
+		if orphan {
+			st.reportSelf(m.Reason, trigger)
+		}
 		return m.Reason
 	}
 	c := st.byPid[m.From.p]
@@ -311,6 +322,9 @@ func (st *sup) handleExit(m ExitMessage) error {
 	}
 	delete(st.byPid, m.From.p)
 	c.pid, c.state = Pid{}, StateStopped
+	if c.spec.Type == SupervisorChild {
+		st.awaitOrphanReport(m.From)
+	}
 	st.emit(Event{Type: EventExited, Path: c.path, Kind: c.spec.Kind, Pid: m.From, Reason: m.Reason})
 	if c.spec.Restart == Permanent || (c.spec.Restart == Transient && IsAbnormal(m.Reason)) {
 		return st.restart(c, CauseCrash, c.path)
@@ -430,7 +444,9 @@ func (st *sup) remove(c *child) {
 // dynamic, as OTP) and returns the zero Pid and no error.
 func (st *sup) start(c *child, cause Cause, trigger string) (Pid, error) {
 	st.h.setActivity(cause, trigger)
+	st.h.setInStart(true)
 	pid, err := callStart(c.spec.Start, st.self)
+	st.h.setInStart(false)
 	now := st.self.p.clock.Now()
 	if err != nil {
 		if errors.Is(err, Ignore) {
@@ -450,6 +466,7 @@ func (st *sup) start(c *child, cause Cause, trigger string) (Pid, error) {
 	c.everStarted = true
 	c.pid, c.state, c.started = pid, StateRunning, now
 	st.byPid[pid.p] = c
+	noteKind(c)
 	st.emit(Event{Type: EventStarted, Path: c.path, Kind: c.spec.Kind, Pid: pid, Cause: cause, Trigger: trigger})
 	return pid, nil
 }

@@ -35,8 +35,10 @@ func TestSupervisorIsAProcess(t *testing.T) {
 		if d.Reason != runtime.Killed {
 			t.Fatalf("down %v", d.Reason)
 		}
-		// a dies through its link; s traps it and stops x first.
-		tt.rec.expect(t, "terminated r/s/x escalation <-r (shutdown)")
+		// a dies through its link, and r reports it as it unwinds; s
+		// traps it, stops x first and reports itself, at the same time.
+		tt.rec.expectSet(t, "terminated r/a escalation <-r (killed)",
+			"terminated r/s/x escalation <-r (shutdown)", "terminated r/s escalation <-r (killed)")
 		<-root.Done()
 		<-tt.supervisor("r/s").Done()
 		for _, c := range tt.instances {

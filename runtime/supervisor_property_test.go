@@ -23,6 +23,9 @@ import (
 //     of a live supervisor;
 //   - each child's restart count is the number of its started events after
 //     the first, in its supervisor's lifetime;
+//   - every process a started event announced that has died has been
+//     reported gone exactly once (exited or terminated), a killed
+//     supervisor's children too;
 //   - no live supervisor has used more than its budget;
 //   - and at the end of each sequence the goroutines are back to the
 //     baseline.
@@ -405,9 +408,40 @@ func (p *prop) orphan() string {
 	return ""
 }
 
+// unreported names a process that a started event announced, that is dead,
+// and that no exited or terminated event has reported gone (or one reported
+// twice): everyone who keeps children by pid would keep it for ever.
+func (p *prop) unreported() string {
+	p.emu.Lock()
+	defer p.emu.Unlock()
+	started := map[runtime.Pid]string{}
+	ended := map[runtime.Pid]int{}
+	for _, te := range p.tagged {
+		switch te.e.Type {
+		case runtime.EventStarted:
+			started[te.e.Pid] = te.e.Path
+		case runtime.EventExited, runtime.EventTerminated:
+			ended[te.e.Pid]++
+		}
+	}
+	for pid, path := range started {
+		if n := ended[pid]; n > 1 || (n == 0 && !pid.Alive()) {
+			return fmt.Sprintf("%s %v is dead and reported gone %d times", path, pid, n)
+		}
+	}
+	return ""
+}
+
 // check checks the invariants on a settled tree.
 func (p *prop) check(snap *runtime.SupervisorSnapshot) {
 	p.t.Helper()
+	// A supervisor killed inside a child's start reports its children
+	// when that start returns, on its own goroutine: give it the time.
+	for deadline := time.Now().Add(wait); p.unreported() != ""; time.Sleep(100 * time.Microsecond) {
+		if time.Now().After(deadline) {
+			p.fatalf("%s", p.unreported())
+		}
+	}
 	p.emu.Lock()
 	tagged := append([]taggedEvent(nil), p.tagged...)
 	inst := make(map[runtime.Pid]int, len(p.inst))

@@ -60,11 +60,16 @@ func (w *walker) args(wk *Worker, fk *fileKind, kindNode, argsNode *yaml.Node, a
 				w.f.errorf(kindNode, "kind %q has an args schema that does not compile (a bug in the kind): %v", wk.Base, err)
 			}
 		} else {
+			partial := false // a dynamic template that leaves required args to its children
 			for _, v := range sch.Validate(merged) {
 				if dynamic && v.Keyword == "required" {
+					partial = true
 					continue
 				}
 				violations = append(violations, v)
+			}
+			if len(violations) == 0 && !partial {
+				violations = w.l.checkArgs(wk.Base, canon)
 			}
 		}
 		w.l.argsChecked[key] = violations
@@ -73,6 +78,54 @@ func (w *walker) args(wk *Worker, fk *fileKind, kindNode, argsNode *yaml.Node, a
 		w.argsViolation(v, nodes, kindNode)
 	}
 	return canon
+}
+
+// ArgsChecker is what Kinds also is when its kinds can read args as their
+// start does (a workers.Registry is one): CheckArgs returns what the start
+// of the kind called name would refuse in args (merged and canonical, as
+// the start gets them). The checker runs it on args the schema passed, so
+// that what validates starts. An error that has the methods ArgsPointer()
+// string (a JSON pointer into args) and ArgsMessage() string
+// (workers.ArgError has) is reported at that arg, any other at the args;
+// the errors an errors.Join joined are reported one by one.
+type ArgsChecker interface {
+	CheckArgs(name string, args json.RawMessage) error
+}
+
+// argsPlace is an error of CheckArgs that says which arg it is about.
+type argsPlace interface {
+	ArgsPointer() string
+	ArgsMessage() string
+}
+
+// checkArgs runs the kinds' own check of args, if they have one, and
+// returns its refusal as a violation.
+func (l *loader) checkArgs(base string, args json.RawMessage) []schema.Violation {
+	c, ok := l.kinds.(ArgsChecker)
+	if !ok {
+		return nil
+	}
+	return argsViolations(c.CheckArgs(base, args))
+}
+
+// argsViolations maps an error of CheckArgs to violations: one per error
+// that errors.Join joined.
+func argsViolations(err error) []schema.Violation {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []schema.Violation
+		for _, e := range j.Unwrap() {
+			out = append(out, argsViolations(e)...)
+		}
+		return out
+	}
+	var at argsPlace
+	if errors.As(err, &at) {
+		return []schema.Violation{{Pointer: at.ArgsPointer(), Message: at.ArgsMessage()}}
+	}
+	return []schema.Violation{{Message: strings.TrimPrefix(err.Error(), "args: ")}}
 }
 
 // argsKey names one check of args against a kind's schema.

@@ -161,10 +161,12 @@ func TestDuration(t *testing.T) {
 		{`0`, 0, ""},
 		{`"0"`, 0, ""},
 		{`"5"`, 0, "missing unit"},
-		{`-1`, 0, "whole number of seconds"},
-		{`1.5`, 0, "whole number of seconds"},
+		{`-1`, 0, "cannot unmarshal -1 into"},
+		{`1.5`, 0, "cannot unmarshal 1.5 into"},
 		{`"-2s"`, 0, "negative"},
-		{`true`, 0, "whole number of seconds"},
+		{`true`, 0, "cannot unmarshal true into"},
+		{`9223372037`, 0, "more than the longest duration"},
+		{`"2562048h"`, 0, "more than the longest duration"},
 	} {
 		var d workers.Duration
 		err := json.Unmarshal([]byte(tc.in), &d)

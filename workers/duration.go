@@ -2,7 +2,8 @@ package workers
 
 import (
 	"encoding/json"
-	"fmt"
+	"math"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -17,27 +18,56 @@ type Duration time.Duration
 // package schema).
 const DurationSchema = `{"type":["string","integer"],"pattern":"^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$","minimum":0,"x-message":"must be a duration such as 500ms, 5s or 2m, or a whole number of seconds"}`
 
-// UnmarshalJSON reads a duration string or a whole number of seconds.
+// UnmarshalJSON reads a duration string or a whole number of seconds. Its
+// error is a *json.UnmarshalTypeError whose Value is the value and what is
+// wrong with it, so that DecodeArgs names the field.
 func (d *Duration) UnmarshalJSON(b []byte) error {
+	bad := func(why string) error {
+		v := string(b)
+		if why != "" {
+			v += " (" + why + ")"
+		}
+		return &json.UnmarshalTypeError{Value: v, Type: durationType}
+	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		var secs int64
 		if err := json.Unmarshal(b, &secs); err != nil || secs < 0 {
-			return fmt.Errorf("duration %s: want a string such as \"5s\" or a whole number of seconds", b)
+			return bad("")
+		}
+		if secs > int64(maxDuration/time.Second) {
+			return bad("more than the longest duration, " + maxDuration.String())
 		}
 		*d = Duration(time.Duration(secs) * time.Second)
 		return nil
 	}
 	v, err := time.ParseDuration(strings.TrimSpace(s))
 	if err != nil {
-		return fmt.Errorf("duration %q: %w", s, err)
+		why := strings.TrimPrefix(err.Error(), "time: ")
+		if strings.HasPrefix(why, "invalid duration") && durationPattern.MatchString(strings.TrimSpace(s)) {
+			why = "more than the longest duration, " + maxDuration.String()
+		}
+		return bad(why)
 	}
 	if v < 0 {
-		return fmt.Errorf("duration %q is negative", s)
+		return bad("negative")
 	}
 	*d = Duration(v)
 	return nil
 }
+
+// durationPattern is DurationSchema's pattern: a string that matches it and
+// does not parse is too long.
+var durationPattern = func() *regexp.Regexp {
+	var s struct{ Pattern string }
+	if err := json.Unmarshal([]byte(DurationSchema), &s); err != nil {
+		panic(err)
+	}
+	return regexp.MustCompile(s.Pattern)
+}()
+
+// maxDuration is the longest duration (about 292 years).
+const maxDuration = time.Duration(math.MaxInt64)
 
 // MarshalJSON writes the duration as a Go duration string.
 func (d Duration) MarshalJSON() ([]byte, error) {

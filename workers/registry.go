@@ -32,6 +32,12 @@ type Kind struct {
 	// It runs on the supervisor's goroutine: it must not wait without a
 	// bound. An error fails the child's start.
 	Start StartFunc
+	// Check, when set, reads args with the parser Start uses and returns
+	// what Start would refuse in them, so that `otpctl validate` (and a
+	// reload, which validates first) refuses it too: whatever the schema
+	// cannot say (a number too large for its Go type, a NUL in a string,
+	// a duration that overflows). Nil: the schema is the only check.
+	Check CheckFunc
 }
 
 // StartFunc starts an instance of a kind. w.Args has been validated against
@@ -111,7 +117,9 @@ type ReplyError struct{ Message string }
 func (e *ReplyError) Error() string { return e.Message }
 
 // DecodeArgs decodes a worker's args into v strictly: an unknown field is an
-// error. Empty args leave v as it is, so v can hold the defaults.
+// error. Empty args leave v as it is, so v can hold the defaults. A value
+// that does not fit its field (a number out of range or with a fraction, a
+// bad Duration) is an *ArgError naming the field.
 func DecodeArgs(args json.RawMessage, v any) error {
 	if len(bytes.TrimSpace(args)) == 0 || string(bytes.TrimSpace(args)) == "null" {
 		return nil
@@ -119,7 +127,7 @@ func DecodeArgs(args json.RawMessage, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(args))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("args: %w", err)
+		return decodeError(err)
 	}
 	return nil
 }

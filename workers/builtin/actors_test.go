@@ -59,7 +59,7 @@ func TestCache(t *testing.T) {
 		{`{"op":"put","key":"d"}`, `error: request: "key" and "value" are required`},
 		{`{"op":"clear"}`, `error: unknown op "clear" (ops: delete, get, put, size)`},
 	})
-	if _, err := startTree(t, builtin.Cache(), `{"max_size":0}`, treeOpt{}); err == nil || !strings.Contains(err.Error(), "max_size must be at least 1") {
+	if _, err := startTree(t, builtin.Cache(), `{"max_size":0}`, treeOpt{}); err == nil || !strings.Contains(err.Error(), "args.max_size: must be at least 1") {
 		t.Errorf("max_size 0: %v", err)
 	}
 }
@@ -94,7 +94,7 @@ func TestTicker(t *testing.T) {
 		}
 	}
 	steps(t, tr, [][2]string{{`{"op":"get"}`, `{"ticks":3}`}})
-	if _, err := startTree(t, builtin.Ticker(), `{"interval":0}`, treeOpt{clock: clock}); err == nil || !strings.Contains(err.Error(), "interval must be more than 0") {
+	if _, err := startTree(t, builtin.Ticker(), `{"interval":0}`, treeOpt{clock: clock}); err == nil || !strings.Contains(err.Error(), "args.interval: must be more than 0") {
 		t.Errorf("interval 0: %v", err)
 	}
 }

@@ -26,6 +26,16 @@ func Cache() workers.Kind {
 		max int
 		m   map[string]json.RawMessage
 	}
+	parse := func(raw json.RawMessage) (args, error) {
+		a := args{MaxSize: 1000}
+		if err := workers.DecodeArgs(raw, &a); err != nil {
+			return a, err
+		}
+		if a.MaxSize < 1 {
+			return a, &workers.ArgError{Pointer: "/max_size", Message: fmt.Sprintf("must be at least 1, not %d", a.MaxSize)}
+		}
+		return a, nil
+	}
 	type keyReq struct {
 		Key string `json:"key"`
 	}
@@ -51,12 +61,9 @@ func Cache() workers.Kind {
 }`,
 		Start: workers.Actor[*state]{
 			Init: func(_ *workers.Context, w workers.Worker) (*state, error) {
-				a := args{MaxSize: 1000}
-				if err := workers.DecodeArgs(w.Args, &a); err != nil {
+				a, err := parse(w.Args)
+				if err != nil {
 					return nil, err
-				}
-				if a.MaxSize < 1 {
-					return nil, fmt.Errorf("args: max_size must be at least 1, not %d", a.MaxSize)
 				}
 				return &state{max: a.MaxSize, m: map[string]json.RawMessage{}}, nil
 			},
@@ -106,5 +113,6 @@ func Cache() workers.Kind {
 				},
 			},
 		}.Start,
+		Check: checkWith(parse),
 	}
 }

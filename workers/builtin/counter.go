@@ -14,6 +14,11 @@ func Counter() workers.Kind {
 		Initial int64 `json:"initial"`
 	}
 	type state struct{ initial, value int64 }
+	parse := func(raw json.RawMessage) (args, error) {
+		var a args
+		err := workers.DecodeArgs(raw, &a)
+		return a, err
+	}
 	value := func(s state) any { return map[string]int64{"value": s.value} }
 	op := func(f func(state) state) workers.Op[state] {
 		return func(_ *workers.Context, req json.RawMessage, s state) (any, state, error) {
@@ -36,8 +41,8 @@ func Counter() workers.Kind {
 }`,
 		Start: workers.Actor[state]{
 			Init: func(_ *workers.Context, w workers.Worker) (state, error) {
-				var a args
-				if err := workers.DecodeArgs(w.Args, &a); err != nil {
+				a, err := parse(w.Args)
+				if err != nil {
 					return state{}, err
 				}
 				return state{initial: a.Initial, value: a.Initial}, nil
@@ -49,5 +54,14 @@ func Counter() workers.Kind {
 				"reset":     op(func(s state) state { s.value = s.initial; return s }),
 			},
 		}.Start,
+		Check: checkWith(parse),
+	}
+}
+
+// checkWith makes a kind's Check of the parser its Start uses.
+func checkWith[A any](parse func(json.RawMessage) (A, error)) workers.CheckFunc {
+	return func(raw json.RawMessage) error {
+		_, err := parse(raw)
+		return err
 	}
 }

@@ -1,6 +1,7 @@
 package builtin
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -30,6 +31,24 @@ func Crash() workers.Kind {
 		rnd      *rand.Rand
 	}
 	type deadline struct{}
+	parse := func(raw json.RawMessage) (args, error) {
+		a := args{Reason: "crash", Interval: workers.Duration(time.Second)}
+		if err := workers.DecodeArgs(raw, &a); err != nil {
+			return a, err
+		}
+		if a.Reason == "" {
+			return a, &workers.ArgError{Pointer: "/reason", Message: "must not be empty"}
+		}
+		if a.Probability != nil {
+			if *a.Probability < 0 || *a.Probability > 1 {
+				return a, &workers.ArgError{Pointer: "/probability", Message: fmt.Sprintf("must be between 0 and 1, not %v", *a.Probability)}
+			}
+			if a.Interval <= 0 {
+				return a, &workers.ArgError{Pointer: "/interval", Message: "must be more than 0"}
+			}
+		}
+		return a, nil
+	}
 	return workers.Kind{
 		Name: "crash",
 		Doc:  "exits with reason after a time, or with a probability per tick (fault tests)",
@@ -46,21 +65,12 @@ func Crash() workers.Kind {
 }`,
 		Start: workers.Actor[*state]{
 			Init: func(c *workers.Context, w workers.Worker) (*state, error) {
-				a := args{Reason: "crash", Interval: workers.Duration(time.Second)}
-				if err := workers.DecodeArgs(w.Args, &a); err != nil {
+				a, err := parse(w.Args)
+				if err != nil {
 					return nil, err
-				}
-				if a.Reason == "" {
-					return nil, fmt.Errorf("args: reason must not be empty")
 				}
 				s := &state{reason: Reason(a.Reason), interval: time.Duration(a.Interval)}
 				if a.Probability != nil {
-					if *a.Probability < 0 || *a.Probability > 1 {
-						return nil, fmt.Errorf("args: probability must be between 0 and 1, not %v", *a.Probability)
-					}
-					if s.interval <= 0 {
-						return nil, fmt.Errorf("args: interval must be more than 0")
-					}
 					s.p = *a.Probability
 					seed := rand.Uint64()
 					if a.Seed != nil {
@@ -91,6 +101,7 @@ func Crash() workers.Kind {
 				return s, nil
 			},
 		}.Start,
+		Check: checkWith(parse),
 	}
 }
 

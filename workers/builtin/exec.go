@@ -1,6 +1,7 @@
 package builtin
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -94,13 +96,27 @@ func parseExecArgs(raw []byte) (*execConfig, error) {
 		return nil, err
 	}
 	if len(a.Command) == 0 || a.Command[0] == "" {
-		return nil, fmt.Errorf("args: command must name a program: [\"prog\", \"arg\", ...]")
+		return nil, &workers.ArgError{Pointer: "/command", Message: `must name a program: ["prog", "arg", ...]`}
+	}
+	// The kernel takes argv, the environment and the folder as C
+	// strings: a NUL would fail the start (or cut the string short).
+	var nuls []error
+	for i, arg := range a.Command {
+		nuls = noNUL(nuls, arg, "command", i)
+	}
+	for _, k := range slices.Sorted(maps.Keys(a.Env)) {
+		nuls = noNUL(nuls, k, "env", k)
+		nuls = noNUL(nuls, a.Env[k], "env", k)
+	}
+	nuls = noNUL(nuls, a.Dir, "dir")
+	if len(nuls) > 0 {
+		return nil, errors.Join(nuls...)
 	}
 	c := &execConfig{command: a.Command, dir: a.Dir, stop: syscall.SIGTERM}
 	if a.StopSignal != "" {
 		sig, ok := signals[strings.TrimPrefix(a.StopSignal, "SIG")]
 		if !ok {
-			return nil, fmt.Errorf("args: stop_signal %q is not one of %s", a.StopSignal, strings.Join(signalNames(), ", "))
+			return nil, &workers.ArgError{Pointer: "/stop_signal", Message: fmt.Sprintf("%q is not one of %s", a.StopSignal, strings.Join(signalNames(), ", "))}
 		}
 		c.stop = sig
 	}
@@ -124,6 +140,21 @@ func parseExecArgs(raw []byte) (*execConfig, error) {
 		c.ready = r
 	}
 	return c, nil
+}
+
+// noNUL appends to errs the refusal of a string arg (a value, or an env
+// key) that holds a NUL byte; path is where it is in the args.
+func noNUL(errs []error, s string, path ...any) []error {
+	if strings.IndexByte(s, 0) < 0 {
+		return errs
+	}
+	return append(errs, &workers.ArgError{Pointer: workers.ArgPointer(path...), Message: fmt.Sprintf("%q must not contain a NUL byte", s)})
+}
+
+// checkExecArgs is exec's Check: its Start's own parser.
+func checkExecArgs(raw json.RawMessage) error {
+	_, err := parseExecArgs(raw)
+	return err
 }
 
 func signalNames() []string {
@@ -172,6 +203,7 @@ func Exec() workers.Kind {
 		Doc:   "an OS process in its own process group, started when ready, stopped with stop_signal then SIGKILL",
 		Args:  execSchema,
 		Start: startExec,
+		Check: checkExecArgs,
 	}
 }
 

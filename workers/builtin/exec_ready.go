@@ -39,24 +39,24 @@ func (a *readyArgs) parse() (*readiness, error) {
 	if a.TCP != "" {
 		n++
 		if _, _, err := net.SplitHostPort(a.TCP); err != nil {
-			return nil, fmt.Errorf("args: ready.tcp: %w", err)
+			return nil, &workers.ArgError{Pointer: "/ready/tcp", Message: err.Error()}
 		}
 	}
 	if a.HTTP != "" {
 		n++
 		u, err := url.Parse(a.HTTP)
 		if err != nil {
-			return nil, fmt.Errorf("args: ready.http: %w", err)
+			return nil, &workers.ArgError{Pointer: "/ready/http", Message: err.Error()}
 		}
 		if u.Scheme != "http" && u.Scheme != "https" {
-			return nil, fmt.Errorf("args: ready.http: %q is not an http:// or https:// URL", a.HTTP)
+			return nil, &workers.ArgError{Pointer: "/ready/http", Message: fmt.Sprintf("%q is not an http:// or https:// URL", a.HTTP)}
 		}
 	}
 	if a.Log != "" {
 		n++
 		re, err := regexp.Compile(a.Log)
 		if err != nil {
-			return nil, fmt.Errorf("args: ready.log: %w", err)
+			return nil, &workers.ArgError{Pointer: "/ready/log", Message: err.Error()}
 		}
 		r.log = re
 	}
@@ -65,7 +65,7 @@ func (a *readyArgs) parse() (*readiness, error) {
 		r.delay = time.Duration(*a.Delay)
 	}
 	if n != 1 {
-		return nil, fmt.Errorf("args: ready needs exactly one of tcp, http, log, delay")
+		return nil, &workers.ArgError{Pointer: "/ready", Message: "needs exactly one of tcp, http, log, delay"}
 	}
 	if a.Timeout != nil {
 		r.timeout = time.Duration(*a.Timeout)

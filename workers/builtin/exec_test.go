@@ -432,15 +432,15 @@ func TestExecEnvDir(t *testing.T) {
 // Bad args fail the start with a message that names the arg.
 func TestExecBadArgs(t *testing.T) {
 	for _, tc := range []struct{ args, want string }{
-		{`{}`, "args: command must name a program"},
-		{`{"command":[]}`, "args: command must name a program"},
-		{`{"command":["sleep"],"stop_signal":"TERMINATE"}`, `args: stop_signal "TERMINATE" is not one of HUP, INT, KILL, QUIT, TERM, USR1, USR2`},
-		{`{"command":["sleep"],"ready":{}}`, "args: ready needs exactly one of tcp, http, log, delay"},
-		{`{"command":["sleep"],"ready":{"tcp":"a:1","log":"x"}}`, "args: ready needs exactly one of tcp, http, log, delay"},
-		{`{"command":["sleep"],"ready":{"log":"("}}`, "args: ready.log: error parsing regexp"},
-		{`{"command":["sleep"],"ready":{"tcp":"nocolon"}}`, "args: ready.tcp: address nocolon: missing port in address"},
-		{`{"command":["sleep"],"ready":{"http":"ftp://x"}}`, `args: ready.http: "ftp://x" is not an http:// or https:// URL`},
-		{`{"command":["sleep"],"ready":{"delay":"-1s"}}`, `duration "-1s" is negative`},
+		{`{}`, "args.command: must name a program"},
+		{`{"command":[]}`, "args.command: must name a program"},
+		{`{"command":["sleep"],"stop_signal":"TERMINATE"}`, `args.stop_signal: "TERMINATE" is not one of HUP, INT, KILL, QUIT, TERM, USR1, USR2`},
+		{`{"command":["sleep"],"ready":{}}`, "args.ready: needs exactly one of tcp, http, log, delay"},
+		{`{"command":["sleep"],"ready":{"tcp":"a:1","log":"x"}}`, "args.ready: needs exactly one of tcp, http, log, delay"},
+		{`{"command":["sleep"],"ready":{"log":"("}}`, "args.ready.log: error parsing regexp"},
+		{`{"command":["sleep"],"ready":{"tcp":"nocolon"}}`, "args.ready.tcp: address nocolon: missing port in address"},
+		{`{"command":["sleep"],"ready":{"http":"ftp://x"}}`, `args.ready.http: "ftp://x" is not an http:// or https:// URL`},
+		{`{"command":["sleep"],"ready":{"delay":"-1s"}}`, `args.ready.delay: must be a duration such as 500ms, 5s or 2m, or a whole number of seconds, not "-1s" (negative)`},
 		{`{"command":["sleep"],"user":"root"}`, `args: json: unknown field "user"`},
 	} {
 		t.Run(tc.args, func(t *testing.T) {

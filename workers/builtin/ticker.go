@@ -2,7 +2,6 @@ package builtin
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/otpctl/otpctl/workers"
@@ -20,6 +19,16 @@ func Ticker() workers.Kind {
 		interval time.Duration
 		ticks    int64
 	}
+	parse := func(raw json.RawMessage) (args, error) {
+		a := args{Interval: workers.Duration(time.Second)}
+		if err := workers.DecodeArgs(raw, &a); err != nil {
+			return a, err
+		}
+		if a.Interval <= 0 {
+			return a, &workers.ArgError{Pointer: "/interval", Message: "must be more than 0"}
+		}
+		return a, nil
+	}
 	return workers.Kind{
 		Name: "ticker",
 		Doc:  "logs a heartbeat every interval; get replies {\"ticks\":N}",
@@ -32,12 +41,9 @@ func Ticker() workers.Kind {
 }`,
 		Start: workers.Actor[*state]{
 			Init: func(c *workers.Context, w workers.Worker) (*state, error) {
-				a := args{Interval: workers.Duration(time.Second)}
-				if err := workers.DecodeArgs(w.Args, &a); err != nil {
+				a, err := parse(w.Args)
+				if err != nil {
 					return nil, err
-				}
-				if a.Interval <= 0 {
-					return nil, fmt.Errorf("args: interval must be more than 0")
 				}
 				c.After(time.Duration(a.Interval), tick{})
 				return &state{interval: time.Duration(a.Interval)}, nil
@@ -57,6 +63,7 @@ func Ticker() workers.Kind {
 				},
 			},
 		}.Start,
+		Check: checkWith(parse),
 	}
 }
 
