@@ -80,13 +80,17 @@ func runAction(c *ucli.Context) error {
 		return exit(ExitFailure, "run: %v", err)
 	}
 	defer ln.Close()
+	stopLeftovers(socket, logger)
+	defer builtin.DropRecord()
 
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
-	if os.Getpid() == 1 {
-		// A container's init: reap the orphans the kernel hands over,
-		// never the exec workers' own children (their kind waits).
+	// A child subreaper (and a container's init, as PID 1): orphans of the
+	// exec workers' keeper, should it be killed, come here to be stopped
+	// (see builtin.KeepRecord); reap them, never the exec workers' own
+	// children (their kind waits).
+	if os.Getpid() == 1 || builtin.SetSubreaper() == nil {
 		ctx, stopReaping := context.WithCancel(context.Background())
 		reaped := make(chan struct{})
 		go func() { builtin.ReapOrphans(ctx); close(reaped) }()
