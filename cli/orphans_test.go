@@ -56,7 +56,7 @@ func orphanShapes(t *testing.T) []shape {
 // MARK-NAME.
 func orphanTree(t *testing.T, dir, mark string, shapes []shape) string {
 	var b strings.Builder
-	b.WriteString("version: 1\nname: orph\nsupervisor:\n  children:\n")
+	b.WriteString("version: 1\nname: orph\nsupervisor:\n  max_frequency: 100\n  children:\n")
 	for _, s := range shapes {
 		q := make([]string, len(s.command))
 		for i, a := range s.command {
@@ -297,5 +297,32 @@ func TestOrphansLeftoversOfACrash(t *testing.T) {
 	r2.mustCtl("shutdown")
 	if code := r2.wait(); code != 0 {
 		t.Fatalf("run exited %d after shutdown; stderr:\n%s", code, r2.stderr())
+	}
+}
+
+// If the keeper is killed, what it kept dies (the exec children by their
+// parent-death signal, what they left by otpctl, a subreaper), and the
+// children fail and start again under a new keeper.
+func TestOrphansKeeperKilled(t *testing.T) {
+	r, shapes, procs := runShapes(t, "keeper")
+	keeper := ppidOf(procs["direct"][0].pid)
+	if ppidOf(keeper) != r.cmd.Process.Pid {
+		t.Fatalf("the exec child's parent %d is not otpctl's child", keeper)
+	}
+	mark := r.count()
+	syscall.Kill(keeper, syscall.SIGKILL)
+	for _, s := range shapes {
+		awaitGoneWithin(t, s.name+" after its keeper was killed", procs[s.name], goneWithin)
+	}
+	for _, s := range shapes {
+		r.waitEvent(mark, "started orph/"+s.name)
+	}
+	again := awaitShapes(t, r.mark, shapes)
+	if k := ppidOf(again["direct"][0].pid); k == keeper || ppidOf(k) != r.cmd.Process.Pid {
+		t.Errorf("restarted child's parent %d: want a new keeper, child of otpctl", k)
+	}
+	r.mustCtl("shutdown")
+	if code := r.wait(); code != 0 {
+		t.Fatalf("run exited %d after shutdown; stderr:\n%s", code, r.stderr())
 	}
 }

@@ -85,6 +85,7 @@ func keeperMain(fd int) int {
 	// the children's parent-death signal (SIGKILL) then fires when the
 	// keeper dies, and only then.
 	goruntime.LockOSThread()
+	unix.CloseOnExec(fd) // the children must not hold the socket
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return 1
 	}
