@@ -180,7 +180,7 @@ func (kc *keeperConn) send(m keeperMsg, fds ...int) error {
 	kc.wmu.Lock()
 	defer kc.wmu.Unlock()
 	for {
-		err := unix.Sendmsg(kc.fd, b, oob, nil, 0)
+		err := unix.Sendmsg(kc.fd, b, oob, nil, unix.MSG_NOSIGNAL)
 		if !errors.Is(err, unix.EINTR) {
 			return err
 		}

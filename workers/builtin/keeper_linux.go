@@ -152,6 +152,18 @@ func keeperMain(fd int) int {
 	}
 }
 
+// withoutVar returns env without key (a marker inherited from an otpctl
+// that runs this one must not stand for this one's).
+func withoutVar(env []string, key string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, key+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
 func closeFds(fds []int) {
 	for _, f := range fds {
 		_ = unix.Close(f)
@@ -164,7 +176,7 @@ func (k *keeper) send(m keeperMsg, oob []byte) error {
 		return err
 	}
 	for {
-		err := unix.Sendmsg(k.fd, b, oob, nil, 0)
+		err := unix.Sendmsg(k.fd, b, oob, nil, unix.MSG_NOSIGNAL)
 		if !errors.Is(err, unix.EINTR) {
 			return err
 		}
@@ -186,7 +198,7 @@ func (k *keeper) handle(m keeperMsg, fds []int) {
 		marker := k.marker + "/" + strconv.Itoa(m.ID)
 		p, err := os.StartProcess(m.Path, m.Argv, &os.ProcAttr{
 			Dir:   m.Dir,
-			Env:   append(m.Env, childEnv+"="+marker),
+			Env:   append(withoutVar(m.Env, childEnv), childEnv+"="+marker),
 			Files: files,
 			Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
 		})
@@ -246,16 +258,17 @@ func (k *keeper) reap() {
 	}
 }
 
-// descendants lists the live (not zombie) processes below the keeper with
-// whether each belongs to c: c itself, a process in c's group, below one
-// that belongs to it, or an orphan carrying c's marker. With c nil, all.
-func (k *keeper) descendants(c *kept) []int {
+// descendants lists the live (not zombie) processes below the keeper that
+// belong to c: in c's group, below one that belongs to it, or an orphan
+// carrying c's marker (c itself is left out). With c nil, all of them.
+// unsure reports an orphan whose environment could not be read (a process
+// in the middle of execve shows none for a moment): look again.
+func (k *keeper) descendants(c *kept) (pids []int, unsure bool) {
 	type node struct {
 		pid  int
 		mine bool
 	}
-	var out []int
-	queue := []node{}
+	var queue []node
 	for _, pid := range childrenOf(k.self) {
 		queue = append(queue, node{pid, c == nil})
 	}
@@ -268,52 +281,52 @@ func (k *keeper) descendants(c *kept) []int {
 		}
 		seen[n.pid] = true
 		state, pgid, ok := procStat(n.pid)
-		if !ok {
-			continue
+		if !ok || state == "Z" {
+			continue // a zombie has no children
 		}
 		mine := n.mine
-		if c != nil && !mine {
+		if !mine {
 			mine = n.pid == c.pid || pgid == c.pid
-			if !mine {
-				if _, isKid := k.kids[n.pid]; !isKid {
-					mine = procEnv(n.pid, childEnv) == c.marker
-				}
+			if _, isKid := k.kids[n.pid]; !mine && !isKid {
+				v, readable := procEnvOK(n.pid, childEnv)
+				mine = v == c.marker
+				unsure = unsure || !readable
 			}
 		}
-		if mine && state != "Z" && n.pid != c.pidOr0() {
-			out = append(out, n.pid)
+		if mine && (c == nil || n.pid != c.pid) {
+			pids = append(pids, n.pid)
 		}
 		for _, ch := range childrenOf(n.pid) {
 			queue = append(queue, node{ch, mine})
 		}
 	}
-	return out
+	return pids, unsure
 }
 
-func (c *kept) pidOr0() int {
-	if c == nil {
-		return 0
-	}
-	return c.pid
-}
+// unsureWait bounds how long killSet looks again at an orphan whose
+// environment it cannot read.
+const unsureWait = 50 * time.Millisecond
 
 // killSet SIGKILLs c's group and every process of its set, again until none
 // is left (a process may fork while it is killed), for up to reapWait. It
-// returns how many processes besides c itself it found running first.
+// returns how many processes besides c itself it killed.
 func (k *keeper) killSet(c *kept) int {
-	left := -1
-	deadline := time.Now().Add(reapWait)
+	killed := map[int]bool{}
+	start := time.Now()
 	for {
+		// Look first, then kill: what the group kill takes would not be
+		// counted otherwise.
+		pids, unsure := k.descendants(c)
 		_ = unix.Kill(-c.pid, syscall.SIGKILL)
 		_ = unix.Kill(c.pid, syscall.SIGKILL)
-		pids := k.descendants(c)
-		if left < 0 {
-			left = len(pids)
-		}
-		if len(pids) == 0 || time.Now().After(deadline) {
-			return left
+		waited := time.Since(start)
+		// An environment that stays unreadable is not a process in
+		// execve (it cleared its environment, or is not ours to read).
+		if (len(pids) == 0 && (!unsure || waited > unsureWait)) || waited > reapWait {
+			return len(killed)
 		}
 		for _, pid := range pids {
+			killed[pid] = true
 			_ = unix.Kill(pid, syscall.SIGKILL)
 		}
 		k.reapOrphans()
@@ -339,7 +352,8 @@ func (k *keeper) killAll() {
 		for _, c := range k.kids {
 			_ = unix.Kill(-c.pid, syscall.SIGKILL)
 		}
-		for _, pid := range k.descendants(nil) {
+		all, _ := k.descendants(nil)
+		for _, pid := range all {
 			_ = unix.Kill(pid, syscall.SIGKILL)
 		}
 		for {
@@ -397,18 +411,26 @@ func procStart(pid int) (uint64, bool) {
 }
 
 // procEnv reads one variable of a process's environment ("" if unset or
-// unreadable), reading at most 1 MiB of it.
+// unreadable).
 func procEnv(pid int, key string) string {
+	v, _ := procEnvOK(pid, key)
+	return v
+}
+
+// procEnvOK reads one variable of a process's environment, at most 1 MiB of
+// it; readable is false when there was none to read (gone, not allowed, or
+// in the middle of execve).
+func procEnvOK(pid int, key string) (value string, readable bool) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/environ", pid))
 	if err != nil {
-		return ""
+		return "", false
 	}
 	defer f.Close()
 	b, _ := io.ReadAll(io.LimitReader(f, 1<<20))
 	for _, kv := range strings.Split(string(b), "\x00") {
 		if v, ok := strings.CutPrefix(kv, key+"="); ok {
-			return v
+			return v, true
 		}
 	}
-	return ""
+	return "", len(b) > 0
 }
