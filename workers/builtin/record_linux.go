@@ -196,13 +196,14 @@ func readRecord(file string) (*recFile, error) {
 }
 
 // running reports whether the recorded process still runs (same pid, same
-// start time).
+// start time, not a zombie).
 func (p recProc) running() bool {
 	if p.Pid <= 0 {
 		return false
 	}
 	start, ok := procStart(p.Pid)
-	return ok && start == p.Start
+	state, _, _ := procStat(p.Pid)
+	return ok && start == p.Start && state != "Z"
 }
 
 // stopLeftovers stops what the run recorded in file left running, if that
