@@ -86,10 +86,9 @@ func runAction(c *ucli.Context) error {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
-	// A child subreaper (and a container's init, as PID 1): orphans of the
-	// exec workers' keeper, should it be killed, come here to be stopped
-	// (see builtin.KeepRecord); reap them, never the exec workers' own
-	// children (their kind waits).
+	// A child subreaper (and a container's init, as PID 1): should the exec
+	// workers' keeper be killed, what it kept comes here, and the exec kind
+	// kills it; reap such orphans, never the keeper (the kind waits for it).
 	if os.Getpid() == 1 || builtin.SetSubreaper() == nil {
 		ctx, stopReaping := context.WithCancel(context.Background())
 		reaped := make(chan struct{})
