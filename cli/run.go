@@ -88,13 +88,16 @@ func runTree(c *ucli.Context, elog *eventLogger) error {
 		return exit(ExitFailure, "run: %v", err)
 	}
 	defer ln.Close()
+	stopLeftovers(socket, logger)
+	defer builtin.DropRecord()
 
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
-	if os.Getpid() == 1 {
-		// A container's init: reap the orphans the kernel hands over,
-		// never the exec workers' own children (their kind waits).
+	// A child subreaper (and a container's init, as PID 1): should the exec
+	// workers' keeper be killed, what it kept comes here, and the exec kind
+	// kills it; reap such orphans, never the keeper (the kind waits for it).
+	if os.Getpid() == 1 || builtin.SetSubreaper() == nil {
 		ctx, stopReaping := context.WithCancel(context.Background())
 		reaped := make(chan struct{})
 		go func() { builtin.ReapOrphans(ctx); close(reaped) }()

@@ -28,15 +28,23 @@
 // The process runs in its own process group. When its supervisor stops it,
 // stop_signal goes to the whole group and the worker waits for the process
 // to exit (its reason is then shutdown); when the shutdown time passes the
-// supervisor kills the worker, which SIGKILLs the group and reaps the
+// supervisor kills the worker, which SIGKILLs the process's set and reaps the
 // process before the supervisor sees it gone. Any other exit signal (a
-// crashed parent, `otpctl kill`) SIGKILLs the group at once. When the
-// process exits by itself, what is left of its group is SIGKILLed.
-// On Linux the process gets SIGKILL if otpctl dies, even by SIGKILL (the
-// parent-death signal). Its own children are not covered by that signal:
-// they die with it only if it takes them down (no kernel mechanism short of
-// a PID namespace does it for them).
+// crashed parent, `otpctl kill`) SIGKILLs the set at once. When the process
+// exits by itself, what is left of its set is SIGKILLed. Its set is its
+// group, every process below it, and every process it started that was
+// re-parented since (setsid'd or double-forked daemons). A process that
+// exits with status 0 while some of its set still runs exits with a
+// *DaemonizedError ("... it may have daemonized: run it in the foreground"),
+// before it is ready a failed start.
 //
+// On Linux the processes are children of a keeper (keeper_linux.go): a
+// re-exec of the running binary, one per process that runs exec workers,
+// entered from this package's init, a child subreaper that SIGKILLs every
+// process below it when otpctl dies, even by SIGKILL. KeepRecord keeps a
+// record of them for the next run, should both die at once. Elsewhere the
+// process is a child of otpctl and only its group is signalled.
+
 // Each line of its stdout and stderr is one log record on the worker's
 // logger: message "output", attributes stream (stdout or stderr) and line.
 //

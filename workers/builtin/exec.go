@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -58,12 +57,18 @@ func (e *ExitError) Error() string {
 // exitReason maps how an OS process ended to an exit reason.
 func exitReason(ps *os.ProcessState) error {
 	ws, ok := ps.Sys().(syscall.WaitStatus)
-	switch {
-	case !ok:
+	if !ok {
 		if ps.Success() {
 			return runtime.Normal
 		}
 		return errors.New(ps.String())
+	}
+	return waitReason(ws)
+}
+
+// waitReason maps a wait status to an exit reason.
+func waitReason(ws syscall.WaitStatus) error {
+	switch {
 	case ws.Signaled():
 		return &ExitError{Status: -1, Signal: ws.Signal()}
 	case ws.ExitStatus() == 0:
@@ -240,6 +245,7 @@ var execSchema = `{
 // execMsg is what an exec worker's actor receives.
 type execMsg struct {
 	exited error                // the OS process ended, with this reason
+	left   int                  // with exited: processes of its set that still ran
 	trap   *runtime.ExitMessage // an exit signal (the worker traps exits)
 	ready  bool                 // an output line matched the log check
 	poll   bool                 // time to look again (readiness)
@@ -288,17 +294,10 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 			stdout := &lineWriter{log: log, stream: "stdout", onLine: onLine}
 			stderr := &lineWriter{log: log, stream: "stderr", onLine: onLine}
 			cmd.Stdout, cmd.Stderr = stdout, stderr
-			cmd.WaitDelay = 2 * time.Second
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-			setParentDeath(cmd.SysProcAttr)
-			pid, err := o.forkAndWait(cmd, func(ps *os.ProcessState, err error) {
+			pid, err := o.forkAndWait(cmd, func(reason error, left int) {
 				stdout.flush()
 				stderr.flush()
-				reason := err
-				if ps != nil {
-					reason = exitReason(ps)
-				}
-				self.Send(execMsg{exited: reason})
+				self.Send(execMsg{exited: reason, left: left})
 			})
 			if err != nil {
 				return nil, err
@@ -337,7 +336,7 @@ func execLoop(_ *runtime.Process, msg execMsg, st *execState) runtime.Next[*exec
 		if st.stopping != nil {
 			return runtime.Stop[*execState](st.stopping)
 		}
-		return runtime.Stop[*execState](msg.exited)
+		return runtime.Stop[*execState](daemonized(msg))
 	case msg.trap != nil:
 		if msg.trap.From == st.parent && errors.Is(msg.trap.Reason, runtime.Shutdown) {
 			if st.stopping == nil {
@@ -358,6 +357,7 @@ type osProc struct {
 	pid    int  // 0 until forked
 	doomed bool // SIGKILL was asked for: kill it as soon as it is forked
 	exited bool // it has exited: the group is not signalled any more
+	link   osLink
 	// reaped is closed once the process has been reaped and its output
 	// pipes have closed (so no process of its group holds them).
 	reaped chan struct{}
@@ -396,64 +396,6 @@ func (o *osProc) signal(sig syscall.Signal) {
 		o.doomed = true
 	}
 	if o.pid > 0 && !o.exited {
-		_ = syscall.Kill(-o.pid, sig)
+		o.signalGroup(sig)
 	}
-}
-
-// forkAndWait starts cmd and returns its pid; done is called, on another
-// goroutine, once the process has exited and been reaped.
-//
-// The fork and the wait happen on one goroutine locked to its OS thread,
-// kept locked until the child has exited. Linux sends the parent-death
-// signal when the *thread* that forked the child exits, not the process, and
-// the Go runtime ends a thread when a goroutine that locked it exits without
-// unlocking. Forking on an ordinary goroutine would leave the child at the
-// mercy of whichever goroutine next locks and leaves that thread: the child
-// would be SIGKILLed at random. While this goroutine holds the thread,
-// nothing else runs on it, so it lives as long as the child does (and as
-// long as otpctl, whose death, even by SIGKILL, ends the thread and so the
-// child). The goroutine would block in wait4 on a thread anyway.
-//
-// When the child has exited, what is left of its group (grandchildren) is
-// SIGKILLed before the child is reaped, while its pid, which is the group's
-// id, cannot have been reused.
-func (o *osProc) forkAndWait(cmd *exec.Cmd, done func(*os.ProcessState, error)) (int, error) {
-	started := make(chan error, 1)
-	go func() {
-		goruntime.LockOSThread()
-		defer goruntime.UnlockOSThread()
-		forks.gate.RLock()
-		if err := cmd.Start(); err != nil {
-			forks.gate.RUnlock()
-			started <- err
-			return
-		}
-		pid := cmd.Process.Pid
-		addFork(pid)
-		forks.gate.RUnlock()
-		defer dropFork(pid)
-		o.mu.Lock()
-		o.pid = pid
-		if o.doomed {
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-		}
-		o.mu.Unlock()
-		started <- nil
-		if waitExited(pid) {
-			o.mu.Lock()
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-			o.exited = true
-			o.mu.Unlock()
-		}
-		err := cmd.Wait()
-		o.mu.Lock()
-		o.exited = true
-		o.mu.Unlock()
-		close(o.reaped)
-		done(cmd.ProcessState, err)
-	}()
-	if err := <-started; err != nil {
-		return 0, err
-	}
-	return cmd.Process.Pid, nil
 }

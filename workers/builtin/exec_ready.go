@@ -143,7 +143,7 @@ func (r *readiness) wait(p *runtime.Process, self runtime.Subject[execMsg], sel 
 		case msg.poll:
 			continue
 		case msg.exited != nil:
-			return fmt.Errorf("exited before it was ready (%v): %w", r, msg.exited)
+			return fmt.Errorf("exited before it was ready (%v): %w", r, daemonized(msg))
 		case msg.trap != nil:
 			return msg.trap.Reason
 		case msg.ready:

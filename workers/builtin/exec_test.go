@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -329,8 +328,8 @@ func TestExecKilledFromOutside(t *testing.T) {
 	awaitGone(t, inst.OSPid)
 }
 
-// If the process that runs the tree dies, even by SIGKILL, the kernel kills
-// its exec children (parent-death signal).
+// If the process that runs the tree dies, even by SIGKILL, its keeper (the
+// exec children's parent) kills them.
 func TestExecParentKilled(t *testing.T) {
 	checkNoOrphans(t)
 	helper := exec.Command(os.Args[0], "-test.run=^$")
@@ -355,30 +354,16 @@ func TestExecParentKilled(t *testing.T) {
 		helper.Wait()
 		t.Fatalf("helper said %q", line)
 	}
-	if _, ppid, _ := procState(child); ppid != helper.Process.Pid {
-		t.Fatalf("child %d has parent %d, want the helper %d", child, ppid, helper.Process.Pid)
+	_, keeper, _ := procState(child)
+	if _, ppid, _ := procState(keeper); ppid != helper.Process.Pid {
+		helper.Process.Kill()
+		helper.Wait()
+		t.Fatalf("child %d has parent %d whose parent is %d, want the helper's keeper", child, keeper, ppid)
 	}
 	helper.Process.Kill()
 	helper.Wait()
-	// The child comes to the test process (a subreaper): reap it and see
-	// how it died.
-	var ws syscall.WaitStatus
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		pid, err := syscall.Wait4(child, &ws, syscall.WNOHANG, nil)
-		if err == nil && pid == child {
-			break
-		}
-		if time.Now().After(deadline) {
-			syscall.Kill(child, syscall.SIGKILL)
-			syscall.Wait4(child, &ws, 0, nil)
-			t.Fatalf("child %d still alive after its parent was killed (wait4: %v)", child, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("child ended with %v, want SIGKILL", ws)
-	}
+	awaitGone(t, child)
+	awaitGone(t, keeper)
 }
 
 // Output is relayed line by line with its stream; a last line without a

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,11 +76,17 @@ func reapOnce() {
 }
 
 // childPids lists this process's children (Linux /proc).
-func childPids() []int {
+func childPids() []int { return childrenOf(os.Getpid()) }
+
+// childrenOf lists pid's children (Linux /proc).
+func childrenOf(pid int) []int {
 	var out []int
-	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", os.Getpid()))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return nil
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, t.Name()))
 		if err != nil {
 			continue
 		}

@@ -1,0 +1,436 @@
+//go:build linux
+
+package builtin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The keeper is the parent of every exec worker's OS process: a re-exec of
+// the running binary (/proc/self/exe), entered from this package's init when
+// keeperEnv is set, so it works in otpctl, in programs that embed its kinds
+// and in test binaries alike. It is a child subreaper, so whatever an exec
+// child leaves behind (background jobs, setsid'd and double-forked daemons,
+// programs under setpriv or runuser) is re-parented to it, never to PID 1.
+// When otpctl goes away, even by SIGKILL, the keeper reads EOF on its socket,
+// SIGKILLs every process below it, reaps them and exits.
+//
+// otpctl talks to it over a SOCK_SEQPACKET socketpair (fd 3 in the keeper),
+// one JSON message per packet; a spawn carries the child's stdin, stdout
+// and stderr with SCM_RIGHTS.
+const keeperEnv = "OTPCTL_KEEPER"
+
+// childEnv is set in every exec child's environment to MARKER/ID: a process
+// re-parented to the keeper no longer shows whose it was, but it still
+// carries the variable it inherited.
+const childEnv = "OTPCTL_CHILD"
+
+// keeperMsg is one message between otpctl and its keeper.
+type keeperMsg struct {
+	Op   string   `json:"op,omitempty"`   // to the keeper: spawn, signal
+	ID   int      `json:"id,omitempty"`   // the exec child
+	Path string   `json:"path,omitempty"` // spawn: the program
+	Argv []string `json:"argv,omitempty"` // spawn
+	Env  []string `json:"env,omitempty"`  // spawn
+	Dir  string   `json:"dir,omitempty"`  // spawn
+	Sig  int      `json:"sig,omitempty"`  // signal: SIGKILL kills the child's whole set
+
+	Marker string `json:"marker,omitempty"` // from the keeper, first: its marker
+	Pid    int    `json:"pid,omitempty"`    // from the keeper: spawned
+	Err    string `json:"err,omitempty"`    // from the keeper: the spawn failed
+	Exited bool   `json:"exited,omitempty"` // from the keeper: the child was reaped
+	Status int    `json:"status,omitempty"` // its wait status
+	Left   int    `json:"left,omitempty"`   // processes of its set still running when it exited
+}
+
+// maxKeeperMsg bounds one message (a spawn's argv and env).
+const maxKeeperMsg = 1 << 20
+
+func init() {
+	if os.Getenv(keeperEnv) == "" {
+		return
+	}
+	// syscall.Exit, not os.Exit: nothing to flush, and a race-detector
+	// build would sleep a second on its way out.
+	syscall.Exit(keeperMain(3))
+}
+
+// kept is an exec child of the keeper.
+type kept struct {
+	id, pid int
+	marker  string // its childEnv value
+}
+
+type keeper struct {
+	fd     int
+	self   int
+	marker string
+	kids   map[int]*kept // by pid
+}
+
+func keeperMain(fd int) int {
+	// Fork from the main thread only, which lives as long as the keeper:
+	// the children's parent-death signal (SIGKILL) then fires when the
+	// keeper dies, and only then.
+	goruntime.LockOSThread()
+	unix.CloseOnExec(fd) // the children must not hold the socket
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return 1
+	}
+	// Terminal signals (the keeper shares otpctl's process group) are
+	// caught and dropped, not ignored: an ignored signal would stay ignored
+	// in the children.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGCHLD, syscall.SIGTERM)
+	k := &keeper{fd: fd, self: os.Getpid(), kids: map[int]*kept{}}
+	start, _ := procStart(k.self)
+	k.marker = strconv.Itoa(k.self) + "." + strconv.FormatUint(start, 10)
+	if k.send(keeperMsg{Marker: k.marker}, nil) != nil {
+		return 1
+	}
+	type req struct {
+		m   keeperMsg
+		fds []int
+	}
+	reqs := make(chan req)
+	go func() {
+		defer close(reqs)
+		buf := make([]byte, maxKeeperMsg)
+		oob := make([]byte, unix.CmsgSpace(3*4))
+		for {
+			n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if err != nil || n == 0 {
+				return // otpctl is gone
+			}
+			var fds []int
+			if cms, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+				for i := range cms {
+					if f, err := unix.ParseUnixRights(&cms[i]); err == nil {
+						fds = append(fds, f...)
+					}
+				}
+			}
+			var m keeperMsg
+			if json.Unmarshal(buf[:n], &m) != nil {
+				closeFds(fds)
+				continue
+			}
+			reqs <- req{m, fds}
+		}
+	}()
+	for {
+		select {
+		case r, ok := <-reqs:
+			if !ok {
+				k.killAll()
+				return 0
+			}
+			k.handle(r.m, r.fds)
+		case s := <-sigs:
+			if s == syscall.SIGTERM {
+				k.killAll()
+				return 0
+			}
+			k.reap()
+		}
+	}
+}
+
+// withoutVar returns env without key (a marker inherited from an otpctl
+// that runs this one must not stand for this one's).
+func withoutVar(env []string, key string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, key+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func closeFds(fds []int) {
+	for _, f := range fds {
+		_ = unix.Close(f)
+	}
+}
+
+func (k *keeper) send(m keeperMsg, oob []byte) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	for {
+		err := unix.Sendmsg(k.fd, b, oob, nil, unix.MSG_NOSIGNAL)
+		if !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
+}
+
+func (k *keeper) handle(m keeperMsg, fds []int) {
+	switch m.Op {
+	case "spawn":
+		if len(fds) != 3 {
+			closeFds(fds)
+			_ = k.send(keeperMsg{ID: m.ID, Err: "keeper: a spawn needs stdin, stdout and stderr"}, nil)
+			return
+		}
+		files := make([]*os.File, 3)
+		for i, f := range fds {
+			files[i] = os.NewFile(uintptr(f), "stdio")
+		}
+		marker := k.marker + "/" + strconv.Itoa(m.ID)
+		p, err := os.StartProcess(m.Path, m.Argv, &os.ProcAttr{
+			Dir:   m.Dir,
+			Env:   append(withoutVar(m.Env, childEnv), childEnv+"="+marker),
+			Files: files,
+			Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
+		})
+		for _, f := range files {
+			_ = f.Close()
+		}
+		if err != nil {
+			_ = k.send(keeperMsg{ID: m.ID, Err: err.Error()}, nil)
+			return
+		}
+		pid := p.Pid
+		_ = p.Release() // the keeper reaps its children itself
+		k.kids[pid] = &kept{id: m.ID, pid: pid, marker: marker}
+		_ = k.send(keeperMsg{ID: m.ID, Pid: pid}, nil)
+		k.reap() // it may have exited already
+	case "signal":
+		closeFds(fds)
+		for _, c := range k.kids {
+			if c.id != m.ID {
+				continue
+			}
+			if syscall.Signal(m.Sig) == syscall.SIGKILL {
+				k.killSet(c)
+			} else {
+				_ = unix.Kill(-c.pid, syscall.Signal(m.Sig))
+			}
+		}
+	default:
+		closeFds(fds)
+	}
+}
+
+// reap reaps every child that has exited: an exec child once its whole set
+// is killed (while it is a zombie its pid, and so its group id, cannot be
+// reused), then is reported; any other (an orphan) at once.
+func (k *keeper) reap() {
+	for pid, c := range k.kids {
+		var info unix.Siginfo
+		err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+		if err != nil || info.Signo == 0 {
+			continue
+		}
+		left := k.killSet(c)
+		var ws unix.WaitStatus
+		if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil {
+			continue
+		}
+		delete(k.kids, pid)
+		_ = k.send(keeperMsg{ID: c.id, Exited: true, Status: int(ws), Left: left}, nil)
+	}
+	for _, pid := range childrenOf(k.self) {
+		if k.kids[pid] != nil {
+			continue
+		}
+		var ws unix.WaitStatus
+		_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+	}
+}
+
+// descendants lists the live (not zombie) processes below the keeper that
+// belong to c: in c's group, below one that belongs to it, or an orphan
+// carrying c's marker (c itself is left out). With c nil, all of them.
+// unsure reports an orphan whose environment could not be read (a process
+// in the middle of execve shows none for a moment): look again.
+func (k *keeper) descendants(c *kept) (pids []int, unsure bool) {
+	type node struct {
+		pid  int
+		mine bool
+	}
+	var queue []node
+	for _, pid := range childrenOf(k.self) {
+		queue = append(queue, node{pid, c == nil})
+	}
+	seen := map[int]bool{}
+	for len(queue) > 0 && len(seen) < 1<<16 {
+		n := queue[0]
+		queue = queue[1:]
+		if seen[n.pid] {
+			continue
+		}
+		seen[n.pid] = true
+		state, pgid, ok := procStat(n.pid)
+		if !ok || state == "Z" {
+			continue // a zombie has no children
+		}
+		mine := n.mine
+		if !mine {
+			mine = n.pid == c.pid || pgid == c.pid
+			if _, isKid := k.kids[n.pid]; !mine && !isKid {
+				v, readable := procEnvOK(n.pid, childEnv)
+				mine = v == c.marker
+				unsure = unsure || !readable
+			}
+		}
+		if mine && (c == nil || n.pid != c.pid) {
+			pids = append(pids, n.pid)
+		}
+		for _, ch := range childrenOf(n.pid) {
+			queue = append(queue, node{ch, mine})
+		}
+	}
+	return pids, unsure
+}
+
+// unsureWait bounds how long killSet looks again at an orphan whose
+// environment it cannot read.
+const unsureWait = 50 * time.Millisecond
+
+// killSet SIGKILLs c's group and every process of its set, again until none
+// is left (a process may fork while it is killed), for up to reapWait. It
+// returns how many processes besides c itself it killed.
+func (k *keeper) killSet(c *kept) int {
+	killed := map[int]bool{}
+	start := time.Now()
+	for {
+		// Look first, then kill: what the group kill takes would not be
+		// counted otherwise.
+		pids, unsure := k.descendants(c)
+		_ = unix.Kill(-c.pid, syscall.SIGKILL)
+		_ = unix.Kill(c.pid, syscall.SIGKILL)
+		waited := time.Since(start)
+		// An environment that stays unreadable is not a process in
+		// execve (it cleared its environment, or is not ours to read).
+		if (len(pids) == 0 && (!unsure || waited > unsureWait)) || waited > reapWait {
+			return len(killed)
+		}
+		for _, pid := range pids {
+			killed[pid] = true
+			_ = unix.Kill(pid, syscall.SIGKILL)
+		}
+		k.reapOrphans()
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// reapOrphans reaps the dead children that are not exec children.
+func (k *keeper) reapOrphans() {
+	for _, pid := range childrenOf(k.self) {
+		if k.kids[pid] == nil {
+			var ws unix.WaitStatus
+			_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		}
+	}
+}
+
+// killAll SIGKILLs every process below the keeper and every group it
+// created, and reaps them all, for up to a few seconds.
+func (k *keeper) killAll() {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		for _, c := range k.kids {
+			_ = unix.Kill(-c.pid, syscall.SIGKILL)
+		}
+		all, _ := k.descendants(nil)
+		for _, pid := range all {
+			_ = unix.Kill(pid, syscall.SIGKILL)
+		}
+		for {
+			var ws unix.WaitStatus
+			pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+			if errors.Is(err, unix.ECHILD) {
+				return
+			}
+			if err != nil || pid <= 0 {
+				break
+			}
+			delete(k.kids, pid)
+		}
+		if time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// statFields returns the fields of /proc/PID/stat after the command name
+// (state first), or nil.
+func statFields(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+2 > len(s) {
+		return nil
+	}
+	return strings.Fields(s[i+2:])
+}
+
+// procStat reads a process's state and process group.
+func procStat(pid int) (state string, pgid int, ok bool) {
+	f := statFields(pid)
+	if len(f) < 3 {
+		return "", 0, false
+	}
+	pgid, _ = strconv.Atoi(f[2])
+	return f[0], pgid, true
+}
+
+// procStart reads a process's start time (clock ticks after boot): with its
+// pid, it names one process, never one that reused the pid.
+func procStart(pid int) (uint64, bool) {
+	f := statFields(pid)
+	if len(f) < 20 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(f[19], 10, 64)
+	return n, err == nil
+}
+
+// procEnv reads one variable of a process's environment ("" if unset or
+// unreadable).
+func procEnv(pid int, key string) string {
+	v, _ := procEnvOK(pid, key)
+	return v
+}
+
+// procEnvOK reads one variable of a process's environment, at most 1 MiB of
+// it; readable is false when there was none to read (gone, not allowed, or
+// in the middle of execve).
+func procEnvOK(pid int, key string) (value string, readable bool) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	b, _ := io.ReadAll(io.LimitReader(f, 1<<20))
+	for _, kv := range strings.Split(string(b), "\x00") {
+		if v, ok := strings.CutPrefix(kv, key+"="); ok {
+			return v, true
+		}
+	}
+	return "", len(b) > 0
+}
