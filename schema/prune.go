@@ -131,6 +131,17 @@ type pruned struct {
 	doc   any
 	kept  map[string][]int
 	count int // workers taken out
+	// parts are the nested supervisors taken out, each replaced by an
+	// empty supervisor, to be checked on their own.
+	parts []part
+}
+
+// part is a nested supervisor taken out of the document: at is its
+// pointer in the document (with the document's indexes), doc the
+// supervisor, pruned in turn.
+type part struct {
+	at  string
+	doc any
 }
 
 // pruneTree returns doc with the plain workers of every supervisor's
@@ -176,11 +187,15 @@ func (p *pruned) supervisor(v any, at string) (any, bool) {
 			p.count++
 			continue
 		}
-		// A nested supervisor's own children are pruned too.
+		// A nested supervisor is taken out, to be checked on its own, and
+		// its own children are pruned too.
 		if cm, ok := c.(map[string]any); ok {
-			if nested, changed := p.supervisor(cm["supervisor"], list+"/"+strconv.Itoa(i)+"/supervisor"); changed {
+			if nested, ok := cm["supervisor"].(map[string]any); ok {
+				at := list + "/" + strconv.Itoa(i) + "/supervisor"
+				doc, _ := p.supervisor(nested, at)
+				p.parts = append(p.parts, part{at: at, doc: doc})
 				cm = cloneMap(cm)
-				cm["supervisor"] = nested
+				cm["supervisor"] = map[string]any{}
 				c = cm
 				if out == nil {
 					out = slices.Clone(kids[:i])
@@ -217,14 +232,15 @@ func cloneMap(m map[string]any) map[string]any {
 
 // restore maps a pointer into the pruned document back to the document:
 // each index into a shortened children list becomes the item's index in
-// the document, outermost list first.
-func (p *pruned) restore(pointer string) string {
+// the document, outermost list first. The first from segments are the
+// document's already (the place of a part).
+func (p *pruned) restore(pointer string, from int) string {
 	if len(p.kept) == 0 {
 		return pointer
 	}
 	segs := strings.Split(pointer, "/")
 	changed := false
-	for i := 2; i < len(segs); i++ {
+	for i := max(from, 2); i < len(segs); i++ {
 		if segs[i-1] != "children" {
 			continue
 		}
