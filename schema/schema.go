@@ -64,12 +64,11 @@ func ValidateTree(doc any) []Violation {
 	p := pruneTree(doc)
 	vs := tree().Validate(p.doc)
 	for i := range vs {
-		vs[i].Pointer = p.restore(vs[i].Pointer, 2)
+		vs[i].Pointer = p.restore(vs[i].Pointer)
 	}
 	for _, part := range p.parts {
-		from := strings.Count(part.at, "/") + 1
 		for _, v := range supervisor().Validate(part.doc) {
-			v.Pointer = p.restore(part.at+v.Pointer, from)
+			v.Pointer = part.restore(v.Pointer)
 			vs = append(vs, v)
 		}
 	}

@@ -53,8 +53,8 @@ func TestDepthLimit(t *testing.T) {
 		t.Fatalf("a tree %d deep: %v", MaxDepth, err)
 	}
 	data, lines := deepTree(MaxDepth+5, 10)
-	_, err := Parse("deep.yaml", data, testKinds)
-	ds := diags(t, nil, err)
+	tree, err := Parse("deep.yaml", data, testKinds)
+	ds := diags(t, tree, err)
 	if len(ds) != 1 {
 		t.Fatalf("want one diagnostic, got %v", err)
 	}
@@ -94,8 +94,8 @@ func TestDepthLimitThroughIncludes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := Load(filepath.Join(dir, "f0.yaml"), testKinds)
-	ds := diags(t, nil, err)
+	tree, err := Load(filepath.Join(dir, "f0.yaml"), testKinds)
+	ds := diags(t, tree, err)
 	// Depth 65 is the first supervisor of f8.yaml (8 files of 8 levels
 	// above it): its root supervisor, at line 3.
 	if len(ds) != 1 || filepath.Base(ds[0].Pos.File) != "f8.yaml" || ds[0].Pos.Line != 3 || ds[0].Pos.Col != 3 ||
