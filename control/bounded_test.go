@@ -89,7 +89,7 @@ func TestNeverReadingFollowersAreBoundedAndCutOff(t *testing.T) {
 		f.log.Append(Event{Event: "exited", Path: fmt.Sprintf("shop/w%d", i), Reason: reason})
 	}
 	const followers = 100
-	_, sock, srv := serveWith(t, f, func(s *Server) { s.WriteTimeout = 3 * time.Second })
+	_, sock, srv := serveWith(t, f, func(s *Server) { s.WriteTimeout = 8 * time.Second })
 	base := heapInuse()
 	conns := make([]net.Conn, followers)
 	for i := range conns {
@@ -119,7 +119,7 @@ func TestNeverReadingFollowersAreBoundedAndCutOff(t *testing.T) {
 				return
 			}
 			var e Error
-			if json.Unmarshal([]byte(last), &e) != nil || e.Code != CodeSlowFollower || !strings.Contains(e.Message, "not read for 3s") {
+			if json.Unmarshal([]byte(last), &e) != nil || e.Code != CodeSlowFollower || !strings.Contains(e.Message, "not read for 8s") {
 				errs <- fmt.Errorf("last line %q, want a slow_follower error", last)
 			}
 		}()
