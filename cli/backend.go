@@ -86,9 +86,7 @@ func (b *backend) Reload() (control.ReloadReply, error) {
 
 func (b *backend) Shutdown() { b.shutdown() }
 
-func (b *backend) Events(ctx context.Context, since uint64, follow bool) ([]control.Event, <-chan control.Event) {
-	return b.log.Events(ctx, since, follow)
-}
+func (b *backend) EventLog() *control.EventLog { return b.log }
 
 // apiError maps a loader error to the API's codes: no such node is
 // not_found, a wrong request bad_request, a call that timed out timeout,

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -118,16 +117,16 @@ func init() {
 			// goes when run exits. A stream cut short while run is still
 			// there (it was closing) is followed again.
 			for {
-				err := cl.Events(ctx, ^uint64(0), true, func(control.Event) error { return nil })
+				cl.Events(ctx, ^uint64(0), true, func(control.Event) error { return nil })
 				if ctx.Err() != nil {
 					return exit(ExitFailure, "shutdown: the tree is still stopping after %v", c.Duration("timeout"))
 				}
 				if !answers(cl.Socket) {
 					return nil
 				}
-				if err == nil || errors.Is(err, control.ErrNotRunning) {
-					time.Sleep(50 * time.Millisecond) // run is closing its socket
-				}
+				// run is closing its socket, or has no stream to spare
+				// (503 busy): look again shortly.
+				time.Sleep(50 * time.Millisecond)
 			}
 		},
 	})

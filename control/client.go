@@ -44,6 +44,9 @@ var ErrNotRunning = errors.New("no otpctl instance is running")
 func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
+		if e := checkFields(body); e != nil {
+			return e // refused here as the server would, without sending it
+		}
 		b, err := json.Marshal(body)
 		if err != nil {
 			return err
@@ -162,6 +165,11 @@ func (c *Client) Shutdown(ctx context.Context) error {
 // CodeNotFound at once, unless absentOK (a reload may add it).
 func (c *Client) Wait(ctx context.Context, path, state string, timeout time.Duration, absentOK bool) (*Node, error) {
 	q := url.Values{"path": {path}, "state": {state}, "timeout": {timeout.String()}}
+	for _, name := range []string{"path", "state"} {
+		if e := fieldError(name, q.Get(name)); e != nil {
+			return nil, e
+		}
+	}
 	if absentOK {
 		q.Set("absent_ok", "1")
 	}
@@ -173,7 +181,10 @@ func (c *Client) Wait(ctx context.Context, path, state string, timeout time.Dura
 }
 
 // Events calls f for each logged event after since and, with follow, for
-// each later one until ctx ends or the instance stops.
+// each later one until ctx ends or the instance stops. A stream the server
+// cut off (the reader fell behind, or stalled) ends with an *Error of
+// CodeSlowFollower; one that ends without its end (a lost connection) with
+// an error too.
 func (c *Client) Events(ctx context.Context, since uint64, follow bool, f func(Event) error) error {
 	q := url.Values{"since": {fmt.Sprint(since)}}
 	if follow {
@@ -197,6 +208,14 @@ func (c *Client) Events(ctx context.Context, since uint64, follow bool, f func(E
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
+		if bytes.HasPrefix(sc.Bytes(), []byte(`{"error":`)) {
+			// The server's last line: why it cut the stream off.
+			e := &Error{}
+			if err := json.Unmarshal(sc.Bytes(), e); err != nil {
+				return fmt.Errorf("event stream: %w", err)
+			}
+			return e
+		}
 		var e Event
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			return fmt.Errorf("event stream: %w", err)

@@ -100,10 +100,8 @@ func (f *fakeBackend) Call(path string, req json.RawMessage, timeout time.Durati
 func (f *fakeBackend) Reload() (ReloadReply, error) {
 	return ReloadReply{}, &Error{Code: CodeInvalid, Message: "reload refused", Details: []string{"shop.yaml:3:5: bad"}}
 }
-func (f *fakeBackend) Shutdown() { f.shutdown <- struct{}{} }
-func (f *fakeBackend) Events(ctx context.Context, since uint64, follow bool) ([]Event, <-chan Event) {
-	return f.log.Events(ctx, since, follow)
-}
+func (f *fakeBackend) Shutdown()           { f.shutdown <- struct{}{} }
+func (f *fakeBackend) EventLog() *EventLog { return f.log }
 
 func serve(t *testing.T, b Backend) (*Client, string) {
 	t.Helper()
@@ -385,18 +383,33 @@ func TestEventLogKeepsTheLastAndNumbers(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		l.Append(Event{Event: fmt.Sprint(i)})
 	}
-	past, _ := l.Events(context.Background(), 0, false)
-	if len(past) != 3 || past[0].Seq != 3 || past[2].Seq != 5 {
-		t.Fatalf("kept %+v", past)
+	buf := make([]Event, 10)
+	n, behind := l.Read(0, buf)
+	if !behind || n != 0 {
+		t.Fatalf("read from 0 after the ring moved: %d %v, want behind", n, behind)
 	}
-	past, _ = l.Events(context.Background(), 4, false)
-	if len(past) != 1 || past[0].Seq != 5 {
-		t.Fatalf("since 4: %+v", past)
+	if first, last := l.Bounds(); first != 3 || last != 5 {
+		t.Fatalf("bounds %d %d, want 3 5", first, last)
 	}
-	_, ch := l.Events(context.Background(), 0, true)
+	n, behind = l.Read(2, buf)
+	if behind || n != 3 || buf[0].Seq != 3 || buf[2].Seq != 5 {
+		t.Fatalf("kept %+v %v", buf[:n], behind)
+	}
+	n, _ = l.Read(4, buf[:1])
+	if n != 1 || buf[0].Seq != 5 {
+		t.Fatalf("since 4: %+v", buf[:n])
+	}
+	if n, behind := l.Read(5, buf); n != 0 || behind {
+		t.Fatalf("since the last: %d %v", n, behind)
+	}
+	ready, _ := l.Follow()
+	changed, _ := l.Watch("shop/db")
 	l.Close()
-	if _, ok := <-ch; ok {
+	if _, ok := <-ready; ok {
 		t.Fatal("follower channel not closed by Close")
+	}
+	if _, ok := <-changed; ok {
+		t.Fatal("waiter channel not closed by Close")
 	}
 }
 

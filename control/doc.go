@@ -24,4 +24,11 @@
 //	POST /v1/call     {"path","request","timeout"} call an actor worker; its reply
 //	POST /v1/reload                        reload the tree files; the plan applied
 //	POST /v1/shutdown                      stop the tree and exit
+//
+// Every input is bounded: a body by MaxBodyBytes, each text field by
+// MaxFieldBytes, the open event streams by MaxStreams and the pending waits
+// by MaxWaits (503 busy past them). An event stream reads the EventLog by
+// sequence number, a batch at a time; a reader that falls behind the kept
+// events, or does not take a write for the server's WriteTimeout, is cut
+// off with a last line {"error": "...", "code": "slow_follower"}.
 package control

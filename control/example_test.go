@@ -1,7 +1,6 @@
 package control_test
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/otpctl/otpctl/control"
@@ -15,8 +14,9 @@ func Example() {
 	log.Append(control.Event{Event: "exited", Path: "shop/db", Reason: "exit status 1"})
 	log.Append(control.Event{Event: "started", Path: "shop/db", Cause: "crash", Trigger: "shop/db"})
 
-	past, _ := log.Events(context.Background(), 1, false)
-	for _, e := range past {
+	past := make([]control.Event, 10)
+	n, _ := log.Read(1, past)
+	for _, e := range past[:n] {
 		fmt.Println(e.Seq, e.Event, e.Path, e.Reason+e.Cause)
 	}
 	// Output:

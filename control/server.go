@@ -7,7 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,21 +28,35 @@ type Backend interface {
 	Reload() (ReloadReply, error)
 	// Shutdown begins stopping the tree and returns at once.
 	Shutdown()
-	// Events returns the logged events after sequence number since and,
-	// with follow, a channel of those that come later, closed when ctx
-	// ends or the tree stops.
-	Events(ctx context.Context, since uint64, follow bool) ([]Event, <-chan Event)
+	// EventLog is the log of the tree's events, which the events and wait
+	// endpoints read; it is closed when the tree stops.
+	EventLog() *EventLog
 }
 
 // Server serves the control API for a Backend.
 type Server struct {
+	// WriteTimeout is how long an event stream's write may wait for its
+	// reader before the stream is cut off; 0 means StreamWriteTimeout.
+	// Set it before Serve.
+	WriteTimeout time.Duration
+
 	backend Backend
 	http    *http.Server
+	streams limit        // open event streams, at most MaxStreams
+	waits   limit        // pending waits, at most MaxWaits
+	stalled atomic.Int64 // event streams cut off for not reading
+
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{} // the event streams' taken-over connections
+	wg     sync.WaitGroup        // their handlers
+	done   chan struct{}         // closed by Close and Shutdown
+	closed bool
 }
 
 // NewServer returns a server for b.
 func NewServer(b Backend) *Server {
-	s := &Server{backend: hinting{b}}
+	s := &Server{backend: hinting{b}, streams: make(limit, MaxStreams), waits: make(limit, MaxWaits),
+		conns: map[net.Conn]struct{}{}, done: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/tree", s.tree)
 	mux.HandleFunc("GET /v1/events", s.events)
@@ -78,20 +93,75 @@ func (s *Server) Serve(l net.Listener) error {
 }
 
 // Close stops serving: the listener is closed, then open connections
-// (event streams included).
-func (s *Server) Close() error { return s.http.Close() }
+// (event streams included), and it waits for their handlers to return.
+func (s *Server) Close() error {
+	err := s.http.Close()
+	s.closeStreams()
+	s.wg.Wait()
+	return err
+}
 
 // Shutdown stops serving gracefully: the listener is closed, then it waits
 // for the requests in progress to finish until ctx ends (an event stream
-// finishes when the backend's event channel is closed), then closes what is
-// left. `otpctl run` closes its event log, then calls Shutdown, so that
-// every follower sees its stream end cleanly.
+// finishes when the backend's event log is closed and its reader has
+// taken what is left), then closes what is left. `otpctl run` closes its
+// event log, then calls Shutdown, so that every follower sees its stream
+// end cleanly.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
+	streamsDone := make(chan struct{})
+	go func() { s.wg.Wait(); close(streamsDone) }()
+	select {
+	case <-streamsDone:
+	case <-ctx.Done():
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
 	if err != nil {
 		s.http.Close()
 	}
+	s.closeStreams()
+	<-streamsDone
 	return err
+}
+
+// track adds (or removes) an event stream's connection to those Close
+// closes; it reports false when the server is closed already.
+func (s *Server) track(c net.Conn, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !add {
+		delete(s.conns, c)
+		s.wg.Done()
+		return true
+	}
+	if s.closed {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+// closeStreams ends every event stream at once.
+func (s *Server) closeStreams() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+	}
+	for c := range s.conns {
+		c.Close()
+	}
+}
+
+func (s *Server) streamTimeout() time.Duration {
+	if s.WriteTimeout > 0 {
+		return s.WriteTimeout
+	}
+	return StreamWriteTimeout
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -113,8 +183,8 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, e.Status, e)
 }
 
-// decode reads a JSON body into v strictly: unknown fields, trailing data
-// and bodies over MaxBodyBytes are refused.
+// decode reads a JSON body into v strictly: unknown fields, trailing data,
+// bodies over MaxBodyBytes and text fields over MaxFieldBytes are refused.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	dec.DisallowUnknownFields()
@@ -134,7 +204,22 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeError(w, Errorf(CodeBadRequest, "malformed JSON request: data after the object"))
 		return false
 	}
+	if e := checkFields(v); e != nil {
+		writeError(w, e)
+		return false
+	}
 	return true
+}
+
+// query returns the query parameter name of r, or writes the bad_request
+// error for one over MaxFieldBytes and reports false.
+func query(w http.ResponseWriter, r *http.Request, name string) (string, bool) {
+	v := r.URL.Query().Get(name)
+	if e := fieldError(name, v); e != nil {
+		writeError(w, e)
+		return "", false
+	}
+	return v, true
 }
 
 func needPath(w http.ResponseWriter, path string) bool {
@@ -248,44 +333,17 @@ func (s *Server) shutdown(w http.ResponseWriter, r *http.Request) {
 	s.backend.Shutdown()
 }
 
-func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	follow := q.Get("follow") == "1" || q.Get("follow") == "true"
-	var since uint64
-	if v := q.Get("since"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			writeError(w, Errorf(CodeBadRequest, "since %q: a sequence number is expected", v))
-			return
-		}
-		since = n
-	}
-	past, live := s.backend.Events(r.Context(), since, follow)
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	enc := json.NewEncoder(w)
-	for _, e := range past {
-		enc.Encode(e)
-	}
-	flusher, _ := w.(http.Flusher)
-	if flusher != nil {
-		flusher.Flush()
-	}
-	if live == nil {
-		return
-	}
-	for e := range live {
-		if enc.Encode(e) != nil {
-			return
-		}
-		if flusher != nil {
-			flusher.Flush()
-		}
-	}
-}
-
+// wait answers when the node at ?path is in ?state. It reads the tree
+// once, then again only when an event that may change that node comes
+// (EventLog.Watch), so pending waits cost the tree's other events nothing.
 func (s *Server) wait(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	path, state := q.Get("path"), q.Get("state")
+	var path, state, timeoutText string
+	for name, v := range map[string]*string{"path": &path, "state": &state, "timeout": &timeoutText} {
+		var ok bool
+		if *v, ok = query(w, r, name); !ok {
+			return
+		}
+	}
 	if !needPath(w, path) {
 		return
 	}
@@ -299,7 +357,7 @@ func (s *Server) wait(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	timeout := 30 * time.Second
-	if v := q.Get("timeout"); v != "" {
+	if v := timeoutText; v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
 			writeError(w, Errorf(CodeBadRequest, "timeout %q: a Go duration is expected (e.g. 10s)", v))
@@ -307,34 +365,36 @@ func (s *Server) wait(w http.ResponseWriter, r *http.Request) {
 		}
 		timeout = d
 	}
+	if !s.waits.acquire() {
+		writeBusy(w, "%d waits are pending, the most the server allows (MaxWaits); try again later", MaxWaits)
+		return
+	}
+	defer s.waits.release()
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
-	// Subscribe before looking, so no change is missed in between.
-	_, live := s.backend.Events(ctx, ^uint64(0), true)
-	if q.Get("absent_ok") == "" {
-		if n, err := s.backend.Tree(); err == nil && n.Find(path) == nil {
-			writeError(w, absent(n, path))
-			return
-		}
-	}
-	for {
+	// Watch before looking, so no change is missed in between.
+	changed, stop := s.backend.EventLog().Watch(path)
+	defer stop()
+	absentOK := r.URL.Query().Get("absent_ok") != ""
+	for first := true; ; first = false {
 		n, err := s.backend.Tree()
 		if err != nil {
 			writeError(w, err)
 			return
 		}
-		if f := n.Find(path); f != nil && f.State == state {
+		f := n.Find(path)
+		if f == nil && first && !absentOK {
+			writeError(w, absent(n, path))
+			return
+		}
+		if f != nil && f.State == state {
 			writeJSON(w, 200, f)
 			return
 		}
 		select {
-		case _, ok := <-live:
+		case _, ok := <-changed:
 			if !ok {
-				if ctx.Err() != nil {
-					writeError(w, Errorf(CodeTimeout, "%s is not %s after %v", path, state, timeout))
-				} else {
-					writeError(w, Errorf(CodeRefused, "the tree stopped while waiting for %s", path))
-				}
+				writeError(w, Errorf(CodeRefused, "the tree stopped while waiting for %s", path))
 				return
 			}
 		case <-ctx.Done():

@@ -148,7 +148,12 @@ const (
 	CodeRefused    = "refused"     // the operation does not apply (running, not a supervisor, …)
 	CodeTimeout    = "timeout"     // a wait or a call timed out
 	CodeInvalid    = "invalid"     // a reload whose files do not validate
-	CodeInternal   = "internal"
+	CodeBusy       = "busy"        // too many streams or waits are open (MaxStreams, MaxWaits); 503
+	// CodeSlowFollower is the code of the last line of an event stream
+	// the server cut off: its reader fell behind the kept events, or did
+	// not take a write for the server's WriteTimeout.
+	CodeSlowFollower = "slow_follower"
+	CodeInternal     = "internal"
 )
 
 // Error is an error the API answered with.
@@ -179,6 +184,8 @@ func statusOf(code string) int {
 		return 408
 	case CodeInvalid:
 		return 422
+	case CodeBusy:
+		return 503
 	}
 	return 500
 }

@@ -123,26 +123,75 @@ func isPositiveInteger(s string) bool {
 	return true
 }
 
-// pruned is a tree document with its plain workers taken out, and where
-// each shortened children list's remaining items were: by the list's
-// pointer in the document (with the indexes of the document), the
-// document's index of each remaining item.
+// pruned is a tree document with its plain workers and nested
+// supervisors taken out, and what is needed to map the pointers of
+// violations back to the document.
 type pruned struct {
 	doc   any
-	kept  map[string][]int
 	count int // workers taken out
+	// root is the root supervisor (validated as part of doc); parts are
+	// the nested supervisors taken out, each replaced by an empty
+	// supervisor, to be checked on their own.
+	root  *part
+	parts []*part
+}
+
+// part is a supervisor of the document. Its place is kept as its
+// parent's part and its index there, not as a pointer string: a string
+// per supervisor from the root would cost the tree's size times its depth.
+type part struct {
+	parent *part // nil for the root supervisor
+	index  int   // its child's index in the parent's children (the document's)
+	doc    any   // the supervisor, pruned
+	// kept is the document's index of each item left in its children
+	// list; nil when none was taken out.
+	kept []int
+}
+
+// pointer is the supervisor's JSON Pointer in the document.
+func (pt *part) pointer() string {
+	if pt.parent == nil {
+		return "/supervisor"
+	}
+	return pt.parent.pointer() + "/children/" + strconv.Itoa(pt.index) + "/supervisor"
+}
+
+// restore maps rel, a pointer into the supervisor's pruned form, to the
+// document's pointer: an index into its children list becomes the item's
+// index in the document. Nothing deeper needs mapping: a nested
+// supervisor is a part of its own.
+func (pt *part) restore(rel string) string {
+	if pt.kept != nil && strings.HasPrefix(rel, "/children/") {
+		tok, rest, deeper := strings.Cut(rel[len("/children/"):], "/")
+		if j, err := strconv.Atoi(tok); err == nil && j >= 0 && j < len(pt.kept) {
+			rel = "/children/" + strconv.Itoa(pt.kept[j])
+			if deeper {
+				rel += "/" + rest
+			}
+		}
+	}
+	return pt.pointer() + rel
+}
+
+// restore maps a pointer into the pruned document back to the document.
+func (p *pruned) restore(pointer string) string {
+	if p.root == nil || !strings.HasPrefix(pointer, "/supervisor/") {
+		return pointer
+	}
+	return p.root.restore(pointer[len("/supervisor"):])
 }
 
 // pruneTree returns doc with the plain workers of every supervisor's
-// children taken out. doc itself is not changed: the maps and lists on the
-// way to a shortened list are copied.
+// children and every nested supervisor taken out. doc itself is not
+// changed: the maps and lists on the way to a shortened list are copied.
 func pruneTree(doc any) pruned {
-	p := pruned{doc: doc, kept: map[string][]int{}}
+	p := pruned{doc: doc}
 	root, ok := doc.(map[string]any)
 	if !ok {
 		return p
 	}
-	if sup, changed := p.supervisor(root["supervisor"], "/supervisor"); changed {
+	p.root = &part{}
+	if sup, changed := p.supervisor(root["supervisor"], p.root); changed {
 		root = cloneMap(root)
 		root["supervisor"] = sup
 		p.doc = root
@@ -150,9 +199,9 @@ func pruneTree(doc any) pruned {
 	return p
 }
 
-// supervisor prunes the supervisor object v at pointer at, and reports
-// whether it returned a changed copy.
-func (p *pruned) supervisor(v any, at string) (any, bool) {
+// supervisor prunes the supervisor object v of pt, and reports whether it
+// returned a changed copy.
+func (p *pruned) supervisor(v any, pt *part) (any, bool) {
 	sup, ok := v.(map[string]any)
 	if !ok {
 		return v, false
@@ -161,7 +210,6 @@ func (p *pruned) supervisor(v any, at string) (any, bool) {
 	if !ok {
 		return v, false
 	}
-	list := at + "/children"
 	var out []any // nil until something changes
 	var kept []int
 	for i, c := range kids {
@@ -176,11 +224,15 @@ func (p *pruned) supervisor(v any, at string) (any, bool) {
 			p.count++
 			continue
 		}
-		// A nested supervisor's own children are pruned too.
+		// A nested supervisor is taken out, to be checked on its own, and
+		// its own children are pruned too.
 		if cm, ok := c.(map[string]any); ok {
-			if nested, changed := p.supervisor(cm["supervisor"], list+"/"+strconv.Itoa(i)+"/supervisor"); changed {
+			if nested, ok := cm["supervisor"].(map[string]any); ok {
+				np := &part{parent: pt, index: i}
+				np.doc, _ = p.supervisor(nested, np)
+				p.parts = append(p.parts, np)
 				cm = cloneMap(cm)
-				cm["supervisor"] = nested
+				cm["supervisor"] = map[string]any{}
 				c = cm
 				if out == nil {
 					out = slices.Clone(kids[:i])
@@ -200,7 +252,7 @@ func (p *pruned) supervisor(v any, at string) (any, bool) {
 		return v, false
 	}
 	if len(kept) != len(kids) {
-		p.kept[list] = kept
+		pt.kept = kept
 	}
 	sup = cloneMap(sup)
 	sup["children"] = out
@@ -213,34 +265,4 @@ func cloneMap(m map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
-}
-
-// restore maps a pointer into the pruned document back to the document:
-// each index into a shortened children list becomes the item's index in
-// the document, outermost list first.
-func (p *pruned) restore(pointer string) string {
-	if len(p.kept) == 0 {
-		return pointer
-	}
-	segs := strings.Split(pointer, "/")
-	changed := false
-	for i := 2; i < len(segs); i++ {
-		if segs[i-1] != "children" {
-			continue
-		}
-		kept, ok := p.kept[strings.Join(segs[:i], "/")]
-		if !ok {
-			continue
-		}
-		j, err := strconv.Atoi(segs[i])
-		if err != nil || j < 0 || j >= len(kept) {
-			continue
-		}
-		segs[i] = strconv.Itoa(kept[j])
-		changed = true
-	}
-	if !changed {
-		return pointer
-	}
-	return strings.Join(segs, "/")
 }

@@ -31,7 +31,17 @@ const TreeURL = "https://raw.githubusercontent.com/otpctl/otpctl/main/schema/tre
 func TreeSchema() string { return treeSchema }
 
 var tree = sync.OnceValue(func() *Schema {
-	s, err := Compile(TreeURL, inlineRefs(treeSchema))
+	s, err := compile(TreeURL, inlineRefs(treeSchema), "")
+	if err != nil {
+		panic(fmt.Sprintf("schema: the embedded tree schema does not compile: %v", err))
+	}
+	return s
+})
+
+// supervisor is the tree schema's $defs/supervisor, which ValidateTree
+// checks each nested supervisor against on its own (see pruneTree).
+var supervisor = sync.OnceValue(func() *Schema {
+	s, err := compile(TreeURL, inlineRefs(treeSchema), "#/$defs/supervisor")
 	if err != nil {
 		panic(fmt.Sprintf("schema: the embedded tree schema does not compile: %v", err))
 	}
@@ -44,14 +54,23 @@ var tree = sync.OnceValue(func() *Schema {
 // directly rather than by the general validator, which makes a file of a
 // hundred thousand workers several times cheaper to check; the violations
 // are the same.
+//
+// Each nested supervisor is checked on its own, against $defs/supervisor,
+// with its own nested supervisors taken out in turn: the validator builds
+// the location of every value and keyword it visits as a string from the
+// root, so checking a tree whole costs its size times its depth; checked a
+// level at a time it costs its size.
 func ValidateTree(doc any) []Violation {
 	p := pruneTree(doc)
 	vs := tree().Validate(p.doc)
-	if len(vs) == 0 || len(p.kept) == 0 {
-		return vs
-	}
 	for i := range vs {
 		vs[i].Pointer = p.restore(vs[i].Pointer)
+	}
+	for _, part := range p.parts {
+		for _, v := range supervisor().Validate(part.doc) {
+			v.Pointer = part.restore(v.Pointer)
+			vs = append(vs, v)
+		}
 	}
 	return sorted(vs)
 }
@@ -69,7 +88,11 @@ type Schema struct {
 // with $schema). url names it in errors and resolves its relative $refs;
 // references to any other document are refused, so compiling never reads
 // a file or the network.
-func Compile(url, text string) (*Schema, error) {
+func Compile(url, text string) (*Schema, error) { return compile(url, text, "") }
+
+// compile compiles the schema at fragment (a "#/json/pointer", or "" for
+// the whole document) of the schema document text.
+func compile(url, text, fragment string) (*Schema, error) {
 	raw, err := Decode([]byte(text))
 	if err != nil {
 		return nil, fmt.Errorf("schema %s: %w", url, err)
@@ -83,7 +106,7 @@ func Compile(url, text string) (*Schema, error) {
 	if err := c.AddResource(url, strings.NewReader(text)); err != nil {
 		return nil, fmt.Errorf("schema %s: %w", url, err)
 	}
-	compiled, err := c.Compile(url)
+	compiled, err := c.Compile(url + fragment)
 	if err != nil {
 		return nil, fmt.Errorf("schema %s: %w", url, err)
 	}

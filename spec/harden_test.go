@@ -100,7 +100,7 @@ func TestDeepYAMLNesting(t *testing.T) {
 }
 
 func TestDeepSupervisors(t *testing.T) {
-	const depth = 100
+	const depth = MaxDepth - 1 // under the root: as deep as allowed
 	var b strings.Builder
 	b.WriteString("version: 1\nname: deep\nsupervisor:\n")
 	indent := "  "

@@ -19,6 +19,23 @@ type walker struct {
 	l     *loader
 	f     *fileDoc
 	stack []string // absolute paths of the files being included, root first
+	depth int      // supervisors around the one being built, through includes
+}
+
+// MaxDepth is how deep supervisors may be nested, the root supervisor
+// counting as 1, through includes (an included file's root supervisor is
+// one level) and dynamic supervisors. A deeper one is refused with its
+// position: nesting that deep is a generated file's mistake, and bounding
+// it bounds the work of validating, diffing and steering a tree.
+const MaxDepth = 64
+
+// tooDeep reports, at n, a supervisor nested deeper than MaxDepth.
+func (w *walker) tooDeep(n *yaml.Node) bool {
+	if w.depth < MaxDepth {
+		return false
+	}
+	w.f.errorf(n, "supervisor nested %d deep: at most %d supervisors may be nested (the root is 1; includes count)", w.depth+1, MaxDepth)
+	return true
 }
 
 // supervisor builds the supervisor whose mapping is m, at path; mv is m
@@ -31,6 +48,11 @@ func (w *walker) supervisor(path string, m *yaml.Node, mv any) *Supervisor {
 		Period:       DefaultPeriod,
 		AutoShutdown: Never,
 	}
+	if w.tooDeep(m) {
+		return s // nothing below it is looked at
+	}
+	w.depth++
+	defer func() { w.depth-- }()
 	var children *yaml.Node
 	eachField(m, func(k, v *yaml.Node) bool {
 		if f.bad[v] {
@@ -167,6 +189,9 @@ func (w *walker) child(parent string, i int, c *yaml.Node, cv any, autoShutdown 
 	case cf.include != nil:
 		n.Supervisor = w.include(n, cf.include)
 	case cf.dynamic != nil:
+		if w.tooDeep(cf.dynamic) {
+			return n, nameNode
+		}
 		n.Supervisor = w.dynamic(cf.dynamic, jget(cv, "dynamic"))
 	default:
 		return n, nameNode // the schema reported it
@@ -281,7 +306,7 @@ func (w *walker) include(n *Node, v *yaml.Node) *Supervisor {
 	if sup == nil || inc.bad[sup] {
 		return empty
 	}
-	sub := &walker{l: w.l, f: inc, stack: append(slices.Clip(w.stack), abs)}
+	sub := &walker{l: w.l, f: inc, stack: append(slices.Clip(w.stack), abs), depth: w.depth}
 	return sub.supervisor(n.Path, sup, jget(inc.value, "supervisor"))
 }
 
