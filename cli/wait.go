@@ -23,12 +23,12 @@ func init() {
 		Name:      "wait",
 		Usage:     "wait until a node is in a state",
 		ArgsUsage: "PATH",
-		Description: "Blocks until the node at PATH is in the state (running, restarting, stopped or\n" +
-			"failed), for scripts and tests. It also waits for the instance to come up and\n" +
+		Description: "Blocks until the node at PATH is in the state (running, starting, restarting,\n" +
+			"stopped or failed), for scripts and tests. It also waits for the instance to come up and\n" +
 			"for the node to exist, so `otpctl run tree.yaml & otpctl wait tree/web` works.\n" +
 			"Exit status 0 when it is, 1 when the timeout passes first (or the tree stops).",
 		Flags: append(instanceFlags(),
-			&ucli.StringFlag{Name: "state", Value: "running", Usage: "the `STATE` to wait for: running, restarting, stopped or failed"},
+			&ucli.StringFlag{Name: "state", Value: "running", Usage: "the `STATE` to wait for: running, starting, restarting, stopped or failed"},
 			&ucli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "give up after `D`"},
 		),
 		Action: func(c *ucli.Context) error {

@@ -293,9 +293,9 @@ func (s *Server) wait(w http.ResponseWriter, r *http.Request) {
 		state = "running"
 	}
 	switch state {
-	case "running", "restarting", "stopped", "failed":
+	case "running", "starting", "restarting", "stopped", "failed":
 	default:
-		writeError(w, Errorf(CodeBadRequest, "state %q: one of running, restarting, stopped, failed", state))
+		writeError(w, Errorf(CodeBadRequest, "state %q: one of running, starting, restarting, stopped, failed", state))
 		return
 	}
 	timeout := 30 * time.Second
