@@ -109,47 +109,15 @@ func runTree(c *ucli.Context, elog *eventLogger) error {
 		elog.push(events.Append(toEvent(e)))
 	}
 
-	// A stop signal while the tree starts cancels the start.
-	startCtx, cancelStart := context.WithCancel(context.Background())
-	defer cancelStart()
-	started := make(chan struct{})
-	stopAsked := make(chan os.Signal, 1)
-	go func() {
-		for {
-			select {
-			case s := <-sigs:
-				if s == syscall.SIGHUP {
-					elog.say(slog.LevelWarn, "SIGHUP while the tree starts: ignored")
-					continue
-				}
-				stopAsked <- s
-				cancelStart()
-				return
-			case <-started:
-				return
-			}
-		}
-	}()
-	r, err := loader.Start(startCtx, tree, loader.Options{Events: onEvent, Log: logger, Files: files})
-	close(started)
+	// The socket answers from the start: while a child starts, `tree`
+	// shows it starting, `events` and `wait` answer, and a stop signal or
+	// `otpctl shutdown` stops it (see loader.Begin).
+	r, err := loader.Begin(tree, loader.Options{Events: onEvent, Log: logger, Files: files})
 	if err != nil {
 		events.Close()
-		if startCtx.Err() != nil {
-			elog.say(slog.LevelInfo, "stopped while starting")
-			return nil
-		}
 		return exit(ExitFailure, "run: %v", err)
 	}
 	st.tree = r
-	elog.say(slog.LevelInfo, "running", "tree", tree.Name, "socket", socket)
-	if !st.noWatch {
-		w, err := r.Watch(loader.WatchOptions{Errors: func(err error) { elog.say(slog.LevelWarn, "watch: "+err.Error()) }})
-		if err != nil {
-			elog.say(slog.LevelWarn, "not watching the tree files", "error", err.Error())
-		} else {
-			defer w.Close()
-		}
-	}
 
 	shutdownAsked := make(chan struct{}, 1)
 	srv := control.NewServer(&backend{
@@ -173,19 +141,32 @@ func runTree(c *ucli.Context, elog *eventLogger) error {
 		elog.say(slog.LevelInfo, "stopping the tree", "by", why)
 		go r.Shutdown(context.Background())
 	}
-	select {
-	case s := <-stopAsked:
-		stop(signalName(s))
-	default:
-	}
+	up := r.Up()
+	var watcher *loader.Watcher
 	var haltTimer <-chan time.Time
 loop:
 	for {
 		select {
+		case <-up:
+			up = nil
+			if r.StartErr() != nil || stopping {
+				continue // Done follows
+			}
+			elog.say(slog.LevelInfo, "running", "tree", tree.Name, "socket", socket)
+			if !st.noWatch {
+				w, err := r.Watch(loader.WatchOptions{Errors: func(err error) { elog.say(slog.LevelWarn, "watch: "+err.Error()) }})
+				if err != nil {
+					elog.say(slog.LevelWarn, "not watching the tree files", "error", err.Error())
+				} else {
+					watcher = w
+				}
+			}
 		case s := <-sigs:
 			switch s {
 			case syscall.SIGHUP:
-				if _, err := st.reload(); err != nil {
+				if up != nil {
+					elog.say(slog.LevelWarn, "SIGHUP while the tree starts: ignored")
+				} else if _, err := st.reload(); err != nil {
 					elog.say(slog.LevelWarn, "SIGHUP: "+err.Error())
 				}
 			case syscall.SIGINT:
@@ -208,6 +189,9 @@ loop:
 			break loop
 		}
 	}
+	if watcher != nil {
+		watcher.Close()
+	}
 
 	// Followers see their stream end, then the socket closes.
 	events.Close()
@@ -215,6 +199,13 @@ loop:
 	srv.Shutdown(ctx)
 	cancel()
 	<-served
+	if err := r.StartErr(); err != nil && !r.Halted() {
+		if stopping {
+			elog.say(slog.LevelInfo, "stopped while starting")
+			return nil
+		}
+		return exit(ExitFailure, "run: %v", err)
+	}
 	return runExit(r)
 }
 

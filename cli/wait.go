@@ -23,14 +23,14 @@ func init() {
 		Name:      "wait",
 		Usage:     "wait until a node is in a state",
 		ArgsUsage: "PATH",
-		Description: "Blocks until the node at PATH is in the state (running, restarting, stopped or\n" +
-			"failed), for scripts and tests. It also waits for the instance to come up, so\n" +
-			"`otpctl run tree.yaml & otpctl wait tree/web` works. A PATH the tree does not\n" +
-			"have is an error at once, unless --absent-ok (for a node a reload will add).\n" +
+		Description: "Blocks until the node at PATH is in the state (running, starting, restarting,\n" +
+			"stopped or failed), for scripts and tests. It also waits for the instance to come\n" +
+			"up, so `otpctl run tree.yaml & otpctl wait tree/web` works. A PATH the tree does\n" +
+			"not have is an error at once, unless --absent-ok (for a node a reload will add).\n" +
 			"Exit status 0 when it is, 1 when the timeout passes first (or the tree stops, or\n" +
 			"there is no such node).",
 		Flags: append(instanceFlags(),
-			&ucli.StringFlag{Name: "state", Value: "running", Usage: "the `STATE` to wait for: running, restarting, stopped or failed"},
+			&ucli.StringFlag{Name: "state", Value: "running", Usage: "the `STATE` to wait for: running, starting, restarting, stopped or failed"},
 			&ucli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "give up after `D`"},
 			&ucli.BoolFlag{Name: "absent-ok", Usage: "wait for a PATH the tree does not have yet, as a reload may add it"},
 		),

@@ -351,9 +351,9 @@ func (s *Server) wait(w http.ResponseWriter, r *http.Request) {
 		state = "running"
 	}
 	switch state {
-	case "running", "restarting", "stopped", "failed":
+	case "running", "starting", "restarting", "stopped", "failed":
 	default:
-		writeError(w, Errorf(CodeBadRequest, "state %q: one of running, restarting, stopped, failed", state))
+		writeError(w, Errorf(CodeBadRequest, "state %q: one of running, starting, restarting, stopped, failed", state))
 		return
 	}
 	timeout := 30 * time.Second
@@ -383,7 +383,8 @@ func (s *Server) wait(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f := n.Find(path)
-		if f == nil && first && !absentOK {
+		// While the tree boots, a declared child may not have started yet.
+		if f == nil && first && !absentOK && n.State != "starting" {
 			writeError(w, absent(n, path))
 			return
 		}

@@ -15,7 +15,7 @@ type Node struct {
 	// Kind is a worker's kind; Strategy a supervisor's.
 	Kind     string `json:"kind,omitempty"`
 	Strategy string `json:"strategy,omitempty"`
-	// State is running, restarting, stopped or failed.
+	// State is running, starting, restarting, stopped or failed.
 	State string `json:"state"`
 	Pid   string `json:"pid,omitempty"`
 	// OSPid is an exec worker's operating-system process id.

@@ -3,6 +3,7 @@ package loader
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -65,6 +66,8 @@ type Running struct {
 	stopping atomic.Bool // Shutdown or Halt was asked for
 	halted   atomic.Bool
 	gaveUp   atomic.Bool
+	up       chan struct{} // closed once the start is over (startErr says how)
+	startErr error
 	done     chan struct{}
 }
 
@@ -87,13 +90,41 @@ type current struct {
 // ("shop/workers/w1 failed to start: …"), not the supervisors above it.
 //
 // ctx bounds the start only: if it ends before the tree is up, the tree is
-// stopped as soon as the start returns (a start in progress cannot be
-// interrupted) and Start returns ctx.Err(). The running tree outlives ctx;
-// stop it with Shutdown.
+// stopped as Shutdown stops it (the child being started is stopped too) and
+// Start returns ctx.Err(). The running tree outlives ctx; stop it with
+// Shutdown.
 func Start(ctx context.Context, tree *spec.Tree, opts Options) (*Running, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	r, err := Begin(tree, opts)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-r.up:
+	case <-ctx.Done():
+		r.Shutdown(context.Background())
+		<-r.up
+		if r.startErr == nil || r.stopping.Load() {
+			return nil, ctx.Err()
+		}
+	}
+	if r.startErr != nil {
+		return nil, r.startErr
+	}
+	return r, nil
+}
+
+// Begin starts tree as Start does, but returns as soon as the root
+// supervisor runs, while it starts the children in order: the tree can be
+// snapshotted meanwhile (the node being started is runtime.StateStarting,
+// the root too until the start is over), Shutdown stops it (the child being
+// started is stopped as any child, then the started ones in reverse order)
+// and Halt kills it. Up is closed once the start is over; StartErr then
+// says how it went. Steering and reloads wait until then. Begin itself fails
+// only on a tree it cannot build (an unknown kind, bad args).
+func Begin(tree *spec.Tree, opts Options) (*Running, error) {
 	if tree == nil || tree.Root == nil || tree.Root.Supervisor == nil {
 		return nil, errors.New("loader: the tree has no root supervisor")
 	}
@@ -103,6 +134,7 @@ func Start(ctx context.Context, tree *spec.Tree, opts Options) (*Running, error)
 		insts:    map[runtime.Pid]*instance{},
 		sups:     map[runtime.Pid]*current{},
 		dyn:      map[string]int{},
+		up:       make(chan struct{}),
 		done:     make(chan struct{}),
 		specSig:  make(chan struct{}),
 	}
@@ -124,39 +156,40 @@ func Start(ctx context.Context, tree *spec.Tree, opts Options) (*Running, error)
 		return nil, err
 	}
 
-	type result struct {
-		sup *runtime.Supervisor
-		err error
+	root, err := runtime.SpawnSupervisor(ss, runtime.WithClock(r.clock))
+	if err != nil {
+		return nil, err
 	}
-	res := make(chan result, 1)
-	go func() {
-		sup, err := runtime.StartSupervisor(nil, ss, runtime.WithClock(r.clock))
-		res <- result{sup, err}
-	}()
-	var out result
-	select {
-	case out = <-res:
-	case <-ctx.Done():
-		out = <-res
-		if out.err == nil {
-			r.root = out.sup
-			r.stopping.Store(true)
-			out.sup.Stop(runtime.Forever)
-			r.mu.Lock()
-			clear(r.insts)
-			clear(r.sups)
-			r.mu.Unlock()
-			return nil, ctx.Err()
-		}
-	}
-	if out.err != nil {
-		return nil, deepest(out.err)
-	}
-	r.root = out.sup
-	r.started = r.clock.Now()
-	r.emit(Event{Type: EventStarted, Time: r.started, Path: r.rootPath, Kind: kindOf(tree.Root), Pid: r.root.Pid(), Cause: runtime.CauseBoot})
+	r.root = root
 	go r.watch(kindOf(tree.Root))
 	return r, nil
+}
+
+// Up is closed once the tree's start is over: every node has started, or
+// one failed to, or the tree was stopped while it started. See StartErr.
+func (r *Running) Up() <-chan struct{} { return r.up }
+
+// StartErr returns nil while the tree starts and once it is up. After a
+// failed start it is the *runtime.StartError of the deepest node that
+// failed (as Start returns); after a stop during the start (Shutdown, Halt)
+// an error saying so. Done is closed too then.
+func (r *Running) StartErr() error {
+	select {
+	case <-r.up:
+		return r.startErr
+	default:
+		return nil
+	}
+}
+
+// isUp reports whether the tree has started all its nodes.
+func (r *Running) isUp() bool {
+	select {
+	case <-r.up:
+		return r.startErr == nil
+	default:
+		return false
+	}
 }
 
 // deepest returns the innermost *runtime.StartError in err's chain: the
@@ -175,8 +208,28 @@ func deepest(err error) error {
 	}
 }
 
-// watch waits for the root to exit and reports it.
+// watch reports the end of the root's start, then waits for the root to
+// exit and reports it.
 func (r *Running) watch(kind string) {
+	<-r.root.Started()
+	if err := r.root.StartErr(); err != nil {
+		err = deepest(err)
+		if r.stopping.Load() {
+			err = fmt.Errorf("the tree %s was stopped while it started: %w", r.rootPath, err)
+		}
+		r.startErr = err
+		close(r.up)
+		<-r.root.Done()
+		if r.stopping.Load() {
+			r.emit(Event{Type: EventTerminated, Time: r.clock.Now(), Path: r.rootPath, Kind: kind, Pid: r.root.Pid(),
+				Reason: ReasonText(r.root.Reason()), Err: r.root.Reason(), Cause: runtime.CauseShutdown})
+		}
+		r.forget()
+		return
+	}
+	r.started = r.clock.Now()
+	r.emit(Event{Type: EventStarted, Time: r.started, Path: r.rootPath, Kind: kind, Pid: r.root.Pid(), Cause: runtime.CauseBoot})
+	close(r.up)
 	<-r.root.Done()
 	reason := r.root.Reason()
 	e := Event{Time: r.clock.Now(), Path: r.rootPath, Kind: kind, Pid: r.root.Pid(), Reason: ReasonText(reason), Err: reason}
@@ -186,6 +239,11 @@ func (r *Running) watch(kind string) {
 		e.Type = EventExited
 	}
 	r.emit(e)
+	r.forget()
+}
+
+// forget drops what the stopped tree kept and closes Done.
+func (r *Running) forget() {
 	r.mu.Lock()
 	clear(r.insts)
 	clear(r.sups)

@@ -105,13 +105,18 @@ func (r *Running) Reload(t *spec.Tree) (ReloadResult, error) {
 	return r.reload(t)
 }
 
+// stopped says why the tree cannot be reloaded now: it has stopped, or it
+// is still starting.
 func (r *Running) stopped() error {
 	select {
 	case <-r.done:
 		return &PathError{"reload", r.rootPath, ErrStopped}
 	default:
-		return nil
 	}
+	if !r.isUp() {
+		return &PathError{"reload", r.rootPath, explain(ErrRefused, "the tree is still starting: reload once it is up")}
+	}
+	return nil
 }
 
 func (r *Running) reload(t *spec.Tree) (ReloadResult, error) {

@@ -81,9 +81,12 @@ func (r *Running) Snapshot() (*Node, error) {
 		return nil, ErrStopped
 	}
 	root := &Node{
-		Path: r.rootPath, Name: r.rootPath, Type: runtime.SupervisorChild, State: runtime.StateRunning,
-		Pid: r.root.Pid(), Started: r.started, Mailbox: r.root.Pid().MailboxLen(),
+		Path: r.rootPath, Name: r.rootPath, Type: runtime.SupervisorChild, State: runtime.StateStarting,
+		Pid: r.root.Pid(), Mailbox: r.root.Pid().MailboxLen(),
 		Restart: runtime.Permanent, Shutdown: runtime.Infinity,
+	}
+	if r.isUp() {
+		root.State, root.Started = runtime.StateRunning, r.started
 	}
 	if rn := r.node(r.rootPath); rn != nil {
 		root.Kind = kindOf(rn)
@@ -110,7 +113,7 @@ func (r *Running) fillSupervisor(n *Node, ss *runtime.SupervisorSnapshot) {
 			Restarts: c.Restarts, LastRestart: c.LastRestart, Mailbox: c.Mailbox,
 			Restart: c.Restart, Shutdown: c.Shutdown, Significant: c.Significant,
 		}
-		if !c.Pid.IsZero() {
+		if !c.Pid.IsZero() && c.State == runtime.StateRunning {
 			cn.Started = c.Started
 			if inst := r.insts[c.Pid]; inst != nil {
 				cn.OSPid = inst.OSPid

@@ -363,14 +363,16 @@ func (tr *Tree) waitFor(n int) bool {
 // was sent or signalled to it before the check began, so that every event
 // those things cause has been emitted. A pass takes a snapshot of the whole
 // tree (loader.Running.Snapshot): each supervisor answers it from its own
-// goroutine, between two messages, so its answer comes after it has
+// goroutine, between two messages (or during a child's start, which then
+// shows as starting), so its answer comes after it has
 // handled every message queued before the request, and handling a message
 // emits its events before the supervisor takes the next one. A pass counts
 // as settled when
 //
 //  1. no event was emitted while it ran;
 //  2. no child is restarting (a failed restart retries through the
-//     supervisor's own mailbox, after our request);
+//     supervisor's own mailbox, after our request) nor starting (a
+//     supervisor answers snapshots during a child's start);
 //  3. every child the snapshot shows running is alive: a dead one has an
 //     exit on its way to its supervisor that the supervisor has not
 //     handled (a process is marked dead before its links are signalled);
@@ -472,6 +474,8 @@ func (tr *Tree) unsettled(snap *loader.Node) string {
 		switch {
 		case n.State == runtime.StateRestarting:
 			why = n.Path + " is being restarted"
+		case n.State == runtime.StateStarting:
+			why = n.Path + " is starting"
 		case n.State == runtime.StateRunning && !n.Pid.Alive():
 			why = n.Path + " has exited and its supervisor has not handled it yet"
 		}

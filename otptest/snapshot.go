@@ -54,7 +54,7 @@ func (s *Snapshot) Pid(path string) runtime.Pid {
 	return s.Node(path).Pid
 }
 
-// State returns the state of the node at path: running, restarting,
+// State returns the state of the node at path: running, starting, restarting,
 // stopped or failed.
 func (s *Snapshot) State(path string) runtime.ChildState {
 	s.tb.Helper()

@@ -165,8 +165,16 @@ func startActor[S, M any](parent *Process, a *actor[S, M], spec Spec[S, M]) (Sub
 		defer t.Stop()
 		expired = t.C()
 	}
-	select {
-	case <-ack:
+	var w startWait
+	if parent != nil {
+		// A supervisor's wait answers its snapshots, and stops the child
+		// if the supervisor is asked to stop (see supervisor_start.go).
+		w = parent.p.awaitStart(p, ack, expired)
+	} else {
+		w = plainStartWait(ack, expired)
+	}
+	switch w {
+	case startAcked:
 		if err := a.err; err != nil {
 			if reason := (Pid{p}).Reason(); reason != nil && err == Killed {
 				err = reason
@@ -174,7 +182,9 @@ func startActor[S, M any](parent *Process, a *actor[S, M], spec Spec[S, M]) (Sub
 			return Subject[M]{}, &InitError{Pid{p}, err}
 		}
 		return self, nil
-	case <-expired:
+	case startStopped:
+		return Subject[M]{}, &InitError{Pid{p}, fmt.Errorf("stopped while it started: %w", (Pid{p}).Reason())}
+	default:
 		if parent != nil {
 			parent.Unlink(Pid{p})
 		}

@@ -180,6 +180,7 @@ type procExt struct {
 	monitoring  map[*monitor]struct{}
 	downs       []downEntry
 	exits       []exitEntry
+	watch       startWatcher // a supervisor's, for its children's starts (see awaitStart)
 }
 
 // ext returns p's procExt, making it if need be. p.mu must be held.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -330,6 +331,7 @@ type ChildState string
 // The states.
 const (
 	StateRunning    ChildState = "running"
+	StateStarting   ChildState = "starting"   // its start is in progress (init or readiness check not returned yet)
 	StateRestarting ChildState = "restarting" // its restart failed; it is being retried
 	StateStopped    ChildState = "stopped"    // not running: terminated, ignored, or exited and not restarted
 	StateFailed     ChildState = "failed"     // its start failed and is not retried (operator or reload start)
@@ -370,10 +372,16 @@ func (e *StartError) Unwrap() error { return e.Reason }
 // supervisor's goroutine in turn with the exits of its children, and returns
 // ErrNoSupervisor if the supervisor exits first.
 type Supervisor struct {
-	pid  Pid
-	ctl  Subject[supRequest]
-	done chan struct{}
-	path string
+	pid   Pid
+	ctl   Subject[supRequest]
+	query Subject[supRequest] // snapshots, answered during a child's start too
+	done  chan struct{}
+	path  string
+	// started is closed once the children given at start have started, or
+	// the start failed (startErr, set before); stopAsked is set by Shutdown.
+	started   chan struct{}
+	startErr  error
+	stopAsked atomic.Bool
 
 	mu      sync.Mutex
 	reason  error
@@ -398,6 +406,24 @@ func (s *Supervisor) Path() string { return s.path }
 
 // Done is closed when the supervisor has exited (after its children).
 func (s *Supervisor) Done() <-chan struct{} { return s.done }
+
+// Started is closed once the supervisor's start is over: every child given
+// at start has started, or one failed, or the supervisor was stopped while
+// it started them (StartErr says which). See SpawnSupervisor.
+func (s *Supervisor) Started() <-chan struct{} { return s.started }
+
+// StartErr returns nil while the supervisor starts and once it has started
+// its children; after a failed start, the *StartError StartSupervisor
+// would have returned; after a stop during the start, an error wrapping
+// the reason it stopped with (Shutdown for Shutdown).
+func (s *Supervisor) StartErr() error {
+	select {
+	case <-s.started:
+		return s.startErr
+	default:
+		return nil
+	}
+}
 
 // Reason returns why the supervisor exited, or nil while it runs: Shutdown
 // when it was stopped, gave up or shut itself down (auto_shutdown), its
@@ -445,9 +471,15 @@ type supRequest struct {
 }
 
 // do runs fn on the supervisor's goroutine and returns its result.
-func (s *Supervisor) do(fn func(*sup) any) (any, error) {
+func (s *Supervisor) do(fn func(*sup) any) (any, error) { return s.request(s.ctl, fn) }
+
+// ask is do for a read-only fn that is answered during a child's start
+// too (see supervisor_start.go): Snapshot's.
+func (s *Supervisor) ask(fn func(*sup) any) (any, error) { return s.request(s.query, fn) }
+
+func (s *Supervisor) request(to Subject[supRequest], fn func(*sup) any) (any, error) {
 	reply := make(chan any, 1)
-	s.ctl.Send(supRequest{fn, reply})
+	to.Send(supRequest{fn, reply})
 	select {
 	case r := <-reply:
 		return r, nil
@@ -497,7 +529,9 @@ type ChildInfo struct {
 
 // WhichChildren lists the children as OTP's which_children does: in reverse
 // start order (the last started first), which is the order they would be
-// stopped in. Snapshot lists them in start order.
+// stopped in. Snapshot lists them in start order. Unlike Snapshot, it
+// waits for a child's start in progress (it is in order with the
+// supervisor's other requests and its children's exits, as in OTP).
 func (s *Supervisor) WhichChildren() ([]ChildInfo, error) {
 	r, err := s.do(func(st *sup) any {
 		out := make([]ChildInfo, 0, len(st.children))
@@ -747,9 +781,10 @@ func (s *Supervisor) SetTemplate(d DynamicSpec) error {
 }
 
 // Shutdown stops the supervisor as its parent would, and waits for it to
-// exit. In order: the supervisor finishes what it is doing (a restart in
-// progress completes; a retry still queued is dropped), then terminates its
-// children one at a time in reverse start order, each with its shutdown
+// exit. In order: the supervisor finishes what it is doing, but for a
+// child's start in progress (its init or readiness check), which is stopped
+// as any child is, with its shutdown setting, and reported terminated (a
+// retry still queued is dropped); then it terminates its children one at a time in reverse start order, each with its shutdown
 // setting (a nested supervisor stops its own children first: depth first),
 // or a dynamic supervisor's all at once with one shared timer; then it exits
 // with reason Shutdown and Done is closed. Shutdown waits for all of that,
@@ -761,7 +796,9 @@ func (s *Supervisor) SetTemplate(d DynamicSpec) error {
 // cannot be started again: start a new one with StartSupervisor.
 func (s *Supervisor) Shutdown(ctx context.Context) error {
 	// An exit signal from anyone but its parent is ignored by a
-	// supervisor, as in OTP; stopping is a request.
+	// supervisor, as in OTP; stopping is a request. The flag lets a
+	// child's start in progress see it at once.
+	s.stopAsked.Store(true)
 	s.ctl.Send(supRequest{func(st *sup) any { st.stop = true; return nil }, make(chan any, 1)})
 	select {
 	case <-s.done:

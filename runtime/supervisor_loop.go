@@ -41,6 +41,14 @@ type sup struct {
 	downSrc   downSource[Down] // its one source
 	stop      bool
 	exited    bool // it ended by itself (exit), not by a kill that unwound it
+	// A child's start (see supervisor_start.go): the child being started,
+	// its process once known, why the supervisor stops meanwhile, and the
+	// process stopped during its start with its reason.
+	startingChild *child
+	pending       Pid
+	halt          *startStop
+	stoppedPid    Pid
+	stoppedReason error
 }
 
 // retryMsg is OTP's try_again_restart: a failed restart of c, sent to the
@@ -151,7 +159,44 @@ func (r *restartRing) count(now time.Time, period time.Duration) int {
 // and its children inherit its clock. It runs until Shutdown (or Stop), until
 // its parent exits or stops it, until it gives up (MaxFrequency) or shuts
 // itself down (AutoShutdown), or until it is killed.
+//
+// If parent is a supervisor that is asked to stop (or whose parent stops
+// it) while this one starts its children, this one stops the child it is
+// starting and the started ones in reverse order, and StartSupervisor
+// returns a *StartError with the reason (see supervisor_start.go).
 func StartSupervisor(parent *Process, spec SupervisorSpec, opts ...Option) (*Supervisor, error) {
+	h, err := spawnSupervisor(parent, spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	if parent == nil {
+		<-h.started
+	} else if parent.p.awaitStart(h.pid.p, h.started, nil) == startStopped {
+		<-h.done
+		if err := h.StartErr(); err != nil {
+			return nil, err
+		}
+		return nil, &StartError{Path: spec.Path, Reason: h.Reason()}
+	}
+	if h.startErr != nil {
+		<-h.done
+		return nil, h.startErr
+	}
+	return h, nil
+}
+
+// SpawnSupervisor starts a root supervisor (linked to no process) as
+// StartSupervisor does, but returns as soon as its process runs, while it
+// starts its children: it can be snapshotted meanwhile (the child being
+// started is StateStarting) and stopped (Shutdown stops the child being
+// started, as any child, then the started ones in reverse order). Started
+// is closed when the start is over; StartErr then says how it went. Only
+// an invalid spec makes SpawnSupervisor itself fail.
+func SpawnSupervisor(spec SupervisorSpec, opts ...Option) (*Supervisor, error) {
+	return spawnSupervisor(nil, spec, opts)
+}
+
+func spawnSupervisor(parent *Process, spec SupervisorSpec, opts []Option) (*Supervisor, error) {
 	if err := checkSpec(&spec); err != nil {
 		return nil, err
 	}
@@ -174,16 +219,21 @@ func StartSupervisor(parent *Process, spec SupervisorSpec, opts ...Option) (*Sup
 	if parent != nil && !linkNew(parent.p, p) {
 		return nil, fmt.Errorf("supervisor %s: %w", spec.Path, NoProc)
 	}
-	h := &Supervisor{pid: Pid{p}, done: make(chan struct{}), path: spec.Path}
+	h := &Supervisor{pid: Pid{p}, done: make(chan struct{}), started: make(chan struct{}), path: spec.Path}
 	h.ctl = Subject[supRequest]{&subject[supRequest]{owner: p}}
+	h.query = Subject[supRequest]{&subject[supRequest]{owner: p}}
 	supervisors.Store(p, h)
-	ack := make(chan error, 1)
+	acked := false
+	ack := func(err error) {
+		acked = true
+		h.startErr = err
+		close(h.started)
+	}
 	p.spawnGoroutine(func(self *Process) {
-		acked := false
 		var st *sup
 		defer func() {
 			if !acked {
-				ack <- Killed
+				ack(Killed)
 			}
 			h.mu.Lock()
 			h.reason = (Pid{p}).Reason()
@@ -207,32 +257,36 @@ func StartSupervisor(parent *Process, spec SupervisorSpec, opts ...Option) (*Sup
 			st.parent = parent.p
 		}
 		st.restarts.resize(spec.MaxFrequency + 1)
+		self.p.setStartWatcher(st)
 		h.setActivity(cause, trigger)
 		for _, cs := range spec.Children {
 			c := st.add(len(st.children), cs)
 			if _, err := st.start(c, cause, trigger); err != nil {
-				// OTP's init_children: stop the started ones in
-				// reverse, and fail.
 				st.remove(c)
-				st.terminateAll(CauseShutdown, c.path)
 				if parent != nil {
 					self.Unlink(parent.Self())
 				}
+				if hs := st.halt; hs != nil {
+					// Stopped while it started c (reported
+					// terminated): stop the started ones, as the
+					// stop would have once the start was done.
+					st.terminateAll(hs.cause, hs.trigger)
+					ack(&StartError{Path: st.path, Reason: fmt.Errorf("stopped while %s was starting: %w", c.path, hs.reason)})
+					st.exit(hs.reason)
+					return
+				}
+				// OTP's init_children: stop the started ones in
+				// reverse, and fail.
+				st.terminateAll(CauseShutdown, c.path)
 				serr := &StartError{Path: c.path, Reason: err}
-				acked = true
-				ack <- serr
+				ack(serr)
 				st.exit(serr)
 				return
 			}
 		}
-		acked = true
-		ack <- nil
+		ack(nil)
 		st.exit(st.loop())
 	})
-	if err := <-ack; err != nil {
-		<-h.done
-		return nil, err
-	}
 	return h, nil
 }
 
@@ -261,6 +315,7 @@ func (st *sup) exit(reason error) {
 func (st *sup) loop() error {
 	sel := NewSelector[supMsg]()
 	Selecting(sel, st.h.ctl, func(r supRequest) supMsg { return supMsg{req: r, kind: msgRequest} })
+	Selecting(sel, st.h.query, func(r supRequest) supMsg { return supMsg{req: r, kind: msgRequest} })
 	Selecting(sel, st.retry, func(r retryMsg) supMsg { return supMsg{retry: r, kind: msgRetry} })
 	sel.SelectingTrappedExits(func(m ExitMessage) supMsg { return supMsg{exit: m, kind: msgExit} })
 	for {
@@ -290,6 +345,12 @@ func (st *sup) loop() error {
 				return reason
 			}
 		}
+		if hs := st.halt; hs != nil {
+			// Asked to stop during a child's start (that child is
+			// stopped): stop as that request would have.
+			st.terminateAll(hs.cause, hs.trigger)
+			return hs.reason
+		}
 	}
 }
 
@@ -299,17 +360,9 @@ func (st *sup) loop() error {
 // OTP.
 func (st *sup) handleExit(m ExitMessage) error {
 	if st.parent != nil && m.From.p == st.parent {
-		cause, trigger := CauseShutdown, ""
-		orphan := false
-		if ps := st.parentSup; ps != nil {
-			if m.From.Alive() {
-				// It is terminating us: say why it is.
-				cause, trigger = inheritedCause(ps.activity())
-			} else {
-				// It died (killed): we go with it.
-				cause, trigger, orphan = CauseEscalation, ps.path, true
-			}
-		}
+		cause, trigger := st.parentCause()
+		// A parent that is gone (killed) takes us with it: say so.
+		orphan := st.parentSup != nil && !m.From.Alive()
 		st.terminateAll(cause, trigger)
 		if orphan {
 			st.reportSelf(m.Reason, trigger)
@@ -442,12 +495,29 @@ func (st *sup) remove(c *child) {
 // start starts a child and reports started or start_failed. A start that
 // returns Ignore leaves it stopped (and removes it when it is temporary or
 // dynamic, as OTP) and returns the zero Pid and no error.
+//
+// While it runs, c is StateStarting; if the supervisor is asked to stop
+// meanwhile, the child is stopped (see supervisor_start.go), reported
+// terminated, and the start fails with st.halt set.
 func (st *sup) start(c *child, cause Cause, trigger string) (Pid, error) {
 	st.h.setActivity(cause, trigger)
 	st.h.setInStart(true)
+	st.startingChild, c.state = c, StateStarting
 	pid, err := callStart(c.spec.Start, st.self)
 	st.h.setInStart(false)
+	st.startingChild, st.pending = nil, Pid{}
+	c.state = StateStopped
 	now := st.self.p.clock.Now()
+	if sp := st.stoppedPid; !sp.IsZero() {
+		st.stoppedPid = Pid{}
+		st.emit(Event{Type: EventTerminated, Path: c.path, Kind: c.spec.Kind, Pid: sp, Reason: st.stoppedReason, Cause: st.halt.cause, Trigger: st.halt.trigger, NotStopped: sp.p.isStray()})
+		st.stoppedReason = nil
+		if err != nil {
+			return Pid{}, err
+		}
+		// The start function returned a process all the same: it is a
+		// child, stopped with the others.
+	}
 	if err != nil {
 		if errors.Is(err, Ignore) {
 			c.pid, c.state = Pid{}, StateStopped
@@ -469,6 +539,14 @@ func (st *sup) start(c *child, cause Cause, trigger string) (Pid, error) {
 	noteKind(c)
 	st.emit(Event{Type: EventStarted, Path: c.path, Kind: c.spec.Kind, Pid: pid, Cause: cause, Trigger: trigger})
 	return pid, nil
+}
+
+// pidOf is c's process, or the process being started for it.
+func (st *sup) pidOf(c *child) Pid {
+	if c == st.startingChild {
+		return st.pending
+	}
+	return c.pid
 }
 
 // startFailing starts a child whose failure leaves it in place, failed.

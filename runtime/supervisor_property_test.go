@@ -364,7 +364,7 @@ func (p *prop) settle() *runtime.SupervisorSnapshot {
 		}
 		calm := p.rec.len() == n
 		walk(&snap, func(*runtime.SupervisorSnapshot) {}, func(_ *runtime.SupervisorSnapshot, c runtime.ChildSnapshot) {
-			if c.State == runtime.StateRestarting || (c.Type == runtime.SupervisorChild && c.State == runtime.StateRunning && (c.Supervisor == nil || !c.Pid.Alive())) {
+			if c.State == runtime.StateRestarting || c.State == runtime.StateStarting || (c.Type == runtime.SupervisorChild && c.State == runtime.StateRunning && (c.Supervisor == nil || !c.Pid.Alive())) {
 				calm = false
 			}
 		})

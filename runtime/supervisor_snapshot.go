@@ -32,7 +32,7 @@ type ChildSnapshot struct {
 	Kind        string
 	Type        ChildType
 	State       ChildState
-	Pid         Pid // zero when not running
+	Pid         Pid // zero when not running; a starting child's once it exists
 	Restart     RestartType
 	Shutdown    ShutdownPolicy // with the default resolved
 	Significant bool
@@ -49,12 +49,14 @@ type ChildSnapshot struct {
 }
 
 // Snapshot returns the supervisor's subtree as it is now, in start order,
-// nested supervisors included. Each supervisor's own part is consistent (it
+// nested supervisors included. It answers while a child starts: that child
+// is StateStarting, with its process once it exists (a nested supervisor
+// being started shows its own start). Each supervisor's own part is consistent (it
 // is taken by its goroutine between two messages); the nested supervisors'
 // parts are taken right after, one by one, so that no supervisor waits for
 // another.
 func (s *Supervisor) Snapshot() (SupervisorSnapshot, error) {
-	r, err := s.do(func(st *sup) any { return st.snapshot() })
+	r, err := s.ask(func(st *sup) any { return st.snapshot() })
 	if err != nil {
 		return SupervisorSnapshot{}, err
 	}
@@ -85,9 +87,9 @@ func (st *sup) snapshot() SupervisorSnapshot {
 	}
 	for _, c := range st.children {
 		out.Children = append(out.Children, ChildSnapshot{
-			ID: c.spec.ID, Path: c.path, Kind: c.spec.Kind, Type: c.spec.Type, State: c.state, Pid: c.pid,
+			ID: c.spec.ID, Path: c.path, Kind: c.spec.Kind, Type: c.spec.Type, State: c.state, Pid: st.pidOf(c),
 			Restart: c.spec.Restart, Shutdown: c.spec.shutdown(), Significant: c.spec.Significant,
-			Restarts: c.restarts, LastRestart: c.lastRestart, Started: c.started, Mailbox: c.pid.MailboxLen(),
+			Restarts: c.restarts, LastRestart: c.lastRestart, Started: c.started, Mailbox: st.pidOf(c).MailboxLen(),
 		})
 	}
 	return out
