@@ -115,7 +115,7 @@ func complete(app *ucli.App, words []string, out io.Writer) {
 func flagValues(flag string) []string {
 	switch flag {
 	case "state":
-		return []string{"running", "restarting", "stopped", "failed"}
+		return control.States
 	case "log-format":
 		return []string{"text", "json"}
 	case "reason":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/otpctl/otpctl/control"
@@ -39,10 +40,8 @@ func init() {
 			if err != nil {
 				return err
 			}
-			switch c.String("state") {
-			case "running", "restarting", "stopped", "failed":
-			default:
-				return exit(ExitUsage, "wait: --state %q: one of running, restarting, stopped, failed", c.String("state"))
+			if !control.IsState(c.String("state")) {
+				return exit(ExitUsage, "wait: --state %q: one of %s", c.String("state"), strings.Join(control.States, ", "))
 			}
 			// The instance answers a wait with a timeout of its own at the
 			// deadline; the request itself gets a little more, so that

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -350,10 +351,8 @@ func (s *Server) wait(w http.ResponseWriter, r *http.Request) {
 	if state == "" {
 		state = "running"
 	}
-	switch state {
-	case "running", "starting", "restarting", "stopped", "failed":
-	default:
-		writeError(w, Errorf(CodeBadRequest, "state %q: one of running, starting, restarting, stopped, failed", state))
+	if !IsState(state) {
+		writeError(w, Errorf(CodeBadRequest, "state %q: one of %s", state, strings.Join(States, ", ")))
 		return
 	}
 	timeout := 30 * time.Second

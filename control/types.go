@@ -3,6 +3,7 @@ package control
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -32,6 +33,13 @@ type Node struct {
 	MaxChildren int     `json:"max_children,omitempty"`
 	Children    []*Node `json:"children,omitempty"`
 }
+
+// States are the states a node can be in, as Node.State and /v1/wait
+// name them: running, starting, restarting, stopped, failed.
+var States = []string{"running", "starting", "restarting", "stopped", "failed"}
+
+// IsState reports whether s is one of States.
+func IsState(s string) bool { return slices.Contains(States, s) }
 
 // Budget is a supervisor's restart budget: Used restarts inside the current
 // window of Period, against Max (max_frequency).
