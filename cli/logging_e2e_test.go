@@ -114,7 +114,10 @@ func TestRunOutlivesAClosedStderr(t *testing.T) {
 	if e := n.Find("shop/echo"); e == nil || e.Restarts != 3 {
 		t.Fatalf("shop/echo: %+v", e)
 	}
-	mustRun("shutdown")
+	// Not mustRun: run may be gone by the time shutdown returns.
+	if res := otpctl(t, env, "shutdown"); res.code != 0 {
+		t.Fatalf("otpctl shutdown: status %d, stderr %q", res.code, res.stderr)
+	}
 	if code := exited.within(t, e2eTimeout); code != 0 {
 		t.Fatalf("run exited with status %d", code)
 	}

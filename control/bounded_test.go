@@ -445,3 +445,35 @@ func TestClientRefusesLongFieldsBeforeSending(t *testing.T) {
 		}
 	}
 }
+
+// Regression: an event stream that was being opened while Shutdown waited
+// for the open ones joined the server's wait group as Shutdown waited on it:
+// a data race (`go test -race` reported it from `otpctl shutdown` while
+// `otpctl wait` followed), and a stream Shutdown would not wait for. Once
+// Shutdown waits, a new stream is refused.
+func TestStreamOpenedDuringShutdownIsRefused(t *testing.T) {
+	srv := NewServer(newFake())
+	a, aPeer := net.Pipe()
+	defer aPeer.Close()
+	if !srv.track(a, true) {
+		t.Fatal("a stream refused before Shutdown")
+	}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- srv.Shutdown(ctx)
+	}()
+	time.Sleep(50 * time.Millisecond) // Shutdown is waiting for a
+	srv.track(a, false)
+	b, bPeer := net.Pipe()
+	defer b.Close()
+	defer bPeer.Close()
+	if srv.track(b, true) {
+		srv.track(b, false)
+		t.Error("a stream was let in while Shutdown waited for the open ones")
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+}

@@ -52,6 +52,9 @@ type Server struct {
 	wg     sync.WaitGroup        // their handlers
 	done   chan struct{}         // closed by Close and Shutdown
 	closed bool
+	// draining is set once Shutdown (or Close) waits for the streams:
+	// no stream may join wg from then on.
+	draining bool
 }
 
 // NewServer returns a server for b.
@@ -97,6 +100,7 @@ func (s *Server) Serve(l net.Listener) error {
 // (event streams included), and it waits for their handlers to return.
 func (s *Server) Close() error {
 	err := s.http.Close()
+	s.drain()
 	s.closeStreams()
 	s.wg.Wait()
 	return err
@@ -110,6 +114,7 @@ func (s *Server) Close() error {
 // end cleanly.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
+	s.drain()
 	streamsDone := make(chan struct{})
 	go func() { s.wg.Wait(); close(streamsDone) }()
 	select {
@@ -137,12 +142,21 @@ func (s *Server) track(c net.Conn, add bool) bool {
 		s.wg.Done()
 		return true
 	}
-	if s.closed {
+	if s.closed || s.draining {
 		return false
 	}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	return true
+}
+
+// drain refuses new event streams, so that the streams' wait group can be
+// waited on: a stream opened on a connection accepted before the listener
+// closed would otherwise join it while Shutdown waits.
+func (s *Server) drain() {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
 }
 
 // closeStreams ends every event stream at once.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	goruntime "runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,11 +45,13 @@ func TestKilledSupervisorIsForgotten(t *testing.T) {
 	root := sup("shop", spec.OneForOne, w("db", "echo"), pool)
 	root.Supervisor.MaxFrequency, root.Supervisor.Period = kills+1, time.Hour
 	restarted := make(chan struct{}, 1)
-	terminated := 0 // read only between kills: the events of one kill are all in by then
+	// The hook runs on the supervisors' goroutines; the nested supervisor
+	// reports itself on its own, so the count is read atomically.
+	var terminated atomic.Int64
 	events := func(e Event) {
 		switch {
 		case e.Type == EventTerminated && e.Trigger == "shop/pool" && e.Cause == "escalation":
-			terminated++
+			terminated.Add(1)
 		case e.Type == EventStarted && e.Path == "shop/pool":
 			restarted <- struct{}{}
 		}
@@ -87,8 +90,13 @@ func TestKilledSupervisorIsForgotten(t *testing.T) {
 	}
 	heapAfter := heapAlloc()
 	// width workers by the killed pool, x, y by sub, and sub itself.
-	if want := kills * (width + 3); terminated != want {
-		t.Errorf("%d terminated events with cause escalation and trigger shop/pool, want %d", terminated, want)
+	want := int64(kills * (width + 3))
+	deadline := time.Now().Add(10 * time.Second)
+	for terminated.Load() != want && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if got := terminated.Load(); got != want {
+		t.Errorf("%d terminated events with cause escalation and trigger shop/pool, want %d", got, want)
 	}
 	grew := int64(heapAfter) - int64(heapBefore)
 	t.Logf("%d kills of a %d-worker supervisor: heap %d KiB before, %d KiB after", kills, width, heapBefore>>10, heapAfter>>10)

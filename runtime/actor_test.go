@@ -254,7 +254,7 @@ func TestActorInitTimeout(t *testing.T) {
 				done <- result{s, err}
 			}()
 			pid := <-inInit
-			base := runtime.Strays()
+			base := strayBase(t)
 			want := timeout
 			if want == 0 {
 				want = runtime.DefaultInitTimeout
@@ -789,7 +789,7 @@ func TestStartLinkActorDiesWithParent(t *testing.T) {
 // returns it handles nothing more.
 func TestActorKilledWhileLoopIsOutsideTheRuntime(t *testing.T) {
 	me := attach(t)
-	base := runtime.Strays()
+	base := strayBase(t)
 	release := make(chan struct{})
 	inLoop := make(chan struct{}, 1)
 	var handled atomic.Int64

@@ -95,6 +95,15 @@ func eventually(t testing.TB, what string, cond func() bool) {
 	}
 }
 
+// strayBase waits until the strays of earlier tests have unwound (their
+// stuck goroutines are released in their cleanup, but unwind on their own
+// time) and returns the count, zero, for a test that counts its own.
+func strayBase(t testing.TB) int {
+	t.Helper()
+	eventually(t, "earlier tests' strays to unwind", func() bool { return runtime.Strays() == 0 })
+	return 0
+}
+
 // isReason reports whether reason is (or wraps) want, for table tests that
 // compare exit reasons.
 func isReason(reason, want error) bool { return errors.Is(reason, want) }

@@ -376,7 +376,7 @@ func TestIsAbnormal(t *testing.T) {
 // its defers) at its next runtime call.
 func TestKilledWhileOutsideTheRuntime(t *testing.T) {
 	me := attach(t)
-	base := runtime.Strays()
+	base := strayBase(t)
 	release := make(chan struct{})
 	outside := make(chan struct{})
 	var after atomic.Bool
