@@ -389,16 +389,21 @@ type Supervisor struct {
 	trigger string
 	kind    string // its ChildSpec.Kind under a parent supervisor (noteKind)
 	inStart bool   // its goroutine runs a child's Start (see awaitOrphanReport)
+	// parentReported is closed by its parent supervisor once it has
+	// reported this supervisor's end (see releaseOrphanReport).
+	parentReported chan struct{}
+	reportReleased bool
 }
 
 // Pid returns the supervisor's process. It can be linked, monitored and
 // sent exit signals like any process: the supervisor traps exits, so a
 // signal from its parent stops it (children first) and one from any other
 // process that is not its child is ignored, as in OTP; Killed kills it at
-// once (its children get Killed through their links; its workers are
-// reported terminated, reason Killed, cause escalation, with its path as
-// trigger, last started first, before its parent reports its exit; a nested
-// supervisor stops its own children and then reports itself so).
+// once (its children get Killed through their links; as in OTP, its
+// parent reports its exit first, then each of its workers is reported
+// terminated, reason Killed, cause escalation, with its path as trigger,
+// last started first; a nested supervisor stops its own children and then
+// reports itself so).
 func (s *Supervisor) Pid() Pid { return s.pid }
 
 // Path returns the supervisor's path.

@@ -9,9 +9,10 @@ import (
 	"github.com/otpctl/otpctl/runtime"
 )
 
-// A killed supervisor's workers die through their links; each is reported
-// terminated (killed, escalation, the supervisor as trigger), last started
-// first, and then the supervisor's own exit, before its parent restarts it.
+// A killed supervisor's workers die through their links. As in OTP, the
+// supervisor's exit is reported first, then each worker terminated (killed,
+// escalation, the supervisor as trigger), last started first, before its
+// parent restarts it.
 func TestKilledSupervisorReportsItsWorkers(t *testing.T) {
 	tt := newTree(t)
 	tt.start(flags(runtime.OneForOne, 5), tt.worker("a"),
@@ -19,10 +20,10 @@ func TestKilledSupervisorReportsItsWorkers(t *testing.T) {
 	tt.rec.cursor = tt.rec.len()
 	runtime.Exit(tt.supervisor("r/s").Pid(), runtime.Killed)
 	tt.rec.expect(t,
+		"exited r/s (killed)",
 		"terminated r/s/z escalation <-r/s (killed)",
 		"terminated r/s/y escalation <-r/s (killed)",
 		"terminated r/s/x escalation <-r/s (killed)",
-		"exited r/s (killed)",
 		"started r/s/x escalation <-r/s",
 		"started r/s/y escalation <-r/s",
 		"started r/s/z escalation <-r/s",
@@ -57,8 +58,8 @@ func TestKilledSupervisorsNestedSupervisorReportsItself(t *testing.T) {
 		"started r/s crash <-r/s")
 	tt.quiet()
 	tt.rec.noMore(t)
-	// What each goroutine reports is in order: r/s's report of its
-	// workers, then r's exited of r/s and its restart; the orphan r/s/t's
+	// What each goroutine reports is in order: r's exited of r/s, then
+	// r/s's report of its workers, then r's restart; the orphan r/s/t's
 	// children last started first, then r/s/t itself.
 	var parent, orphan []string
 	for _, e := range tt.rec.all()[len(tt.rec.all())-12:] {
@@ -74,7 +75,7 @@ func TestKilledSupervisorsNestedSupervisorReportsItself(t *testing.T) {
 	if got, want := fmt.Sprint(orphan), "[r/s/t/v r/s/t/u r/s/t]"; got != want {
 		t.Errorf("the orphan r/s/t reported %v, want %v", got, want)
 	}
-	if got, want := fmt.Sprint(parent), "[terminated r/s/y terminated r/s/x exited r/s started r/s/x started r/s/y started r/s]"; got != want {
+	if got, want := fmt.Sprint(parent), "[exited r/s terminated r/s/y terminated r/s/x started r/s/x started r/s/y started r/s]"; got != want {
 		t.Errorf("r and r/s reported %v, want %v", got, want)
 	}
 }

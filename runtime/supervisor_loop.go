@@ -219,7 +219,8 @@ func spawnSupervisor(parent *Process, spec SupervisorSpec, opts []Option) (*Supe
 	if parent != nil && !linkNew(parent.p, p) {
 		return nil, fmt.Errorf("supervisor %s: %w", spec.Path, NoProc)
 	}
-	h := &Supervisor{pid: Pid{p}, done: make(chan struct{}), started: make(chan struct{}), path: spec.Path}
+	h := &Supervisor{pid: Pid{p}, done: make(chan struct{}), started: make(chan struct{}), path: spec.Path,
+		parentReported: make(chan struct{})}
 	h.ctl = Subject[supRequest]{&subject[supRequest]{owner: p}}
 	h.query = Subject[supRequest]{&subject[supRequest]{owner: p}}
 	supervisors.Store(p, h)
@@ -243,6 +244,7 @@ func spawnSupervisor(parent *Process, spec SupervisorSpec, opts []Option) (*Supe
 			reason := h.reason
 			h.mu.Unlock()
 			if st != nil && !st.exited {
+				st.awaitParentReport()
 				st.reportOrphans(reason)
 			}
 			supervisors.Delete(p)
@@ -375,10 +377,8 @@ func (st *sup) handleExit(m ExitMessage) error {
 	}
 	delete(st.byPid, m.From.p)
 	c.pid, c.state = Pid{}, StateStopped
-	if c.spec.Type == SupervisorChild {
-		st.awaitOrphanReport(m.From)
-	}
 	st.emit(Event{Type: EventExited, Path: c.path, Kind: c.spec.Kind, Pid: m.From, Reason: m.Reason})
+	st.reported(c, m.From)
 	if c.spec.Restart == Permanent || (c.spec.Restart == Transient && IsAbnormal(m.Reason)) {
 		return st.restart(c, CauseCrash, c.path)
 	}
@@ -511,6 +511,7 @@ func (st *sup) start(c *child, cause Cause, trigger string) (Pid, error) {
 	if sp := st.stoppedPid; !sp.IsZero() {
 		st.stoppedPid = Pid{}
 		st.emit(Event{Type: EventTerminated, Path: c.path, Kind: c.spec.Kind, Pid: sp, Reason: st.stoppedReason, Cause: st.halt.cause, Trigger: st.halt.trigger, NotStopped: sp.p.isStray()})
+		st.reported(c, sp)
 		st.stoppedReason = nil
 		if err != nil {
 			return Pid{}, err
@@ -613,6 +614,7 @@ func (st *sup) terminate(c *child, cause Cause, trigger string) {
 	delete(st.byPid, pid.p)
 	c.pid, c.state = Pid{}, StateStopped
 	st.emit(Event{Type: EventTerminated, Path: c.path, Kind: c.spec.Kind, Pid: pid, Reason: reason, Cause: cause, Trigger: trigger, NotStopped: pid.p.isStray()})
+	st.reported(c, pid)
 }
 
 // terminateAll stops every child in reverse start order, removing the
@@ -690,6 +692,7 @@ func (st *sup) terminateDynamic(cause Cause, trigger string) {
 		delete(st.byPid, pid.p)
 		c.pid, c.state = Pid{}, StateStopped
 		st.emit(Event{Type: EventTerminated, Path: c.path, Kind: c.spec.Kind, Pid: pid, Reason: reason, Cause: cause, Trigger: trigger, NotStopped: pid.p.isStray()})
+		st.reported(c, pid)
 	}
 	clear(st.children)
 	st.children = st.children[:0]
