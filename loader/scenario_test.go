@@ -94,9 +94,9 @@ func TestKillSupervisor(t *testing.T) {
 	// (last started first) before the supervisor's own exit.
 	tr.Kill("shop/workers", "killed")
 	tr.AssertTrace(m, append([]string{
+		"exited shop/workers reason=killed",
 		"terminated shop/workers/w2 cause=escalation trigger=shop/workers reason=killed",
-		"terminated shop/workers/w1 cause=escalation trigger=shop/workers reason=killed",
-		"exited shop/workers reason=killed"}, restarted...)...)
+		"terminated shop/workers/w1 cause=escalation trigger=shop/workers reason=killed"}, restarted...)...)
 	if snap := tr.Snapshot(); snap.Restarts("shop/workers") != 2 || snap.Children("shop/workers") != "w1:running w2:running" {
 		t.Errorf("workers after two kills:\n%s", snap)
 	}
@@ -271,9 +271,10 @@ supervisor:
 }
 
 // Regression (issue 14, 4): `otpctl kill shop/pool` killed the pool's
-// workers through their links and no event said so. Each is reported
-// terminated (killed, cause escalation, the pool as trigger), last started
-// first, then the pool's exit, then its restart; a nested supervisor stops
+// workers through their links and no event said so. As in OTP, the pool's
+// exit is reported first, then each worker terminated (killed, cause
+// escalation, the pool as trigger), last started first, then the pool's
+// restart; a nested supervisor stops
 // its own children in order and reports itself, on its own goroutine.
 func TestKilledSupervisorReportsEachChild(t *testing.T) {
 	tr := otptest.StartYAML(t, `
@@ -301,10 +302,10 @@ supervisor:
 	m := tr.Mark()
 	tr.Kill("shop/pool", "killed")
 	m = tr.AssertTrace(m,
+		"exited shop/pool reason=killed",
 		"terminated shop/pool/w3 cause=escalation trigger=shop/pool reason=killed",
 		"terminated shop/pool/w2 cause=escalation trigger=shop/pool reason=killed",
 		"terminated shop/pool/w1 cause=escalation trigger=shop/pool reason=killed",
-		"exited shop/pool reason=killed",
 		"started shop/pool/w1 cause=escalation trigger=shop/pool",
 		"started shop/pool/w2 cause=escalation trigger=shop/pool",
 		"started shop/pool/w3 cause=escalation trigger=shop/pool",
