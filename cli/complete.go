@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/live"
 	ucli "github.com/urfave/cli/v2"
 )
 
@@ -115,7 +116,7 @@ func complete(app *ucli.App, words []string, out io.Writer) {
 func flagValues(flag string) []string {
 	switch flag {
 	case "state":
-		return control.States
+		return live.States
 	case "log-format":
 		return []string{"text", "json"}
 	case "reason":
@@ -155,7 +156,7 @@ func treePaths(cmd *ucli.Command, flags []string, prefix string) []string {
 		return nil
 	}
 	var paths []string
-	n.Walk(func(c *control.Node) {
+	n.Walk(func(c *live.Node) {
 		if strings.HasPrefix(c.Path, prefix) {
 			paths = append(paths, c.Path)
 		}

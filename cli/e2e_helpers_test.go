@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/live"
 )
 
 // e2eTimeout bounds every wait of the end-to-end tests: generous, for a
@@ -277,9 +277,9 @@ func (r *runner) mustCtl(args ...string) string {
 }
 
 // tree reads `otpctl tree --json`.
-func (r *runner) tree() *control.Node {
+func (r *runner) tree() *live.Node {
 	r.t.Helper()
-	var n control.Node
+	var n live.Node
 	out := r.mustCtl("tree", "--json")
 	if err := json.Unmarshal([]byte(out), &n); err != nil {
 		r.t.Fatalf("tree --json: %v\n%s", err, out)
@@ -287,7 +287,7 @@ func (r *runner) tree() *control.Node {
 	return &n
 }
 
-func (r *runner) node(path string) *control.Node {
+func (r *runner) node(path string) *live.Node {
 	r.t.Helper()
 	n := r.tree().Find(path)
 	if n == nil {

@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/live"
 	ucli "github.com/urfave/cli/v2"
 )
 
@@ -34,7 +34,7 @@ func init() {
 			defer stop()
 			text := slog.NewTextHandler(c.App.Writer, nil)
 			enc := json.NewEncoder(c.App.Writer)
-			err = cl.Events(ctx, 0, c.Bool("follow"), func(e control.Event) error {
+			err = cl.Events(ctx, 0, c.Bool("follow"), func(e live.Event) error {
 				if c.Bool("json") {
 					return enc.Encode(e)
 				}

@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/loader"
 	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
@@ -34,15 +34,15 @@ func newLogger(w io.Writer, format string) (*slog.Logger, error) {
 // eventLevel is how loud an event is: failures are errors, an abnormal
 // exit (not normal, shutdown or shutdown:TEXT, read as KillReason reads
 // them) or an abandoned worker a warning, the rest information.
-func eventLevel(e control.Event) slog.Level {
-	switch e.Event {
-	case string(loader.EventStartFailed), string(loader.EventGiveUp), string(loader.EventReloadFailed):
+func eventLevel(e live.Event) slog.Level {
+	switch e.Type {
+	case runtime.EventStartFailed, runtime.EventGiveUp, loader.EventReloadFailed:
 		return slog.LevelError
-	case string(loader.EventExited):
+	case runtime.EventExited:
 		if runtime.IsAbnormal(loader.KillReason(e.Reason)) {
 			return slog.LevelWarn
 		}
-	case string(loader.EventTerminated):
+	case runtime.EventTerminated:
 		if e.NotStopped {
 			return slog.LevelWarn
 		}
@@ -54,9 +54,9 @@ func eventLevel(e control.Event) slog.Level {
 // events`: msg and event are the event's name, then path, kind, pid,
 // reason, cause and trigger (each when set), as the SPEC's example;
 // os_pid, not_stopped and a reload's lists when they apply.
-func eventRecord(e control.Event) slog.Record {
-	rec := slog.NewRecord(e.Time, eventLevel(e), e.Event, 0)
-	rec.AddAttrs(slog.String("event", e.Event))
+func eventRecord(e live.Event) slog.Record {
+	rec := slog.NewRecord(e.Time, eventLevel(e), string(e.Type), 0)
+	rec.AddAttrs(slog.String("event", string(e.Type)))
 	add := func(k, v string) {
 		if v != "" {
 			rec.AddAttrs(slog.String(k, v))
@@ -66,7 +66,7 @@ func eventRecord(e control.Event) slog.Record {
 	add("kind", e.Kind)
 	add("pid", e.Pid)
 	add("reason", e.Reason)
-	add("cause", e.Cause)
+	add("cause", string(e.Cause))
 	add("trigger", e.Trigger)
 	if e.OSPid != 0 {
 		rec.AddAttrs(slog.Int("os_pid", e.OSPid))
@@ -114,7 +114,7 @@ func newEventLogger(w io.Writer, format string) (*eventLogger, error) {
 }
 
 // push logs e; it never blocks.
-func (l *eventLogger) push(e control.Event) {
+func (l *eventLogger) push(e live.Event) {
 	l.log.Handler().Handle(context.Background(), eventRecord(e))
 }
 

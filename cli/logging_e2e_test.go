@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/live"
 )
 
 // startRunTo runs `otpctl run FILE --log-format json --socket SOCK` with
@@ -107,7 +108,7 @@ func TestRunOutlivesAClosedStderr(t *testing.T) {
 		mustRun("kill", "shop/echo")
 		mustRun("wait", "shop/echo", "--timeout", "10s")
 	}
-	var n control.Node
+	var n live.Node
 	if err := json.Unmarshal([]byte(mustRun("tree", "--json")), &n); err != nil {
 		t.Fatal(err)
 	}

@@ -2,58 +2,54 @@ package cli
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/otpctl/otpctl/control"
-	"github.com/otpctl/otpctl/loader"
-	"github.com/otpctl/otpctl/runtime"
-	"github.com/otpctl/otpctl/workers"
+	"github.com/otpctl/otpctl/live"
 )
 
 func TestEventLogLines(t *testing.T) {
 	at := time.Date(2026, 11, 24, 20, 36, 22, 0, time.UTC)
 	cases := []struct {
-		e    control.Event
+		e    live.Event
 		json string
 		text string
 	}{
 		{
-			control.Event{Time: at, Event: "started", Path: "shop/web", Kind: "web", Pid: "<0.12>", Cause: "boot"},
+			live.Event{Time: at, Type: "started", Path: "shop/web", Kind: "web", Pid: "<0.12>", Cause: "boot"},
 			`{"time":"2026-11-24T20:36:22Z","level":"INFO","msg":"started","event":"started","path":"shop/web","kind":"web","pid":"<0.12>","cause":"boot"}`,
 			`time=2026-11-24T20:36:22.000Z level=INFO msg=started event=started path=shop/web kind=web pid=<0.12> cause=boot`,
 		},
 		{
-			control.Event{Time: at, Event: "exited", Path: "shop/db", Kind: "exec", Pid: "<0.7>", OSPid: 4711, Reason: "exit status 2"},
+			live.Event{Time: at, Type: "exited", Path: "shop/db", Kind: "exec", Pid: "<0.7>", OSPid: 4711, Reason: "exit status 2"},
 			`{"time":"2026-11-24T20:36:22Z","level":"WARN","msg":"exited","event":"exited","path":"shop/db","kind":"exec","pid":"<0.7>","reason":"exit status 2","os_pid":4711}`,
 			`time=2026-11-24T20:36:22.000Z level=WARN msg=exited event=exited path=shop/db kind=exec pid=<0.7> reason="exit status 2" os_pid=4711`,
 		},
 		{
-			control.Event{Time: at, Event: "exited", Path: "shop/db", Reason: "normal"},
+			live.Event{Time: at, Type: "exited", Path: "shop/db", Reason: "normal"},
 			`{"time":"2026-11-24T20:36:22Z","level":"INFO","msg":"exited","event":"exited","path":"shop/db","reason":"normal"}`,
 			`time=2026-11-24T20:36:22.000Z level=INFO msg=exited event=exited path=shop/db reason=normal`,
 		},
 		{ // OTP's {shutdown, Term}: not abnormal
-			control.Event{Time: at, Event: "exited", Path: "shop/db", Reason: "shutdown:maintenance"},
+			live.Event{Time: at, Type: "exited", Path: "shop/db", Reason: "shutdown:maintenance"},
 			`{"time":"2026-11-24T20:36:22Z","level":"INFO","msg":"exited","event":"exited","path":"shop/db","reason":"shutdown:maintenance"}`,
 			`time=2026-11-24T20:36:22.000Z level=INFO msg=exited event=exited path=shop/db reason=shutdown:maintenance`,
 		},
 		{
-			control.Event{Time: at, Event: "terminated", Path: "shop/w2", Pid: "<0.9>", Reason: "shutdown", Cause: "sibling", Trigger: "shop/w1"},
+			live.Event{Time: at, Type: "terminated", Path: "shop/w2", Pid: "<0.9>", Reason: "shutdown", Cause: "sibling", Trigger: "shop/w1"},
 			`{"time":"2026-11-24T20:36:22Z","level":"INFO","msg":"terminated","event":"terminated","path":"shop/w2","pid":"<0.9>","reason":"shutdown","cause":"sibling","trigger":"shop/w1"}`,
 			`time=2026-11-24T20:36:22.000Z level=INFO msg=terminated event=terminated path=shop/w2 pid=<0.9> reason=shutdown cause=sibling trigger=shop/w1`,
 		},
 		{
-			control.Event{Time: at, Event: "give_up", Path: "shop", Kind: "one_for_one", Reason: "reached_max_restart_intensity", Trigger: "shop/web"},
+			live.Event{Time: at, Type: "give_up", Path: "shop", Kind: "one_for_one", Reason: "reached_max_restart_intensity", Trigger: "shop/web"},
 			`{"time":"2026-11-24T20:36:22Z","level":"ERROR","msg":"give_up","event":"give_up","path":"shop","kind":"one_for_one","reason":"reached_max_restart_intensity","trigger":"shop/web"}`,
 			`time=2026-11-24T20:36:22.000Z level=ERROR msg=give_up event=give_up path=shop kind=one_for_one reason=reached_max_restart_intensity trigger=shop/web`,
 		},
 		{
-			control.Event{Time: at, Event: "reload", Added: []string{"shop/a"}, Changed: []string{"shop/b", "shop/c"}},
+			live.Event{Time: at, Type: "reload", Added: []string{"shop/a"}, Changed: []string{"shop/b", "shop/c"}},
 			`{"time":"2026-11-24T20:36:22Z","level":"INFO","msg":"reload","event":"reload","added":["shop/a"],"changed":["shop/b","shop/c"]}`,
 			`time=2026-11-24T20:36:22.000Z level=INFO msg=reload event=reload added=[shop/a] changed="[shop/b shop/c]"`,
 		},
@@ -88,7 +84,7 @@ func TestEventLoggerKeepsOrderAndDrains(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 1000 {
-		l.push(control.Event{Event: "started", Path: fmt.Sprint("shop/w", i)})
+		l.push(live.Event{Type: "started", Path: fmt.Sprint("shop/w", i)})
 		if i == 499 {
 			l.say(slog.LevelInfo, "running", "tree", "shop")
 		}
@@ -107,28 +103,5 @@ func TestEventLoggerKeepsOrderAndDrains(t *testing.T) {
 			t.Fatalf("line %d = %s", i, line)
 		}
 	}
-	l.push(control.Event{Event: "late"}) // after close: dropped, no panic
-}
-
-func TestAPIErrorCodes(t *testing.T) {
-	cases := []struct {
-		err  error
-		code string
-	}{
-		{&loader.PathError{Op: "kill", Path: "shop/x", Err: loader.ErrNotFound}, control.CodeNotFound},
-		{&loader.PathError{Op: "start", Path: "shop/j", Err: fmt.Errorf("args: %w", loader.ErrInvalid)}, control.CodeBadRequest},
-		{&loader.PathError{Op: "call", Path: "shop/c", Err: runtime.ErrTimeout}, control.CodeTimeout},
-		{&loader.PathError{Op: "call", Path: "shop/c", Err: workers.ErrNotCallable}, control.CodeRefused},
-		{&loader.PathError{Op: "start", Path: "shop/c", Err: runtime.ErrRunning}, control.CodeRefused},
-		{loader.ErrStopped, control.CodeRefused},
-	}
-	for _, c := range cases {
-		var ce *control.Error
-		if err := apiError(c.err); !errors.As(err, &ce) || ce.Code != c.code || ce.Message != c.err.Error() {
-			t.Errorf("apiError(%v) = %#v, want code %s", c.err, err, c.code)
-		}
-	}
-	if apiError(nil) != nil {
-		t.Error("apiError(nil) is not nil")
-	}
+	l.push(live.Event{Type: "late"}) // after close: dropped, no panic
 }

@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"github.com/otpctl/otpctl/control"
-	"github.com/otpctl/otpctl/loader"
-	"github.com/otpctl/otpctl/spec"
 	ucli "github.com/urfave/cli/v2"
 )
 
@@ -73,34 +71,4 @@ func reloadCommand(c *ucli.Context) error {
 // reload reloads the tree files (SIGHUP, POST /v1/reload): the reply is the
 // plan applied; a refusal is an API error, with every FILE:LINE:COL problem
 // in its details when the files do not validate.
-func (st *runState) reload() (control.ReloadReply, error) { return reloadFile(st.tree) }
-
-func reloadFile(r *loader.Running) (control.ReloadReply, error) {
-	res, err := r.ReloadFile()
-	var ds spec.Diagnostics
-	switch {
-	case errors.As(err, &ds):
-		e := control.Errorf(control.CodeInvalid, "the tree files do not validate (%s): nothing changed", count(len(ds), "problem"))
-		for _, d := range ds {
-			e.Details = append(e.Details, d.Error())
-		}
-		return control.ReloadReply{}, e
-	case err != nil:
-		return control.ReloadReply{}, apiError(err)
-	}
-	return reloadReply(res), nil
-}
-
-// reloadReply is a reload's result as the API replies it.
-func reloadReply(res loader.ReloadResult) control.ReloadReply {
-	p := res.Plan
-	rep := control.ReloadReply{
-		Lines: make([]string, len(p.Changes)), Unchanged: p.Unchanged,
-		Added: p.Paths(spec.Added), Removed: p.Paths(spec.Removed),
-		Changed: p.Paths(spec.Changed), Updated: p.Paths(spec.Updated), Failed: res.Failed,
-	}
-	for i := range p.Changes {
-		rep.Lines[i] = p.Changes[i].String()
-	}
-	return rep
-}
+func (st *runState) reload() (control.ReloadReply, error) { return st.tree.ReloadReply() }

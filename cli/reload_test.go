@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/live"
 )
 
 // liveYAML is the tree the reload tests edit; c2's args and cache's
@@ -49,9 +50,9 @@ func runLive(t *testing.T, args ...string) (*runner, string) {
 }
 
 // pidsOf returns every node's pid by path, from `otpctl tree --json`.
-func pidsOf(n *control.Node) map[string]string {
+func pidsOf(n *live.Node) map[string]string {
 	out := map[string]string{}
-	n.Walk(func(m *control.Node) { out[m.Path] = m.Pid })
+	n.Walk(func(m *live.Node) { out[m.Path] = m.Pid })
 	return out
 }
 
@@ -313,8 +314,8 @@ func TestReloadDuringARestartStorm(t *testing.T) {
 		r.mustCtl("wait", p, "--timeout", "30s")
 	}
 	var paths []string
-	r.tree().Walk(func(n *control.Node) {
-		paths = append(paths, n.Path+" "+n.Kind+n.Strategy+" "+n.State)
+	r.tree().Walk(func(n *live.Node) {
+		paths = append(paths, n.Path+" "+n.Kind+n.Strategy+" "+string(n.State))
 	})
 	want := []string{"storm one_for_one running", "storm/flaky one_for_all running", "storm/flaky/c1 echo running",
 		"storm/flaky/a counter running", "storm/flaky/b echo running", "storm/flaky/d echo running", "storm/steady counter running"}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/loader"
 	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
@@ -105,9 +106,7 @@ func runTree(c *ucli.Context, elog *eventLogger) error {
 	}
 
 	events := control.NewEventLog(10000)
-	onEvent := func(e loader.Event) {
-		elog.push(events.Append(toEvent(e)))
-	}
+	onEvent := func(e live.Event) { elog.push(events.Append(e)) }
 
 	// The socket answers from the start: while a child starts, `tree`
 	// shows it starting, `events` and `wait` answer, and a stop signal or
@@ -120,15 +119,12 @@ func runTree(c *ucli.Context, elog *eventLogger) error {
 	st.tree = r
 
 	shutdownAsked := make(chan struct{}, 1)
-	srv := control.NewServer(&backend{
-		tree: r, log: events, reload: st.reload,
-		shutdown: func() {
-			select {
-			case shutdownAsked <- struct{}{}:
-			default:
-			}
-		},
-	})
+	srv := control.NewServer(loader.NewBackend(r, events, func() {
+		select {
+		case shutdownAsked <- struct{}{}:
+		default:
+		}
+	}))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/spec"
 )
 
@@ -58,7 +59,7 @@ func TestRunKillRestartsThenGivesUp(t *testing.T) {
 	r := runShop(t)
 	n := r.tree()
 	var paths []string
-	n.Walk(func(m *control.Node) {
+	n.Walk(func(m *live.Node) {
 		paths = append(paths, m.Path)
 		if m.State != "running" || m.Pid == "" || m.Restarts != 0 {
 			t.Errorf("%s at start: state %s pid %q restarts %d", m.Path, m.State, m.Pid, m.Restarts)
@@ -181,8 +182,8 @@ func TestRunSteering(t *testing.T) {
 	}
 
 	res := r.ctl("events", "--json")
-	var first control.Event
-	if err := json.Unmarshal([]byte(strings.SplitN(res.stdout, "\n", 2)[0]), &first); err != nil || first.Event != "started" || first.Path != "shop/counter" || first.Seq != 1 {
+	var first live.Event
+	if err := json.Unmarshal([]byte(strings.SplitN(res.stdout, "\n", 2)[0]), &first); err != nil || first.Type != "started" || first.Path != "shop/counter" || first.Seq != 1 {
 		t.Errorf("events --json starts with %+v (%v)", first, err)
 	}
 	if res := r.ctl("events"); !strings.Contains(res.stdout, "msg=started event=started path=shop/counter") {
@@ -417,8 +418,8 @@ func TestMalformedRequestsLeaveTheTreeAlone(t *testing.T) {
 
 	after := r.tree()
 	var pb, pa []string
-	before.Walk(func(n *control.Node) { pb = append(pb, fmt.Sprint(n.Path, n.Pid, n.State, n.Restarts)) })
-	after.Walk(func(n *control.Node) { pa = append(pa, fmt.Sprint(n.Path, n.Pid, n.State, n.Restarts)) })
+	before.Walk(func(n *live.Node) { pb = append(pb, fmt.Sprint(n.Path, n.Pid, n.State, n.Restarts)) })
+	after.Walk(func(n *live.Node) { pa = append(pa, fmt.Sprint(n.Path, n.Pid, n.State, n.Restarts)) })
 	if !slices.Equal(pa, pb) {
 		t.Errorf("the tree changed:\nbefore %q\nafter  %q", pb, pa)
 	}

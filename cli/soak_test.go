@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/live"
 )
 
 var soakFor = flag.Duration("soak", 15*time.Second, "how long TestChaosSoak kills (the default is CI's; -soak 60s for a longer run)")
@@ -206,12 +207,12 @@ func settleSoak(t *testing.T, r *runner, c *control.Client) {
 					last[l.Path] = l.Pid
 				}
 			}
-			var walk func(n *control.Node)
-			walk = func(n *control.Node) {
+			var walk func(n *live.Node)
+			walk = func(n *live.Node) {
 				switch {
 				case why != "":
 				case n.State != "running":
-					why = n.Path + " is " + n.State
+					why = n.Path + " is " + string(n.State)
 				case n.Pid != last[n.Path]:
 					why = fmt.Sprintf("%s runs as %s, its last started event says %s", n.Path, n.Pid, last[n.Path])
 				}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/live"
 )
 
 // slowTreeYAML has a nested exec child whose readiness never comes (a log
@@ -101,7 +101,7 @@ func awaitMarked(t *testing.T, marker string) int {
 }
 
 // awaitStartingNode polls `otpctl tree` until path is starting.
-func (r *runner) awaitStartingNode(path string) *control.Node {
+func (r *runner) awaitStartingNode(path string) *live.Node {
 	r.t.Helper()
 	deadline := time.Now().Add(e2eTimeout)
 	for time.Now().Before(deadline) {
@@ -137,7 +137,7 @@ func TestRunAnswersAndStopsWhileAChildStarts(t *testing.T) {
 			}
 			tree := r.tree()
 			for path, want := range map[string]string{"slow": "starting", "slow/first": "running", "slow/back": "starting"} {
-				if got := tree.Find(path); got == nil || got.State != want {
+				if got := tree.Find(path); got == nil || string(got.State) != want {
 					t.Errorf("%s: %+v, want %s", path, got, want)
 				}
 			}

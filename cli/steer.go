@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/live"
 	ucli "github.com/urfave/cli/v2"
 )
 
@@ -117,7 +118,7 @@ func init() {
 			// goes when run exits. A stream cut short while run is still
 			// there (it was closing) is followed again.
 			for {
-				cl.Events(ctx, ^uint64(0), true, func(control.Event) error { return nil })
+				cl.Events(ctx, ^uint64(0), true, func(live.Event) error { return nil })
 				if ctx.Err() != nil {
 					return exit(ExitFailure, "shutdown: the tree is still stopping after %v", c.Duration("timeout"))
 				}

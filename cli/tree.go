@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/loader"
 	ucli "github.com/urfave/cli/v2"
 )
@@ -81,7 +82,7 @@ func watchTree(ctx context.Context, cl *control.Client, out io.Writer, clear boo
 	ended := make(chan struct{})
 	go func() {
 		defer close(ended)
-		cl.Events(wctx, ^uint64(0), true, func(control.Event) error {
+		cl.Events(wctx, ^uint64(0), true, func(live.Event) error {
 			select {
 			case changed <- struct{}{}:
 			default:
@@ -135,10 +136,10 @@ func treeStopped(err error) bool {
 //	NODE          KIND          STATUS      PID     RESTARTS    INFO
 //	shop          one_for_one   running 5m  <0.3>   0           budget 1/3 in 5s
 //	├─ web        exec          running 2s  <0.9>   1 (2s ago)  os 4711, mbox 0
-func renderTree(w io.Writer, root *control.Node, now time.Time) {
+func renderTree(w io.Writer, root *live.Node, now time.Time) {
 	rows := [][]string{{"NODE", "KIND", "STATUS", "PID", "RESTARTS", "INFO"}}
-	var walk func(n *control.Node, prefix, branch string)
-	walk = func(n *control.Node, prefix, branch string) {
+	var walk func(n *live.Node, prefix, branch string)
+	walk = func(n *live.Node, prefix, branch string) {
 		rows = append(rows, []string{prefix + branch + n.Name, kindCell(n), statusCell(n, now), pidCell(n), restartsCell(n, now), infoCell(n)})
 		next := prefix
 		switch branch {
@@ -177,7 +178,7 @@ func renderTree(w io.Writer, root *control.Node, now time.Time) {
 	io.WriteString(w, b.String())
 }
 
-func kindCell(n *control.Node) string {
+func kindCell(n *live.Node) string {
 	switch {
 	case n.Type != "supervisor":
 		return n.Kind
@@ -189,28 +190,28 @@ func kindCell(n *control.Node) string {
 	return n.Strategy
 }
 
-func statusCell(n *control.Node, now time.Time) string {
+func statusCell(n *live.Node, now time.Time) string {
 	if n.State == "running" && n.Started != nil {
 		return "running " + ago(now.Sub(*n.Started))
 	}
-	return n.State
+	return string(n.State)
 }
 
-func pidCell(n *control.Node) string {
+func pidCell(n *live.Node) string {
 	if n.Pid == "" {
 		return "-"
 	}
 	return n.Pid
 }
 
-func restartsCell(n *control.Node, now time.Time) string {
+func restartsCell(n *live.Node, now time.Time) string {
 	if n.Restarts == 0 || n.LastRestart == nil {
 		return fmt.Sprint(n.Restarts)
 	}
 	return fmt.Sprintf("%d (%s ago)", n.Restarts, ago(now.Sub(*n.LastRestart)))
 }
 
-func infoCell(n *control.Node) string {
+func infoCell(n *live.Node) string {
 	var parts []string
 	if n.Type == "supervisor" {
 		// A dynamic supervisor's max_children is in --json: the line

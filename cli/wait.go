@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/live"
 	ucli "github.com/urfave/cli/v2"
 )
 
@@ -40,8 +41,8 @@ func init() {
 			if err != nil {
 				return err
 			}
-			if !control.IsState(c.String("state")) {
-				return exit(ExitUsage, "wait: --state %q: one of %s", c.String("state"), strings.Join(control.States, ", "))
+			if !live.IsState(c.String("state")) {
+				return exit(ExitUsage, "wait: --state %q: one of %s", c.String("state"), strings.Join(live.States, ", "))
 			}
 			// The instance answers a wait with a timeout of its own at the
 			// deadline; the request itself gets a little more, so that

@@ -9,12 +9,15 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"runtime"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/otpctl/otpctl/live"
+	"github.com/otpctl/otpctl/runtime"
 )
 
 // serveWith serves b with s configured by the test.
@@ -71,9 +74,9 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 }
 
 func heapInuse() uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
+	goruntime.GC()
+	var m goruntime.MemStats
+	goruntime.ReadMemStats(&m)
 	return m.HeapInuse
 }
 
@@ -86,7 +89,7 @@ func TestNeverReadingFollowersAreBoundedAndCutOff(t *testing.T) {
 	f.log = NewEventLog(10000)
 	reason := strings.Repeat("r", 200)
 	for i := range 10000 {
-		f.log.Append(Event{Event: "exited", Path: fmt.Sprintf("shop/w%d", i), Reason: reason})
+		f.log.Append(live.Event{Type: "exited", Path: fmt.Sprintf("shop/w%d", i), Reason: reason})
 	}
 	const followers = 100
 	_, sock, srv := serveWith(t, f, func(s *Server) { s.WriteTimeout = 8 * time.Second })
@@ -158,7 +161,7 @@ func TestSlowFollowerFallingBehindTheRingIsCutOff(t *testing.T) {
 	f := newFake()
 	f.log = NewEventLog(50)
 	c, _, _ := serveWith(t, f, nil)
-	f.log.Append(Event{Event: "started", Path: "shop/db"})
+	f.log.Append(live.Event{Type: "started", Path: "shop/db"})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	first := make(chan struct{})
@@ -166,7 +169,7 @@ func TestSlowFollowerFallingBehindTheRingIsCutOff(t *testing.T) {
 	var got atomic.Int64
 	done := make(chan error, 1)
 	go func() {
-		done <- c.Events(ctx, 0, true, func(e Event) error {
+		done <- c.Events(ctx, 0, true, func(e live.Event) error {
 			if got.Add(1) == 1 {
 				close(first)
 				<-resume // a reader that stops reading for a while
@@ -177,7 +180,7 @@ func TestSlowFollowerFallingBehindTheRingIsCutOff(t *testing.T) {
 	<-first
 	reason := strings.Repeat("x", 500)
 	for i := range 5000 { // far more than the socket buffers hold
-		f.log.Append(Event{Event: "exited", Path: "shop/db", Reason: reason, Trigger: fmt.Sprint(i)})
+		f.log.Append(live.Event{Type: "exited", Path: "shop/db", Reason: reason, Trigger: fmt.Sprint(i)})
 	}
 	close(resume)
 	var e *Error
@@ -200,13 +203,13 @@ func TestEventStreamsEndCleanly(t *testing.T) {
 	f := newFake()
 	f.log = NewEventLog(1000)
 	for range 300 { // several batches
-		f.log.Append(Event{Event: "started", Path: "shop/db"})
+		f.log.Append(live.Event{Type: "started", Path: "shop/db"})
 	}
 	c, _, _ := serveWith(t, f, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var seqs []uint64
-	if err := c.Events(ctx, 10, false, func(e Event) error { seqs = append(seqs, e.Seq); return nil }); err != nil {
+	if err := c.Events(ctx, 10, false, func(e live.Event) error { seqs = append(seqs, e.Seq); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(seqs) != 290 || seqs[0] != 11 || seqs[289] != 300 {
@@ -214,13 +217,13 @@ func TestEventStreamsEndCleanly(t *testing.T) {
 	}
 	n := 0
 	done := make(chan error, 1)
-	go func() { done <- c.Events(ctx, 0, true, func(Event) error { n++; return nil }) }()
+	go func() { done <- c.Events(ctx, 0, true, func(live.Event) error { n++; return nil }) }()
 	eventually(t, 10*time.Second, "follower not subscribed", func() bool {
 		f.log.mu.Lock()
 		defer f.log.mu.Unlock()
 		return len(f.log.subs) == 1
 	})
-	f.log.Append(Event{Event: "exited", Path: "shop/db"})
+	f.log.Append(live.Event{Type: "exited", Path: "shop/db"})
 	f.log.Close()
 	if err := <-done; err != nil || n != 301 {
 		t.Fatalf("follow until the log closed: %d events, %v", n, err)
@@ -239,7 +242,7 @@ func TestStreamsAndWaitsAreBounded(t *testing.T) {
 	eventually(t, 10*time.Second, "streams not open", func() bool { return openStreams(srv) == MaxStreams })
 	ctx := context.Background()
 	var e *Error
-	if err := c.Events(ctx, 0, true, func(Event) error { return nil }); !errors.As(err, &e) || e.Status != 503 || e.Code != CodeBusy {
+	if err := c.Events(ctx, 0, true, func(live.Event) error { return nil }); !errors.As(err, &e) || e.Status != 503 || e.Code != CodeBusy {
 		t.Fatalf("stream %d: %v, want 503 busy", MaxStreams+1, err)
 	}
 	for range MaxWaits {
@@ -262,14 +265,14 @@ type countingBackend struct {
 }
 
 // Tree is the fake's tree with a worker for every other path it knows.
-func (c *countingBackend) Tree() (*Node, error) {
+func (c *countingBackend) Tree() (*live.Node, error) {
 	c.reads.Add(1)
 	root, _ := c.fakeBackend.Tree()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for p, st := range c.states {
 		if root.Find(p) == nil {
-			root.Children = append(root.Children, &Node{Path: p, Name: p[len("shop/"):], Type: "worker", Kind: "echo", State: st})
+			root.Children = append(root.Children, &live.Node{Path: p, Name: p[len("shop/"):], Type: "worker", Kind: "echo", State: runtime.ChildState(st)})
 		}
 	}
 	return root, nil
@@ -306,7 +309,7 @@ func TestWaitIsWokenOnlyByItsPath(t *testing.T) {
 	// Each has read the tree once and waits. Events of other nodes, and
 	// of w7 itself, come: w7's wait is answered.
 	for range 50 {
-		f.log.Append(Event{Event: "exited", Path: "shop/db", Reason: "boom"})
+		f.log.Append(live.Event{Type: "exited", Path: "shop/db", Reason: "boom"})
 	}
 	f.set("shop/w7", "running")
 	select {
@@ -359,7 +362,7 @@ func TestWaitIsWokenByAncestorsAndReloads(t *testing.T) {
 		{"shop/db", false},
 	}
 	for _, tt := range tests {
-		l.Append(Event{Event: "started", Path: tt.path})
+		l.Append(live.Event{Type: "started", Path: tt.path})
 		if got := woken(); got != tt.want {
 			t.Errorf("event of %q woke the wait of shop/pool/w1: %v, want %v", tt.path, got, tt.want)
 		}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/otpctl/otpctl/live"
 )
 
 // Client talks to a running instance's control socket.
@@ -104,8 +106,8 @@ func (c *Client) connError(err error) error {
 }
 
 // Tree returns the live tree.
-func (c *Client) Tree(ctx context.Context) (*Node, error) {
-	var n Node
+func (c *Client) Tree(ctx context.Context) (*live.Node, error) {
+	var n live.Node
 	if err := c.do(ctx, "GET", "/v1/tree", nil, &n); err != nil {
 		return nil, err
 	}
@@ -163,7 +165,7 @@ func (c *Client) Shutdown(ctx context.Context) error {
 // Wait blocks until the node at path is in state, or timeout passes (an
 // *Error with CodeTimeout). A path the tree does not have is an *Error with
 // CodeNotFound at once, unless absentOK (a reload may add it).
-func (c *Client) Wait(ctx context.Context, path, state string, timeout time.Duration, absentOK bool) (*Node, error) {
+func (c *Client) Wait(ctx context.Context, path, state string, timeout time.Duration, absentOK bool) (*live.Node, error) {
 	q := url.Values{"path": {path}, "state": {state}, "timeout": {timeout.String()}}
 	for _, name := range []string{"path", "state"} {
 		if e := fieldError(name, q.Get(name)); e != nil {
@@ -173,7 +175,7 @@ func (c *Client) Wait(ctx context.Context, path, state string, timeout time.Dura
 	if absentOK {
 		q.Set("absent_ok", "1")
 	}
-	var n Node
+	var n live.Node
 	if err := c.do(ctx, "GET", "/v1/wait?"+q.Encode(), nil, &n); err != nil {
 		return nil, err
 	}
@@ -185,7 +187,7 @@ func (c *Client) Wait(ctx context.Context, path, state string, timeout time.Dura
 // cut off (the reader fell behind, or stalled) ends with an *Error of
 // CodeSlowFollower; one that ends without its end (a lost connection) with
 // an error too.
-func (c *Client) Events(ctx context.Context, since uint64, follow bool, f func(Event) error) error {
+func (c *Client) Events(ctx context.Context, since uint64, follow bool, f func(live.Event) error) error {
 	q := url.Values{"since": {fmt.Sprint(since)}}
 	if follow {
 		q.Set("follow", "1")
@@ -216,7 +218,7 @@ func (c *Client) Events(ctx context.Context, since uint64, follow bool, f func(E
 			}
 			return e
 		}
-		var e Event
+		var e live.Event
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			return fmt.Errorf("event stream: %w", err)
 		}

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otpctl/otpctl/live"
+	"github.com/otpctl/otpctl/runtime"
 	"go.uber.org/goleak"
 )
 
@@ -38,11 +40,11 @@ func newFake() *fakeBackend {
 	}
 }
 
-func (f *fakeBackend) Tree() (*Node, error) {
+func (f *fakeBackend) Tree() (*live.Node, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	root := &Node{Path: "shop", Name: "shop", Type: "supervisor", Strategy: "one_for_one", State: f.states["shop"],
-		Budget: &Budget{Used: 1, Max: 3, Period: "5s"}}
+	root := &live.Node{Path: "shop", Name: "shop", Type: "supervisor", Strategy: "one_for_one", State: runtime.ChildState(f.states["shop"]),
+		Budget: &live.Budget{Used: 1, Max: 3, Period: "5s"}}
 	var paths []string
 	for p := range f.states {
 		if p != "shop" {
@@ -51,7 +53,7 @@ func (f *fakeBackend) Tree() (*Node, error) {
 	}
 	slices.Sort(paths)
 	for _, p := range paths {
-		root.Children = append(root.Children, &Node{Path: p, Name: filepath.Base(p), Type: "worker", Kind: "echo", State: f.states[p]})
+		root.Children = append(root.Children, &live.Node{Path: p, Name: filepath.Base(p), Type: "worker", Kind: "echo", State: runtime.ChildState(f.states[p])})
 	}
 	return root, nil
 }
@@ -69,7 +71,7 @@ func (f *fakeBackend) set(path, state string) {
 	f.mu.Lock()
 	f.states[path] = state
 	f.mu.Unlock()
-	f.log.Append(Event{Event: "started", Path: path})
+	f.log.Append(live.Event{Type: "started", Path: path})
 }
 
 func (f *fakeBackend) Kill(path, reason string) error {
@@ -323,7 +325,7 @@ func TestWait(t *testing.T) {
 	// The waiter may subscribe before or after this change; either way
 	// it sees the state, and repeated changes keep waking it.
 	f.set("shop/web", "running")
-	awaitWait(t, done, func() { f.log.Append(Event{Event: "nudge"}) })
+	awaitWait(t, done, func() { f.log.Append(live.Event{Type: "nudge"}) })
 }
 
 // awaitWait waits up to 10 s for a wait's result on done, calling nudge
@@ -351,22 +353,22 @@ func awaitWait(t *testing.T, done <-chan error, nudge func()) {
 func TestEventsFollow(t *testing.T) {
 	f := newFake()
 	c, _ := serve(t, f)
-	f.log.Append(Event{Event: "started", Path: "shop/db"})
+	f.log.Append(live.Event{Type: "started", Path: "shop/db"})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	got := make(chan Event, 10)
+	got := make(chan live.Event, 10)
 	done := make(chan error, 1)
 	go func() {
-		done <- c.Events(ctx, 0, true, func(e Event) error { got <- e; return nil })
+		done <- c.Events(ctx, 0, true, func(e live.Event) error { got <- e; return nil })
 	}()
 	first := <-got
 	if first.Seq != 1 || first.Path != "shop/db" {
 		t.Fatalf("first event %+v", first)
 	}
-	f.log.Append(Event{Event: "exited", Path: "shop/db", Reason: "boom"})
+	f.log.Append(live.Event{Type: "exited", Path: "shop/db", Reason: "boom"})
 	select {
 	case e := <-got:
-		if e.Event != "exited" || e.Seq != 2 || e.Reason != "boom" {
+		if e.Type != "exited" || e.Seq != 2 || e.Reason != "boom" {
 			t.Fatalf("followed event %+v", e)
 		}
 	case <-time.After(5 * time.Second):
@@ -381,9 +383,9 @@ func TestEventsFollow(t *testing.T) {
 func TestEventLogKeepsTheLastAndNumbers(t *testing.T) {
 	l := NewEventLog(3)
 	for i := 0; i < 5; i++ {
-		l.Append(Event{Event: fmt.Sprint(i)})
+		l.Append(live.Event{Type: runtime.EventType(fmt.Sprint(i))})
 	}
-	buf := make([]Event, 10)
+	buf := make([]live.Event, 10)
 	n, behind := l.Read(0, buf)
 	if !behind || n != 0 {
 		t.Fatalf("read from 0 after the ring moved: %d %v, want behind", n, behind)

@@ -3,6 +3,8 @@ package control
 import (
 	"strings"
 	"sync"
+
+	"github.com/otpctl/otpctl/live"
 )
 
 // EventLog keeps the last events in a ring for the events endpoint, which
@@ -12,7 +14,7 @@ import (
 // only its cursor, and one that falls behind the ring is told so by Read.
 type EventLog struct {
 	mu     sync.Mutex
-	buf    []Event
+	buf    []live.Event
 	start  int // index of the oldest
 	n      int
 	seq    uint64
@@ -28,7 +30,7 @@ func NewEventLog(size int) *EventLog {
 		size = 1
 	}
 	return &EventLog{
-		buf:   make([]Event, size),
+		buf:   make([]live.Event, size),
 		subs:  map[chan struct{}]struct{}{},
 		at:    map[string]map[chan struct{}]struct{}{},
 		under: map[string]map[chan struct{}]struct{}{},
@@ -37,7 +39,7 @@ func NewEventLog(size int) *EventLog {
 
 // Append numbers e, keeps it, and wakes the followers and the waiters it
 // concerns (see Watch). It returns e as numbered.
-func (l *EventLog) Append(e Event) Event {
+func (l *EventLog) Append(e live.Event) live.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.seq++
@@ -91,7 +93,7 @@ func (l *EventLog) Bounds() (first, last uint64) {
 // first, as many as fit, and returns how many it copied. behind reports
 // that events after since are no longer kept (the ring has moved past
 // them): a reader at since has lost them, and nothing is copied.
-func (l *EventLog) Read(since uint64, dst []Event) (n int, behind bool) {
+func (l *EventLog) Read(since uint64, dst []live.Event) (n int, behind bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	first := l.seq - uint64(l.n) + 1

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/otpctl/otpctl/internal/suggest"
+	"github.com/otpctl/otpctl/live"
 )
 
 // hinting is the Backend a Server serves: b, with every not_found answer
@@ -50,15 +51,15 @@ func (h hinting) hint(path string, err error) error {
 }
 
 // likelyPath is the path of the tree at n that path likely meant, or "".
-func likelyPath(n *Node, path string) string {
+func likelyPath(n *live.Node, path string) string {
 	var paths []string
-	n.Walk(func(c *Node) { paths = append(paths, c.Path) })
+	n.Walk(func(c *live.Node) { paths = append(paths, c.Path) })
 	return suggest.Path(path, paths)
 }
 
 // absent is the not_found answer of a wait for a path the tree does not
 // have.
-func absent(n *Node, path string) *Error {
+func absent(n *live.Node, path string) *Error {
 	e := Errorf(CodeNotFound, "wait %s: no such node", path)
 	if s := likelyPath(n, path); s != "" {
 		e.Message += "; did you mean " + s + "?"

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/otpctl/otpctl/live"
 )
 
 // MaxBodyBytes bounds a request body; a larger one is refused.
@@ -20,7 +22,7 @@ const MaxBodyBytes = 1 << 20
 // from the server's request goroutines, concurrently. An error that is an
 // *Error is answered as it is; any other is an internal error.
 type Backend interface {
-	Tree() (*Node, error)
+	Tree() (*live.Node, error)
 	Kill(path, reason string) error
 	Stop(path string) error
 	Start(req StartRequest) (StartReply, error)
@@ -365,8 +367,8 @@ func (s *Server) wait(w http.ResponseWriter, r *http.Request) {
 	if state == "" {
 		state = "running"
 	}
-	if !IsState(state) {
-		writeError(w, Errorf(CodeBadRequest, "state %q: one of %s", state, strings.Join(States, ", ")))
+	if !live.IsState(state) {
+		writeError(w, Errorf(CodeBadRequest, "state %q: one of %s", state, strings.Join(live.States, ", ")))
 		return
 	}
 	timeout := 30 * time.Second
@@ -401,7 +403,7 @@ func (s *Server) wait(w http.ResponseWriter, r *http.Request) {
 			writeError(w, absent(n, path))
 			return
 		}
-		if f != nil && f.State == state {
+		if f != nil && string(f.State) == state {
 			writeJSON(w, 200, f)
 			return
 		}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/otpctl/otpctl/live"
 )
 
 // StreamWriteTimeout is how long the server waits for an event stream's
@@ -90,7 +92,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	if !st.begin() {
 		return
 	}
-	batch := make([]Event, streamBatch)
+	batch := make([]live.Event, streamBatch)
 	for {
 		n, behind := log.Read(since, batch)
 		if behind {
@@ -149,7 +151,7 @@ func (st *stream) begin() bool {
 		"Transfer-Encoding: chunked\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n")) == nil
 }
 
-func (st *stream) add(e Event) { st.enc.Encode(e) }
+func (st *stream) add(e live.Event) { st.enc.Encode(e) }
 
 // flush writes the lines added since the last flush, as one chunk. A write
 // that times out cuts the stream off: flush writes the last line and

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
 	"github.com/otpctl/otpctl/workers"
@@ -38,7 +39,7 @@ func waitingKinds() *workers.Registry {
 }
 
 // awaitStartingNode takes snapshots until the node at path is starting.
-func awaitStartingNode(t *testing.T, r *Running, path string) *Node {
+func awaitStartingNode(t *testing.T, r *Running, path string) *live.Node {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -70,7 +71,7 @@ func TestBeginShowsTheStartingNodeAndShutdownStopsIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := awaitStartingNode(t, r, "shop/back/slow")
-	if n.Pid.IsZero() {
+	if n.Proc.IsZero() {
 		t.Error("the starting node has no pid")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
 )
@@ -37,8 +38,8 @@ func BenchmarkReload100k(b *testing.B) {
 	const leaf = "big/s50/w500"
 	trees := [2]*spec.Tree{bigTree(100, 1000, ""), bigTree(100, 1000, leaf)}
 	var restarted atomic.Int64
-	r, err := Start(context.Background(), trees[0], Options{Registry: testKinds(), Log: quiet, Events: func(e Event) {
-		if e.Type == EventStarted && e.Cause == runtime.CauseReload {
+	r, err := Start(context.Background(), trees[0], Options{Registry: testKinds(), Log: quiet, Events: func(e live.Event) {
+		if e.Type == runtime.EventStarted && e.Cause == runtime.CauseReload {
 			if e.Path != leaf {
 				panic("the reload restarted " + e.Path)
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/loader"
 	"github.com/otpctl/otpctl/spec"
 	"github.com/otpctl/otpctl/workers"
@@ -41,8 +42,8 @@ supervisor:
 	reply, _ = r.Call("shop/cache", json.RawMessage(`{"op":"put","key":"a","value":1}`), time.Second)
 	fmt.Println("shop/cache:", string(reply))
 
-	live, _ := r.Snapshot()
-	live.Walk(func(n *loader.Node) { fmt.Println(n.Path, n.Kind, n.State) })
+	snap, _ := r.Snapshot()
+	snap.Walk(func(n *live.Node) { fmt.Println(n.Path, n.Kind+n.Strategy, n.State) })
 
 	if err := r.Shutdown(ctx); err != nil {
 		fmt.Println(err)

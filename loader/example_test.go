@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/loader"
 	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
@@ -35,10 +36,10 @@ func Example() {
 		}},
 	}}
 
-	events := make(chan loader.Event, 100)
+	events := make(chan live.Event, 100)
 	r, err := loader.Start(context.Background(), tree, loader.Options{
 		Registry: reg,
-		Events:   func(e loader.Event) { events <- e }, // buffered: never blocks here
+		Events:   func(e live.Event) { events <- e }, // buffered: never blocks here
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -49,7 +50,7 @@ func Example() {
 	r.Kill("demo/echo", "boom")
 	for e := range events {
 		show(e)
-		if e.Type == loader.EventStarted && e.Cause == runtime.CauseCrash {
+		if e.Type == runtime.EventStarted && e.Cause == runtime.CauseCrash {
 			break
 		}
 	}
@@ -68,7 +69,7 @@ func Example() {
 	// terminated demo shutdown shutdown
 }
 
-func show(e loader.Event) {
+func show(e live.Event) {
 	fmt.Println(strings.Join(strings.Fields(fmt.Sprint(e.Type, " ", e.Path, " ", e.Reason, " ", e.Cause)), " "))
 }
 
@@ -90,8 +91,8 @@ supervisor:
 		fmt.Println(err)
 		return
 	}
-	events := make(chan loader.Event, 100)
-	r, err := loader.Start(context.Background(), old, loader.Options{Events: func(e loader.Event) { events <- e }})
+	events := make(chan live.Event, 100)
+	r, err := loader.Start(context.Background(), old, loader.Options{Events: func(e live.Event) { events <- e }})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -111,7 +112,7 @@ supervisor:
 	}
 	fmt.Print(res.Plan)
 	after, _ := r.Snapshot()
-	fmt.Println("a kept its pid:", before.Find("app/a").Pid == after.Find("app/a").Pid)
+	fmt.Println("a kept its pid:", before.Find("app/a").Proc == after.Find("app/a").Proc)
 	for e := range events {
 		if e.Type == loader.EventReload {
 			fmt.Println("reload event: changed", e.Changed, "added", e.Added)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
 	"github.com/otpctl/otpctl/workers"
@@ -138,13 +139,13 @@ func tree(root *spec.Node) *spec.Tree {
 // recorder keeps the events of a tree and lets a test wait for one.
 type recorder struct {
 	mu     sync.Mutex
-	events []Event
+	events []live.Event
 	signal chan struct{}
 }
 
 func newRecorder() *recorder { return &recorder{signal: make(chan struct{})} }
 
-func (r *recorder) add(e Event) {
+func (r *recorder) add(e live.Event) {
 	r.mu.Lock()
 	r.events = append(r.events, e)
 	close(r.signal)
@@ -170,7 +171,7 @@ func (r *recorder) len() int {
 	return len(r.events)
 }
 
-func line(e Event) string {
+func line(e live.Event) string {
 	s := string(e.Type) + " " + e.Path
 	for _, f := range []string{e.Reason, string(e.Cause), e.Trigger} {
 		if f != "" {
@@ -240,7 +241,7 @@ func shutdown(t *testing.T, r *Running) {
 	}
 }
 
-func node(t *testing.T, r *Running, path string) *Node {
+func node(t *testing.T, r *Running, path string) *live.Node {
 	t.Helper()
 	snap, err := r.Snapshot()
 	if err != nil {
@@ -253,10 +254,22 @@ func node(t *testing.T, r *Running, path string) *Node {
 	return n
 }
 
-func summary(n *Node) string {
+func summary(n *live.Node) string {
 	var b strings.Builder
-	n.Walk(func(m *Node) {
-		fmt.Fprintf(&b, "%s %s %s %s\n", m.Path, m.Kind, m.Strategy, m.State)
+	n.Walk(func(m *live.Node) {
+		fmt.Fprintf(&b, "%s %s %s %s\n", m.Path, kindCell(m), m.Strategy, m.State)
 	})
 	return b.String()
+}
+
+// kindCell is a node's kind as events name it (kindOf): a worker's kind, a
+// supervisor's strategy, or dynamic.
+func kindCell(n *live.Node) string {
+	switch {
+	case !n.IsSupervisor():
+		return n.Kind
+	case n.Dynamic:
+		return KindDynamic
+	}
+	return n.Strategy
 }

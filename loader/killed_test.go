@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otpctl/otpctl/live"
+	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
 )
 
@@ -48,11 +50,11 @@ func TestKilledSupervisorIsForgotten(t *testing.T) {
 	// The hook runs on the supervisors' goroutines; the nested supervisor
 	// reports itself on its own, so the count is read atomically.
 	var terminated atomic.Int64
-	events := func(e Event) {
+	events := func(e live.Event) {
 		switch {
-		case e.Type == EventTerminated && e.Trigger == "shop/pool" && e.Cause == "escalation":
+		case e.Type == runtime.EventTerminated && e.Trigger == "shop/pool" && e.Cause == "escalation":
 			terminated.Add(1)
-		case e.Type == EventStarted && e.Path == "shop/pool":
+		case e.Type == runtime.EventStarted && e.Path == "shop/pool":
 			restarted <- struct{}{}
 		}
 	}
@@ -61,11 +63,17 @@ func TestKilledSupervisorIsForgotten(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer shutdown(t, r)
+	<-restarted // shop/pool's start at boot
 	// The orphaned shop/pool/sub stops its children and reports them on
-	// its own goroutine, after the restart perhaps: wait for them too.
-	settle := func(want int) int {
+	// its own goroutine, after the restart perhaps: wait until every
+	// record of kill i is reported gone (a record is dropped before its
+	// event), then the count must be back at its baseline. Waiting on the
+	// count alone could see it pass through the baseline while old
+	// records were still going.
+	perKill := int64(width + 3) // width workers by the killed pool, x, y by sub, and sub itself
+	settle := func(i int) int {
 		deadline := time.Now().Add(10 * time.Second)
-		for r.instanceCount() != want && time.Now().Before(deadline) {
+		for terminated.Load() < int64(i+1)*perKill && time.Now().Before(deadline) {
 			time.Sleep(100 * time.Microsecond)
 		}
 		return r.instanceCount()
@@ -84,13 +92,12 @@ func TestKilledSupervisorIsForgotten(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("kill %d: shop/pool was not restarted", i)
 		}
-		if n := settle(base); n != base {
+		if n := settle(i); n != base {
 			t.Fatalf("kill %d: %d instances, %d before", i, n, base)
 		}
 	}
 	heapAfter := heapAlloc()
-	// width workers by the killed pool, x, y by sub, and sub itself.
-	want := int64(kills * (width + 3))
+	want := int64(kills) * perKill
 	deadline := time.Now().Add(10 * time.Second)
 	for terminated.Load() != want && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
 	"github.com/otpctl/otpctl/workers"
@@ -24,7 +25,7 @@ type Options struct {
 	// Events receives every event of the tree, one at a time (never two
 	// at once), in the order each supervisor emits them. It runs on a
 	// supervisor's goroutine: it must not block. Nil drops them.
-	Events func(Event)
+	Events func(live.Event)
 	// Log is where workers write what they have to say (an exec worker's
 	// output lines, a ticker's heartbeat); each worker gets
 	// Log.With("path", PATH). Default: slog.Default().
@@ -44,7 +45,7 @@ type Running struct {
 	files    spec.LoadOptions
 	clock    runtime.Clock
 	log      *slog.Logger
-	events   func(Event)
+	events   func(live.Event)
 	rootPath string
 	root     *runtime.Supervisor
 	started  time.Time
@@ -221,22 +222,22 @@ func (r *Running) watch(kind string) {
 		close(r.up)
 		<-r.root.Done()
 		if r.stopping.Load() {
-			r.emit(Event{Type: EventTerminated, Time: r.clock.Now(), Path: r.rootPath, Kind: kind, Pid: r.root.Pid(),
+			r.emit(live.Event{Type: runtime.EventTerminated, Time: r.clock.Now(), Path: r.rootPath, Kind: kind, Proc: r.root.Pid(),
 				Reason: ReasonText(r.root.Reason()), Err: r.root.Reason(), Cause: runtime.CauseShutdown})
 		}
 		r.forget()
 		return
 	}
 	r.started = r.clock.Now()
-	r.emit(Event{Type: EventStarted, Time: r.started, Path: r.rootPath, Kind: kind, Pid: r.root.Pid(), Cause: runtime.CauseBoot})
+	r.emit(live.Event{Type: runtime.EventStarted, Time: r.started, Path: r.rootPath, Kind: kind, Proc: r.root.Pid(), Cause: runtime.CauseBoot})
 	close(r.up)
 	<-r.root.Done()
 	reason := r.root.Reason()
-	e := Event{Time: r.clock.Now(), Path: r.rootPath, Kind: kind, Pid: r.root.Pid(), Reason: ReasonText(reason), Err: reason}
+	e := live.Event{Time: r.clock.Now(), Path: r.rootPath, Kind: kind, Proc: r.root.Pid(), Reason: ReasonText(reason), Err: reason}
 	if r.stopping.Load() {
-		e.Type, e.Cause = EventTerminated, runtime.CauseShutdown
+		e.Type, e.Cause = runtime.EventTerminated, runtime.CauseShutdown
 	} else {
-		e.Type = EventExited
+		e.Type = runtime.EventExited
 	}
 	r.emit(e)
 	r.forget()
@@ -376,16 +377,19 @@ func (r *Running) node(path string) *spec.Node { return r.cur.Load().sups[path] 
 // Emit sends e to the tree's event stream (Options.Events), stamping its
 // Time from the tree's clock when it is zero. The reload reports itself
 // with it (EventReload, EventReloadFailed).
-func (r *Running) Emit(e Event) {
+func (r *Running) Emit(e live.Event) {
 	if e.Time.IsZero() {
 		e.Time = r.clock.Now()
 	}
 	r.emit(e)
 }
 
-func (r *Running) emit(e Event) {
+func (r *Running) emit(e live.Event) {
 	if r.events == nil {
 		return
+	}
+	if !e.Proc.IsZero() {
+		e.Pid = e.Proc.String()
 	}
 	r.evMu.Lock()
 	defer r.evMu.Unlock()
@@ -395,8 +399,8 @@ func (r *Running) emit(e Event) {
 // onEvent is every supervisor's runtime event hook. It runs on the
 // supervisor's goroutine.
 func (r *Running) onEvent(re runtime.Event) {
-	e := Event{
-		Type: EventType(re.Type), Time: re.Time, Path: re.Path, Kind: re.Kind, Pid: re.Pid,
+	e := live.Event{
+		Type: re.Type, Time: re.Time, Path: re.Path, Kind: re.Kind, Proc: re.Pid,
 		Reason: ReasonText(re.Reason), Err: re.Reason, Cause: re.Cause, Trigger: re.Trigger, NotStopped: re.NotStopped,
 	}
 	r.mu.Lock()

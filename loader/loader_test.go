@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
 	"github.com/otpctl/otpctl/workers"
@@ -55,13 +56,13 @@ shop/web echo  running
 	if w2 := snap.Find("shop/workers/w2"); w2.OSPid != 4242 {
 		t.Errorf("w2's OS pid = %d, want 4242", w2.OSPid)
 	}
-	if jobs := snap.Find("shop/jobs"); !jobs.Dynamic || jobs.MaxChildren != 2 || jobs.Template != "echo" {
-		t.Errorf("jobs: dynamic %v max_children %d template %q", jobs.Dynamic, jobs.MaxChildren, jobs.Template)
+	if jobs := snap.Find("shop/jobs"); !jobs.Dynamic || jobs.MaxChildren != 2 || jobs.Kind != "echo" {
+		t.Errorf("jobs: dynamic %v max_children %d template %q", jobs.Dynamic, jobs.MaxChildren, jobs.Kind)
 	}
-	if b := snap.Budget; b.Used != 0 || b.Max != 3 || b.Period != 5*time.Second {
+	if b := snap.Budget; b.Used != 0 || b.Max != 3 || b.Period != "5s" {
 		t.Errorf("root budget = %+v", b)
 	}
-	if snap.Pid.IsZero() || snap.Started.IsZero() || snap.Find("shop/db").Pid.IsZero() {
+	if snap.Proc.IsZero() || snap.Started == nil || snap.Find("shop/db").Proc.IsZero() {
 		t.Errorf("pids or start times missing: %+v", snap)
 	}
 }
@@ -239,7 +240,7 @@ func TestStopAndStart(t *testing.T) {
 	if got := rec.lines(from); !slices.Equal(got, []string{"terminated shop/db shutdown operator"}) {
 		t.Fatalf("stop: %q", got)
 	}
-	if n := node(t, r, "shop/db"); n.State != runtime.StateStopped || !n.Pid.IsZero() {
+	if n := node(t, r, "shop/db"); n.State != runtime.StateStopped || !n.Proc.IsZero() {
 		t.Fatalf("db after stop: %+v", n)
 	}
 	if err := r.Stop("shop/db"); err != nil {
@@ -272,7 +273,7 @@ func TestStopAndStart(t *testing.T) {
 
 func TestRestartIsTheOperators(t *testing.T) {
 	r, rec := start(t, shop(), nil)
-	old := node(t, r, "shop/workers/w1").Pid
+	old := node(t, r, "shop/workers/w1").Proc
 	from := rec.len()
 	path, pid, err := r.Restart("shop/workers/w1")
 	if err != nil || path != "shop/workers/w1" || pid == old {
@@ -326,8 +327,8 @@ func TestDynamicChildren(t *testing.T) {
 	if rep, _ := r.Call("shop/jobs/night", json.RawMessage(`"args"`), time.Second); string(rep) != `{"n":7,"tag":"job"}` {
 		t.Errorf("night's args after restart = %s", rep)
 	}
-	if n := node(t, r, "shop/jobs/night"); n.Pid != pid {
-		t.Errorf("pid %v, want %v", n.Pid, pid)
+	if n := node(t, r, "shop/jobs/night"); n.Proc != pid {
+		t.Errorf("pid %v, want %v", n.Proc, pid)
 	}
 
 	if err := r.Stop("shop/jobs/echo-1"); err != nil {
@@ -478,7 +479,7 @@ func TestNestedSupervisorRestartsFromTheRunningSpec(t *testing.T) {
 	if _, err := r.ChildSpec(w("bad", "nope")); err == nil {
 		t.Error("ChildSpec of an unknown kind succeeded")
 	}
-	r.Emit(Event{Type: EventReload, Added: []string{"shop/workers/w4"}})
+	r.Emit(live.Event{Type: EventReload, Added: []string{"shop/workers/w4"}})
 	rec.wait(t, from, "reload")
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
 )
@@ -47,7 +48,7 @@ func (r *Running) ReloadFile() (ReloadResult, error) {
 				lines[i] = d.Error()
 			}
 		}
-		r.Emit(Event{Type: EventReloadFailed, Path: r.rootPath, Errors: lines})
+		r.Emit(live.Event{Type: EventReloadFailed, Path: r.rootPath, Errors: lines})
 		return ReloadResult{}, err
 	}
 	return r.reload(t)
@@ -125,7 +126,7 @@ func (r *Running) reload(t *spec.Tree) (ReloadResult, error) {
 	}
 	plan := spec.Diff(r.Spec(), t)
 	if err := r.refusal(plan, t); err != nil {
-		r.Emit(Event{Type: EventReloadFailed, Path: r.rootPath, Errors: []string{err.Error()}})
+		r.Emit(live.Event{Type: EventReloadFailed, Path: r.rootPath, Errors: []string{err.Error()}})
 		return ReloadResult{Plan: plan}, err
 	}
 	r.SetSpec(t)
@@ -136,7 +137,7 @@ func (r *Running) reload(t *spec.Tree) (ReloadResult, error) {
 	for i := range plan.Changes {
 		a.apply(&plan.Changes[i])
 	}
-	r.Emit(Event{
+	r.Emit(live.Event{
 		Type: EventReload, Path: r.rootPath,
 		Added: plan.Paths(spec.Added), Removed: plan.Paths(spec.Removed),
 		Changed: plan.Paths(spec.Changed), Updated: plan.Paths(spec.Updated),

@@ -112,8 +112,8 @@ func TestReloadAutoShutdownAndSignificantTogether(t *testing.T) {
 		tr.Reload(fmt.Sprintf(app, auto, sig, 0))
 		tr.AssertTrace(m, "reload app updated=app,app/a")
 		snap := tr.Snapshot()
-		if n := snap.Node("app/a"); n.Significant != sig || snap.Root.Flags.AutoShutdown.String() != auto || n.Pid != a {
-			t.Fatalf("significant %v: a %+v, flags %+v", sig, n, snap.Root.Flags)
+		if n := snap.Node("app/a"); n.Significant != sig || snap.Root.AutoShutdown != auto || n.Proc != a {
+			t.Fatalf("significant %v: a %+v, auto_shutdown %s", sig, n, snap.Root.AutoShutdown)
 		}
 	}
 	tr.Reload(fmt.Sprintf(app, "any_significant", true, 0))
@@ -123,7 +123,7 @@ func TestReloadAutoShutdownAndSignificantTogether(t *testing.T) {
 		"terminated app/a cause=reload reason=shutdown",
 		"started app/a cause=reload",
 		"reload app changed=app/a updated=app")
-	if snap := tr.Snapshot(); snap.Root.Flags.AutoShutdown.String() != "never" || snap.Node("app/a").Significant {
+	if snap := tr.Snapshot(); snap.Root.AutoShutdown != "never" || snap.Node("app/a").Significant {
 		t.Fatalf("after the reload:\n%s", snap)
 	}
 }

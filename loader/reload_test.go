@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
 )
@@ -48,7 +49,7 @@ func pids(t *testing.T, r *Running) map[string]runtime.Pid {
 		t.Fatal(err)
 	}
 	out := map[string]runtime.Pid{}
-	snap.Walk(func(n *Node) { out[n.Path] = n.Pid })
+	snap.Walk(func(n *live.Node) { out[n.Path] = n.Proc })
 	return out
 }
 
@@ -62,9 +63,9 @@ func checkShape(t *testing.T, r *Running) {
 		t.Fatal(err)
 	}
 	var got, want []string
-	var walk func(n *Node)
-	walk = func(n *Node) {
-		got = append(got, n.Path+" "+n.Kind+" "+string(n.State))
+	var walk func(n *live.Node)
+	walk = func(n *live.Node) {
+		got = append(got, n.Path+" "+kindCell(n)+" "+string(n.State))
 		if !n.Dynamic {
 			for _, c := range n.Children {
 				walk(c)
@@ -89,11 +90,11 @@ func TestReloadAppliesOnlyTheDifference(t *testing.T) {
 		name                             string
 		edit                             func(root *spec.Node)
 		added, removed, changed, updated []string
-		check                            func(t *testing.T, snap *Node)
+		check                            func(t *testing.T, snap *live.Node)
 	}{
 		{name: "a worker's args", edit: func(root *spec.Node) { child(root, "db").Worker.Args = args(`{"tag":"x"}`) },
 			changed: []string{"shop/db"},
-			check: func(t *testing.T, snap *Node) {
+			check: func(t *testing.T, snap *live.Node) {
 				if n := snap.Find("shop/db"); n.Restarts != 1 {
 					t.Errorf("db restarts %d, want 1", n.Restarts)
 				}
@@ -105,7 +106,7 @@ func TestReloadAppliesOnlyTheDifference(t *testing.T) {
 			web := child(root, "web").Worker
 			web.Kind, web.Base = "osproc", "osproc"
 		}, changed: []string{"shop/web"},
-			check: func(t *testing.T, snap *Node) {
+			check: func(t *testing.T, snap *live.Node) {
 				if n := snap.Find("shop/web"); n.Kind != "osproc" || n.OSPid != 4242 {
 					t.Errorf("web: kind %s os pid %d", n.Kind, n.OSPid)
 				}
@@ -123,8 +124,8 @@ func TestReloadAppliesOnlyTheDifference(t *testing.T) {
 			db := child(root, "db")
 			db.Restart, db.Shutdown = spec.Transient, spec.Shutdown(10*time.Second)
 		}, updated: []string{"shop/db"},
-			check: func(t *testing.T, snap *Node) {
-				if n := snap.Find("shop/db"); n.Restart != runtime.Transient || n.Shutdown != runtime.ShutdownPolicy(10*time.Second) || n.Restarts != 0 {
+			check: func(t *testing.T, snap *live.Node) {
+				if n := snap.Find("shop/db"); n.Restart != "transient" || n.Shutdown != "10s" || n.Restarts != 0 {
 					t.Errorf("db: %v %v restarts %d", n.Restart, n.Shutdown, n.Restarts)
 				}
 			}},
@@ -132,19 +133,19 @@ func TestReloadAppliesOnlyTheDifference(t *testing.T) {
 			root.Supervisor.Strategy, root.Supervisor.MaxFrequency = spec.OneForAll, 7
 			child(root, "workers").Supervisor.Period = time.Minute
 		}, updated: []string{"shop", "shop/workers"},
-			check: func(t *testing.T, snap *Node) {
+			check: func(t *testing.T, snap *live.Node) {
 				if snap.Strategy != "one_for_all" || snap.Budget.Max != 7 {
 					t.Errorf("root: %s %+v", snap.Strategy, snap.Budget)
 				}
-				if n := snap.Find("shop/workers"); n.Flags.Period != time.Minute {
-					t.Errorf("workers: %+v", n.Flags)
+				if n := snap.Find("shop/workers"); n.Budget.Period != "1m" {
+					t.Errorf("workers: %+v", n.Budget)
 				}
 			}},
 		{name: "the children's order", edit: func(root *spec.Node) {
 			c := root.Supervisor.Children
 			c[0], c[3] = c[3], c[0]
 		}, updated: []string{"shop"},
-			check: func(t *testing.T, snap *Node) {
+			check: func(t *testing.T, snap *live.Node) {
 				if snap.Children[0].Name != "web" || snap.Children[3].Name != "db" {
 					t.Errorf("order: %s … %s", snap.Children[0].Name, snap.Children[3].Name)
 				}
@@ -153,7 +154,7 @@ func TestReloadAppliesOnlyTheDifference(t *testing.T) {
 			d := child(root, "jobs").Supervisor.Dynamic
 			d.MaxChildren, d.Args = 5, args(`{"tag":"new"}`)
 		}, updated: []string{"shop/jobs"},
-			check: func(t *testing.T, snap *Node) {
+			check: func(t *testing.T, snap *live.Node) {
 				if n := snap.Find("shop/jobs"); n.MaxChildren != 5 || len(n.Children) != 1 {
 					t.Errorf("jobs: max_children %d, %d children", n.MaxChildren, len(n.Children))
 				}
@@ -478,7 +479,7 @@ func TestReloadDuringARestartStorm(t *testing.T) {
 			t.Fatal(err)
 		}
 		settled := true
-		snap.Walk(func(n *Node) { settled = settled && n.State == runtime.StateRunning })
+		snap.Walk(func(n *live.Node) { settled = settled && n.State == runtime.StateRunning })
 		if settled || time.Now().After(deadline) {
 			break
 		}

@@ -41,7 +41,7 @@ func TestKillWorkerIsRestartedAndCounted(t *testing.T) {
 	tr.Kill("shop/db", "")
 	tr.AssertTrace(m, "exited shop/db reason=killed", "started shop/db cause=crash trigger=shop/db")
 	snap := tr.Snapshot()
-	if db := snap.Node("shop/db"); db.Pid == old || db.Restarts != 1 || !db.LastRestart.Equal(tr.Clock().Now()) || snap.Budget("shop").Used != 1 {
+	if db := snap.Node("shop/db"); db.Proc == old || db.Restarts != 1 || !db.LastRestart.Equal(tr.Clock().Now()) || snap.Budget("shop").Used != 1 {
 		t.Errorf("after a kill, want a new pid, one restart now and 1 used:\n%s", snap)
 	}
 	tr.Advance(6 * time.Second)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/spec"
 )
 
@@ -53,7 +54,7 @@ func renameOver(t *testing.T, file, text string) {
 
 // reloadEvent waits for the next reload or reload_failed event from mark
 // and returns it with its index.
-func (r *recorder) reloadEvent(t *testing.T, mark int) (Event, int) {
+func (r *recorder) reloadEvent(t *testing.T, mark int) (live.Event, int) {
 	t.Helper()
 	i := r.wait(t, mark, "reload")
 	r.mu.Lock()

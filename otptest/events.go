@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/loader"
 	"github.com/otpctl/otpctl/runtime"
 )
@@ -24,7 +25,7 @@ import (
 // reason comes last, as it may hold spaces. Whether a terminated
 // in-process worker was abandoned rather than stopped (NotStopped) is left
 // out: it depends on where its goroutine was at that instant.
-func Line(e loader.Event) string {
+func Line(e live.Event) string {
 	var b strings.Builder
 	b.WriteString(string(e.Type))
 	if e.Path != "" {
@@ -53,7 +54,7 @@ func Line(e loader.Event) string {
 }
 
 // Lines renders events with Line.
-func Lines(events []loader.Event) []string {
+func Lines(events []live.Event) []string {
 	out := make([]string, len(events))
 	for i, e := range events {
 		out[i] = Line(e)
@@ -71,7 +72,7 @@ type Mark int
 // StartFailed, GaveUp, Reloaded and ReloadFailed make one; its methods
 // narrow it and return the narrower copy.
 type Matcher struct {
-	typ                     loader.EventType
+	typ                     runtime.EventType
 	path                    string
 	cause, trigger, reason  string
 	byCause, byTrig, byReas bool
@@ -80,26 +81,26 @@ type Matcher struct {
 
 type pred struct {
 	desc string
-	f    func(loader.Event) bool
+	f    func(live.Event) bool
 }
 
-func match(typ loader.EventType, path string) Matcher { return Matcher{typ: typ, path: path} }
+func match(typ runtime.EventType, path string) Matcher { return Matcher{typ: typ, path: path} }
 
 // Started matches a started event of the node at path ("" for any node).
-func Started(path string) Matcher { return match(loader.EventStarted, path) }
+func Started(path string) Matcher { return match(runtime.EventStarted, path) }
 
 // Exited matches an exited event (the node exited by itself) of path.
-func Exited(path string) Matcher { return match(loader.EventExited, path) }
+func Exited(path string) Matcher { return match(runtime.EventExited, path) }
 
 // Terminated matches a terminated event (its supervisor stopped it) of path.
-func Terminated(path string) Matcher { return match(loader.EventTerminated, path) }
+func Terminated(path string) Matcher { return match(runtime.EventTerminated, path) }
 
 // StartFailed matches a start_failed event of path.
-func StartFailed(path string) Matcher { return match(loader.EventStartFailed, path) }
+func StartFailed(path string) Matcher { return match(runtime.EventStartFailed, path) }
 
 // GaveUp matches the give_up event of the supervisor at path: it passed its
 // restart intensity.
-func GaveUp(path string) Matcher { return match(loader.EventGiveUp, path) }
+func GaveUp(path string) Matcher { return match(runtime.EventGiveUp, path) }
 
 // Reloaded matches a reload event: a reload applied its plan.
 func Reloaded() Matcher { return match(loader.EventReload, "") }
@@ -130,13 +131,13 @@ func (m Matcher) Reason(text string) Matcher {
 
 // Where narrows m to events for which f is true; desc says what f checks,
 // for failure messages.
-func (m Matcher) Where(desc string, f func(loader.Event) bool) Matcher {
+func (m Matcher) Where(desc string, f func(live.Event) bool) Matcher {
 	m.preds = append(append([]pred(nil), m.preds...), pred{desc, f})
 	return m
 }
 
 // Match reports whether e is one of the events m selects.
-func (m Matcher) Match(e loader.Event) bool {
+func (m Matcher) Match(e live.Event) bool {
 	switch {
 	case e.Type != m.typ,
 		m.path != "" && e.Path != m.path,
@@ -179,13 +180,13 @@ func (m Matcher) String() string {
 
 // Events returns every event the tree has emitted so far, from its first
 // boot start.
-func (tr *Tree) Events() []loader.Event { return tr.Since(0) }
+func (tr *Tree) Events() []live.Event { return tr.Since(0) }
 
 // Since returns the events emitted after m.
-func (tr *Tree) Since(m Mark) []loader.Event {
+func (tr *Tree) Since(m Mark) []live.Event {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	return append([]loader.Event(nil), tr.events[min(int(m), len(tr.events)):]...)
+	return append([]live.Event(nil), tr.events[min(int(m), len(tr.events)):]...)
 }
 
 func (tr *Tree) len() int {
@@ -210,7 +211,7 @@ func (tr *Tree) Mark() Mark {
 // in order, and an Await after a Mark sees only what came after it. The
 // events it skips stay unchecked (AssertQuiet reports them). The test fails
 // if no such event comes within the timeout, with the events it saw.
-func (tr *Tree) Await(m Matcher) loader.Event {
+func (tr *Tree) Await(m Matcher) live.Event {
 	tr.tb.Helper()
 	deadline := time.NewTimer(tr.timeout)
 	defer deadline.Stop()
@@ -423,7 +424,7 @@ func (tr *Tree) settle() string {
 
 // settled settles the tree and returns its last snapshot (nil once the
 // tree has stopped).
-func (tr *Tree) settled() (*loader.Node, string) {
+func (tr *Tree) settled() (*live.Node, string) {
 	deadline := time.Now().Add(tr.timeout)
 	for try := 0; ; try++ {
 		n := tr.len()
@@ -461,12 +462,12 @@ func (tr *Tree) settled() (*loader.Node, string) {
 }
 
 // unsettled checks conditions 2 to 4 of AssertQuiet on a snapshot.
-func (tr *Tree) unsettled(snap *loader.Node) string {
+func (tr *Tree) unsettled(snap *live.Node) string {
 	why := ""
 	inTree := map[runtime.Pid]bool{}
-	snap.Walk(func(n *loader.Node) {
-		if !n.Pid.IsZero() {
-			inTree[n.Pid] = true
+	snap.Walk(func(n *live.Node) {
+		if !n.Proc.IsZero() {
+			inTree[n.Proc] = true
 		}
 		if why != "" || n == snap {
 			return
@@ -476,7 +477,7 @@ func (tr *Tree) unsettled(snap *loader.Node) string {
 			why = n.Path + " is being restarted"
 		case n.State == runtime.StateStarting:
 			why = n.Path + " is starting"
-		case n.State == runtime.StateRunning && !n.Pid.Alive():
+		case n.State == runtime.StateRunning && !n.Proc.Alive():
 			why = n.Path + " has exited and its supervisor has not handled it yet"
 		}
 	})

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/loader"
 	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
@@ -89,7 +90,7 @@ type Tree struct {
 	timeout time.Duration
 
 	mu      sync.Mutex
-	events  []loader.Event
+	events  []live.Event
 	seen    []bool // the events an Await or AssertTrace has matched
 	changed chan struct{}
 	cursor  int
@@ -171,11 +172,11 @@ func start(t testing.TB, st *spec.Tree, file string, cfg config) *Tree {
 
 // record is the tree's event hook. It runs on a supervisor's goroutine,
 // one event at a time, and does not block.
-func (tr *Tree) record(e loader.Event) {
+func (tr *Tree) record(e live.Event) {
 	var p *proc
-	if e.Type == loader.EventStarted && !e.Pid.IsZero() {
-		_, sup := runtime.SupervisorOf(e.Pid)
-		p = &proc{path: e.Path, pid: e.Pid, osPid: e.OSPid, sup: sup}
+	if e.Type == runtime.EventStarted && !e.Proc.IsZero() {
+		_, sup := runtime.SupervisorOf(e.Proc)
+		p = &proc{path: e.Path, pid: e.Proc, osPid: e.OSPid, sup: sup}
 	}
 	tr.mu.Lock()
 	tr.events = append(tr.events, e)

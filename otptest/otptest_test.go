@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/loader"
 	"github.com/otpctl/otpctl/otptest"
 	"github.com/otpctl/otpctl/runtime"
@@ -32,7 +33,7 @@ func TestStartFromAFileWithItsIncludes(t *testing.T) {
 	if got, want := snap.Children("shop"), "counter:running pool:running payments:running jobs:running"; got != want {
 		t.Errorf("children %q, want %q", got, want)
 	}
-	if b := snap.Budget("shop/pool"); b != (runtime.Budget{Used: 0, Max: 3, Period: 10 * time.Second}) {
+	if b := snap.Budget("shop/pool"); b != (live.Budget{Used: 0, Max: 3, Period: "10s"}) {
 		t.Errorf("pool's budget %+v", b)
 	}
 	if snap.Pid("shop/counter").IsZero() || snap.State("shop/pool/w2") != runtime.StateRunning || snap.Restarts("shop/pool/w1") != 0 {
@@ -151,14 +152,14 @@ func TestAwait(t *testing.T) {
 	tree.Mark()
 	tree.Kill("r/a", "")
 	b := tree.Await(otptest.Started("r/b").Cause(runtime.CauseSibling).Trigger("r/a"))
-	if b.Pid.IsZero() || b.Kind != "echo" {
+	if b.Proc.IsZero() || b.Kind != "echo" {
 		t.Errorf("event %+v", b)
 	}
 	// Awaits read the stream in order: this is the second crash, not the
 	// first.
 	tree.Kill("r/a", "disk full")
 	tree.Await(otptest.Exited("r/a").Reason("disk full"))
-	tree.Await(otptest.Started("r/b").Where("a new pid", func(e loader.Event) bool { return e.Pid != b.Pid }))
+	tree.Await(otptest.Started("r/b").Where("a new pid", func(e live.Event) bool { return e.Proc != b.Proc }))
 
 	// Events the Awaits skipped are reported by AssertQuiet.
 	f := runFake(func(tb testing.TB) {
@@ -427,14 +428,14 @@ func TestAdvanceNeedsTheFakeClock(t *testing.T) {
 
 func TestLineAndMatcher(t *testing.T) {
 	cases := []struct {
-		e    loader.Event
+		e    live.Event
 		want string
 	}{
-		{loader.Event{Type: loader.EventStarted, Path: "shop/db", Cause: runtime.CauseCrash, Trigger: "shop/db"}, "started shop/db cause=crash trigger=shop/db"},
-		{loader.Event{Type: loader.EventExited, Path: "shop/web", Reason: "exit status 2"}, "exited shop/web reason=exit status 2"},
-		{loader.Event{Type: loader.EventGiveUp, Path: "shop", Trigger: "shop/web", Reason: "reached_max_restart_intensity"}, "give_up shop trigger=shop/web reason=reached_max_restart_intensity"},
-		{loader.Event{Type: loader.EventReload, Path: "shop", Added: []string{"shop/a", "shop/b"}, Updated: []string{"shop"}, Failed: []string{"shop/b"}}, "reload shop added=shop/a,shop/b updated=shop failed=shop/b"},
-		{loader.Event{Type: loader.EventReloadFailed, Path: "shop", Errors: []string{"x", "y"}}, "reload_failed shop errors=2"},
+		{live.Event{Type: runtime.EventStarted, Path: "shop/db", Cause: runtime.CauseCrash, Trigger: "shop/db"}, "started shop/db cause=crash trigger=shop/db"},
+		{live.Event{Type: runtime.EventExited, Path: "shop/web", Reason: "exit status 2"}, "exited shop/web reason=exit status 2"},
+		{live.Event{Type: runtime.EventGiveUp, Path: "shop", Trigger: "shop/web", Reason: "reached_max_restart_intensity"}, "give_up shop trigger=shop/web reason=reached_max_restart_intensity"},
+		{live.Event{Type: loader.EventReload, Path: "shop", Added: []string{"shop/a", "shop/b"}, Updated: []string{"shop"}, Failed: []string{"shop/b"}}, "reload shop added=shop/a,shop/b updated=shop failed=shop/b"},
+		{live.Event{Type: loader.EventReloadFailed, Path: "shop", Errors: []string{"x", "y"}}, "reload_failed shop errors=2"},
 	}
 	for _, c := range cases {
 		if got := otptest.Line(c.e); got != c.want {
@@ -445,7 +446,7 @@ func TestLineAndMatcher(t *testing.T) {
 	if got, want := m.String(), "terminated shop/db cause=sibling trigger=shop/web reason=shutdown"; got != want {
 		t.Errorf("String = %q", got)
 	}
-	e := loader.Event{Type: loader.EventTerminated, Path: "shop/db", Cause: runtime.CauseSibling, Trigger: "shop/web", Reason: "shutdown"}
+	e := live.Event{Type: runtime.EventTerminated, Path: "shop/db", Cause: runtime.CauseSibling, Trigger: "shop/web", Reason: "shutdown"}
 	if !m.Match(e) || !otptest.Terminated("").Match(e) || otptest.Exited("shop/db").Match(e) || m.Reason("killed").Match(e) {
 		t.Error("Match")
 	}

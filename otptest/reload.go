@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/loader"
 	"github.com/otpctl/otpctl/spec"
 )
@@ -52,7 +53,7 @@ func (tr *Tree) TryReload(yaml string) (loader.ReloadResult, error) {
 				problems[i] = d.Error()
 			}
 		}
-		tr.r.Emit(loader.Event{Type: loader.EventReloadFailed, Path: tr.Path(), Errors: problems})
+		tr.r.Emit(live.Event{Type: loader.EventReloadFailed, Path: tr.Path(), Errors: problems})
 		return loader.ReloadResult{}, err
 	}
 	return tr.r.Reload(t)

@@ -43,7 +43,7 @@ supervisor:
 		t.Errorf("result %+v", res)
 	}
 	after := tree.Snapshot()
-	if after.Pid("r/a") != before.Pid("r/a") || after.Node("r/a").Restart.String() != "transient" {
+	if after.Pid("r/a") != before.Pid("r/a") || after.Node("r/a").Restart != "transient" {
 		t.Errorf("a was restarted or not updated:\n%s", after)
 	}
 	if got := string(tree.Call("r/b", `{"op":"get"}`)); got != `{"value":0}` {

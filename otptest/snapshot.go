@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/otpctl/otpctl/loader"
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/runtime"
 )
 
@@ -14,7 +14,7 @@ import (
 // Its accessors take a path and fail the test when no node has it.
 type Snapshot struct {
 	// Root is the loader's picture, for what the accessors do not give.
-	Root *loader.Node
+	Root *live.Node
 	tb   testing.TB
 }
 
@@ -38,7 +38,7 @@ func (tr *Tree) Snapshot() *Snapshot {
 func (s *Snapshot) Has(path string) bool { return s.Root.Find(path) != nil }
 
 // Node returns the node at path.
-func (s *Snapshot) Node(path string) *loader.Node {
+func (s *Snapshot) Node(path string) *live.Node {
 	s.tb.Helper()
 	n := s.Root.Find(path)
 	if n == nil {
@@ -51,7 +51,7 @@ func (s *Snapshot) Node(path string) *loader.Node {
 // running).
 func (s *Snapshot) Pid(path string) runtime.Pid {
 	s.tb.Helper()
-	return s.Node(path).Pid
+	return s.Node(path).Proc
 }
 
 // State returns the state of the node at path: running, starting, restarting,
@@ -70,13 +70,16 @@ func (s *Snapshot) Restarts(path string) int {
 
 // Budget returns the restart budget of the supervisor at path: the
 // restarts inside its current period, against max_frequency.
-func (s *Snapshot) Budget(path string) runtime.Budget {
+func (s *Snapshot) Budget(path string) live.Budget {
 	s.tb.Helper()
 	n := s.Node(path)
-	if n.Type != runtime.SupervisorChild {
+	if !n.IsSupervisor() {
 		s.tb.Fatalf("otptest: Budget: %s is a worker, not a supervisor", path)
 	}
-	return n.Budget
+	if n.Budget == nil {
+		return live.Budget{}
+	}
+	return *n.Budget
 }
 
 // Children lists the children of the supervisor at path in start order,
@@ -96,21 +99,21 @@ func (s *Snapshot) Children(path string) string {
 //	  db echo running <0.6> restarts 1
 func (s *Snapshot) String() string {
 	var b strings.Builder
-	var walk func(n *loader.Node, depth int)
-	walk = func(n *loader.Node, depth int) {
+	var walk func(n *live.Node, depth int)
+	walk = func(n *live.Node, depth int) {
 		kind := n.Kind
-		if n.Type == runtime.SupervisorChild && n.Strategy != "" && !n.Dynamic {
+		if n.IsSupervisor() && n.Strategy != "" && !n.Dynamic {
 			kind = n.Strategy
 		}
 		fmt.Fprintf(&b, "%s%s %s %s", strings.Repeat("  ", depth), n.Name, kind, n.State)
-		if !n.Pid.IsZero() {
-			fmt.Fprintf(&b, " %v", n.Pid)
+		if n.Pid != "" {
+			fmt.Fprintf(&b, " %s", n.Pid)
 		}
 		if n.Restarts > 0 {
 			fmt.Fprintf(&b, " restarts %d", n.Restarts)
 		}
-		if n.Type == runtime.SupervisorChild && n.State == runtime.StateRunning {
-			fmt.Fprintf(&b, " budget %d/%d in %v", n.Budget.Used, n.Budget.Max, n.Budget.Period)
+		if n.Budget != nil {
+			fmt.Fprintf(&b, " %s", n.Budget)
 		}
 		b.WriteString("\n")
 		for _, c := range n.Children {

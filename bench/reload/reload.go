@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/otpctl/otpctl/bench/workload"
-	"github.com/otpctl/otpctl/cli"
 	"github.com/otpctl/otpctl/control"
+	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/loader"
 	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
@@ -67,10 +67,10 @@ func W7Reload(sz workload.Sizes) (workload.Result, error) {
 		return nil, err
 	}
 
-	reloads := make(chan loader.Event, 16)
+	reloads := make(chan live.Event, 16)
 	r, err := loader.Start(context.Background(), tree, loader.Options{
 		Registry: reg, Log: slog.New(slog.DiscardHandler),
-		Events: func(e loader.Event) {
+		Events: func(e live.Event) {
 			if e.Type == loader.EventReload || e.Type == loader.EventReloadFailed {
 				select {
 				case reloads <- e:
@@ -99,7 +99,7 @@ func W7Reload(sz workload.Sizes) (workload.Result, error) {
 	if err := os.WriteFile(file, text(leafW+1_000_000), 0o644); err != nil {
 		return nil, err
 	}
-	var ev loader.Event
+	var ev live.Event
 	select {
 	case ev = <-reloads:
 	case <-deadline:
@@ -168,7 +168,7 @@ func w7Pids(r *loader.Running) (map[string]runtime.Pid, error) {
 		return nil, err
 	}
 	out := map[string]runtime.Pid{}
-	snap.Walk(func(n *loader.Node) { out[n.Path] = n.Pid })
+	snap.Walk(func(n *live.Node) { out[n.Path] = n.Proc })
 	return out, nil
 }
 
@@ -201,7 +201,7 @@ func w7TreeJSON(dir string, r *loader.Running) (float64, int64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	srv := control.NewServer(cli.NewBackend(r, nil, nil))
+	srv := control.NewServer(loader.NewBackend(r, nil, nil))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	defer func() { srv.Close(); <-served }()
