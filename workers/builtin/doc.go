@@ -44,7 +44,7 @@
 // process below it when otpctl dies, even by SIGKILL. KeepRecord keeps a
 // record of them for the next run, should both die at once. Elsewhere the
 // process is a child of otpctl and only its group is signalled.
-
+//
 // Each line of its stdout and stderr is one log record on the worker's
 // logger: message "output", attributes stream (stdout or stderr) and line.
 //

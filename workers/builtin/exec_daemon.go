@@ -15,6 +15,7 @@ type DaemonizedError struct {
 	Left int
 }
 
+// Error says how many processes were left and what to do about it.
 func (e *DaemonizedError) Error() string {
 	return fmt.Sprintf("exit status 0 while %d of its processes still ran (stopped now): it may have daemonized: run it in the foreground", e.Left)
 }

@@ -1,0 +1,6 @@
+package bad
+
+// An example that is not run: no output comment.
+func ExampleDocumented() {
+	Documented()
+}

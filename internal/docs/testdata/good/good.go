@@ -1,0 +1,5 @@
+// Package good is documented.
+package good
+
+// Answer is documented.
+func Answer() int { return 42 }

@@ -1,0 +1,8 @@
+package good
+
+import "fmt"
+
+func ExampleAnswer() {
+	fmt.Println(Answer())
+	// Output: 42
+}
