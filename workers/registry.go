@@ -186,7 +186,7 @@ func (r *Registry) Lookup(name string) (*Kind, error) {
 		return k, nil
 	}
 	msg := fmt.Sprintf("unknown kind %q", name)
-	if s := Suggest(name, r.Names()); s != "" {
+	if s := suggest.Closest(name, r.Names()); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return nil, &UnknownKindError{Name: name, Message: msg}
@@ -235,10 +235,4 @@ func (r *Registry) ArgsSchema(name string) (string, bool) {
 		return "", false
 	}
 	return k.Args, true
-}
-
-// Suggest returns the candidate closest to name by edit distance, if it is
-// close enough to be a likely typo, or "".
-func Suggest(name string, candidates []string) string {
-	return suggest.Closest(name, candidates)
 }
