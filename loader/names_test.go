@@ -5,23 +5,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/otpctl/otpctl/internal/names/namestest"
 	"github.com/otpctl/otpctl/schema"
 	"github.com/otpctl/otpctl/workers"
 )
-
-// nameCandidates are names at the edges of the name rules.
-var nameCandidates = []string{
-	"a", "0", "w1", "night", "9lives", "a.b-c_d", "my-kind_2", "a..b", "w-",
-	"..", ".", ".hidden", "-w", "_w", "Night", "W", "a/b", "/", "../x", "a b",
-	"a:b", "wé", "ｗ", "a\u212a", "a\xff", "a\x00", strings.Repeat("n", 1000),
-}
 
 // A dynamic child's name (otpctl start --name) is refused where, and only
 // where, the tree schema refuses a child's name.
 func TestStartNameRefusedAsTheSchemaSays(t *testing.T) {
 	r, _ := start(t, shop(), nil)
 	refused := 0
-	for _, s := range nameCandidates {
+	for _, s := range namestest.Edges {
+		if s == "" {
+			continue // no name: the supervisor picks one
+		}
 		_, _, err := r.Start("shop/jobs", s, nil)
 		// A valid name may still find jobs full (max_children 2): that is
 		// not a refusal of the name.
@@ -42,7 +39,7 @@ func TestStartNameRefusedAsTheSchemaSays(t *testing.T) {
 // A kind is refused at Register where, and only where, the tree schema
 // refuses a kind's name.
 func TestRegisterRefusesAsTheSchemaSays(t *testing.T) {
-	for _, s := range append([]string{""}, nameCandidates...) {
+	for _, s := range namestest.Edges {
 		var msg any
 		func() {
 			defer func() { msg = recover() }()
