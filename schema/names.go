@@ -17,13 +17,13 @@ import (
 // kind's name with internal/names.KindPattern, a copy that
 // TestKindNamePatternIsTheSchemas holds equal to $defs/kindName.)
 var (
-	treeDefs     = patternsOf(treeSchema, "name", "kindName", "shutdown")
-	nameRule     = names.MustCompile(treeDefs["name"])
-	kindNameRule = names.MustCompile(treeDefs["kindName"])
+	treePatterns = patternsOf(treeSchema, "name", "kindName", "shutdown")
+	nameRule     = names.MustCompile(treePatterns["name"])
+	kindNameRule = names.MustCompile(treePatterns["kindName"])
 	// shutdownRule is the string form of a shutdown: brutal_kill,
 	// infinity or a Go duration. (Its integer form, whole seconds, is
 	// a type and a minimum, not a pattern.)
-	shutdownRule = regexp.MustCompile(treeDefs["shutdown"])
+	shutdownRule = regexp.MustCompile(treePatterns["shutdown"])
 )
 
 // patternsOf returns the pattern of each of the $defs of the schema text.
