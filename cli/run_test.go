@@ -168,6 +168,9 @@ func TestRunSteering(t *testing.T) {
 		{[]string{"stop", "shop"}, "otpctl: stop shop: the root is stopped with shutdown\n"},
 		{[]string{"call", "shop/workers", `{}`}, "otpctl: call shop/workers: a supervisor takes no requests\n"},
 		{[]string{"start", "shop/jobs", "--args", `{"x":1}`}, ""},
+		{[]string{"start", "shop/jobs", "--name", "Night"}, "otpctl: start shop/jobs: name \"Night\": a child's name matches ^[a-z0-9][a-z0-9_.-]*$\n"},
+		{[]string{"start", "shop/jobs", "--name", "a/b"}, "otpctl: start shop/jobs: name \"a/b\": a child's name matches ^[a-z0-9][a-z0-9_.-]*$\n"},
+		{[]string{"start", "shop/jobs", "--name", ".."}, "otpctl: start shop/jobs: name \"..\": a child's name matches ^[a-z0-9][a-z0-9_.-]*$\n"},
 		{[]string{"kill", "shop/workers", "--reason", "normal"}, ""},
 	} {
 		res := r.ctl(c.args...)

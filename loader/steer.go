@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/otpctl/otpctl/runtime"
+	"github.com/otpctl/otpctl/schema"
 	"github.com/otpctl/otpctl/spec"
 	"github.com/otpctl/otpctl/workers"
 )
@@ -233,8 +233,6 @@ func (r *Running) Stop(path string) error {
 	return nil
 }
 
-var childName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
-
 // Start starts a child (OTP's restart_child and start_child) and returns
 // its path and pid.
 //
@@ -276,8 +274,8 @@ func (r *Running) startDynamic(path string, t target, name string, args json.Raw
 		return "", runtime.Pid{}, &PathError{"start", path, err}
 	}
 	d := r.node(path).Supervisor.Dynamic
-	if name != "" && !childName.MatchString(name) {
-		return fail(explain(ErrInvalid, "name %q: a child's name matches %s", name, childName))
+	if name != "" && !schema.ValidName(name) {
+		return fail(explain(ErrInvalid, "name %q: a child's name matches %s", name, schema.NamePattern()))
 	}
 	merged, err := spec.MergeArgs(d.Args, args)
 	if err != nil {

@@ -22,4 +22,12 @@
 // all its keywords ("must be a duration such as 500ms, 5s or 2m").
 //
 // Schemas never load other documents: a $ref must stay inside its schema.
+//
+// The tree schema is also the one source of the rules that Go code checks
+// outside the validator: ValidName and ValidKindName apply the patterns of
+// its $defs/name and $defs/kindName, read from the embedded file, wherever
+// a name comes from (a tree file, `otpctl start --name`). Package workers,
+// which may not import this one, checks a kind's name when it registers
+// against internal/names.KindPattern, a copy this package's tests hold
+// equal to $defs/kindName.
 package schema

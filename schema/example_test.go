@@ -35,3 +35,15 @@ func ExampleArgs() {
 	// Output:
 	// /initial: must be an integer; got "ten"
 }
+
+func ExampleValidName() {
+	for _, s := range []string{"web-1", "pay.v2", "Web", "a/b", ".."} {
+		fmt.Printf("%q name %v, kind name %v\n", s, schema.ValidName(s), schema.ValidKindName(s))
+	}
+	// Output:
+	// "web-1" name true, kind name true
+	// "pay.v2" name true, kind name false
+	// "Web" name false, kind name false
+	// "a/b" name false, kind name false
+	// ".." name false, kind name false
+}

@@ -2,7 +2,6 @@ package schema
 
 import (
 	"encoding/json"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,11 +18,8 @@ import (
 // goes through the schema, so every violation is found and worded as
 // before; plainWorker only ever says "valid" of a child the schema accepts
 // (TestPlainWorkerAgreesWithTheSchema checks it, and TestPlainWorkerRules
-// fails when the parts of the schema it mirrors change).
-
-// Patterns of the tree schema that plainWorker checks ($defs name,
-// kindName, shutdown).
-var shutdownPattern = regexp.MustCompile(`^(brutal_kill|infinity|(([0-9]+\.?[0-9]*|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$`)
+// fails when the parts of the schema it mirrors change). The patterns it
+// applies are the schema's own, read from it (names.go).
 
 // plainWorker reports whether v is a worker child the tree schema accepts
 // ($defs/child with kind): a name and a kind that match their patterns,
@@ -35,10 +31,10 @@ func plainWorker(v any) bool {
 	if !ok {
 		return false
 	}
-	if s, ok := m["name"].(string); !ok || !IsName(s) {
+	if s, ok := m["name"].(string); !ok || !ValidName(s) {
 		return false
 	}
-	if s, ok := m["kind"].(string); !ok || !isKindName(s) {
+	if s, ok := m["kind"].(string); !ok || !ValidKindName(s) {
 		return false
 	}
 	keys := 2
@@ -59,7 +55,7 @@ func plainWorker(v any) bool {
 	if s, ok := m["shutdown"]; ok {
 		switch s := s.(type) {
 		case string:
-			if !shutdownPattern.MatchString(s) {
+			if !validShutdown(s) {
 				return false
 			}
 		case json.Number:
@@ -79,35 +75,6 @@ func plainWorker(v any) bool {
 	}
 	return len(m) == keys // nothing else: no supervisor, include, dynamic or unknown key
 }
-
-// IsName reports whether s is a valid name for the tree schema (a child's
-// or the tree's): [a-z0-9][a-z0-9_.-]*.
-func IsName(s string) bool {
-	if s == "" || !lowerOrDigit(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if c := s[i]; !lowerOrDigit(c) && c != '_' && c != '.' && c != '-' {
-			return false
-		}
-	}
-	return true
-}
-
-// isKindName matches ^[a-z][a-z0-9_-]*$.
-func isKindName(s string) bool {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if c := s[i]; !lowerOrDigit(c) && c != '_' && c != '-' {
-			return false
-		}
-	}
-	return true
-}
-
-func lowerOrDigit(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
 
 // isPositiveInteger matches [1-9][0-9]*: an integer more than zero, as JSON
 // writes it (other spellings of one are left to the schema).

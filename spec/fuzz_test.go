@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/otpctl/otpctl/schema"
 )
 
 // FuzzParse feeds the loader anything: it must never panic, fail without
@@ -44,7 +46,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if tree == nil || tree.Root == nil || tree.Root.Supervisor == nil || !validName(tree.Name) {
+		if tree == nil || tree.Root == nil || tree.Root.Supervisor == nil || !schema.ValidName(tree.Name) {
 			t.Fatalf("no error and no usable tree: %+v", tree)
 		}
 		tree.Root.Walk(func(n *Node) {

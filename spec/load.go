@@ -163,7 +163,7 @@ func (l *loader) load(file string, data []byte) *Tree {
 	default:
 		base := filepath.Base(file)
 		t.Name = strings.TrimSuffix(base, filepath.Ext(base))
-		if !validName(t.Name) {
+		if !schema.ValidName(t.Name) {
 			f.errorf(root, "name: the file name gives %q, which is not a valid name (lower-case letters, digits, '_', '.' and '-'); set name: in the file", t.Name)
 		}
 	}
@@ -253,5 +253,3 @@ func label(doc any, toks []string) string {
 	}
 	return last
 }
-
-func validName(s string) bool { return schema.IsName(s) }

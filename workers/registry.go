@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/otpctl/otpctl/internal/names"
 	"github.com/otpctl/otpctl/internal/suggest"
 	"github.com/otpctl/otpctl/runtime"
 )
@@ -18,7 +18,8 @@ import (
 // Kind is a named, registered way to start a leaf of a tree: a Go actor
 // inside the process, or an OS process (exec).
 type Kind struct {
-	// Name is how tree files refer to the kind: [a-z][a-z0-9_-]*.
+	// Name is how tree files refer to the kind: [a-z][a-z0-9_-]*, the tree
+	// schema's kind-name pattern (Register panics on any other).
 	Name string
 	// Doc is one line that `otpctl kinds` shows.
 	Doc string
@@ -135,8 +136,6 @@ func DecodeArgs(args json.RawMessage, v any) error {
 // NoArgs is the args schema of a kind that takes none.
 const NoArgs = `{"type":"object","additionalProperties":false}`
 
-var kindName = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
-
 // Registry holds kinds by name. Register them from init, as database/sql
 // drivers do; tests use a private NewRegistry. It is safe for concurrent use.
 type Registry struct {
@@ -156,8 +155,8 @@ func Register(k Kind) { Default.Register(k) }
 // Register adds k. A bad or duplicate name, a missing Start or Args that
 // are not a JSON object are programmer's errors: Register panics.
 func (r *Registry) Register(k Kind) {
-	if !kindName.MatchString(k.Name) {
-		panic(fmt.Sprintf("workers: kind name %q must match %s", k.Name, kindName))
+	if !names.Kind.Match(k.Name) {
+		panic(fmt.Sprintf("workers: kind name %q must match %s", k.Name, names.KindPattern))
 	}
 	if k.Start == nil {
 		panic(fmt.Sprintf("workers: kind %q has no Start", k.Name))
@@ -187,7 +186,7 @@ func (r *Registry) Lookup(name string) (*Kind, error) {
 		return k, nil
 	}
 	msg := fmt.Sprintf("unknown kind %q", name)
-	if s := Suggest(name, r.Names()); s != "" {
+	if s := suggest.Closest(name, r.Names()); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return nil, &UnknownKindError{Name: name, Message: msg}
@@ -236,10 +235,4 @@ func (r *Registry) ArgsSchema(name string) (string, bool) {
 		return "", false
 	}
 	return k.Args, true
-}
-
-// Suggest returns the candidate closest to name by edit distance, if it is
-// close enough to be a likely typo, or "".
-func Suggest(name string, candidates []string) string {
-	return suggest.Closest(name, candidates)
 }

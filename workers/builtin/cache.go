@@ -52,13 +52,9 @@ func Cache() workers.Kind {
 	return workers.Kind{
 		Name: "cache",
 		Doc:  "a key-value map of at most max_size keys: get, put, delete, size",
-		Args: `{
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "max_size": {"type": "integer", "minimum": 1, "default": 1000, "description": "how many keys it holds; a put of a new key beyond it is refused"}
-  }
-}`,
+		Args: argsSchema(
+			`"max_size": {"type": "integer", "minimum": 1, "default": 1000, "description": "how many keys it holds; a put of a new key beyond it is refused"}`,
+		),
 		Start: workers.Actor[*state]{
 			Init: func(_ *workers.Context, w workers.Worker) (*state, error) {
 				a, err := parse(w.Args)

@@ -32,13 +32,9 @@ func Counter() workers.Kind {
 	return workers.Kind{
 		Name: "counter",
 		Doc:  "an integer: increment, decrement, get, reset; replies {\"value\":N}",
-		Args: `{
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "initial": {"type": "integer", "default": 0, "description": "the value at start and after reset"}
-  }
-}`,
+		Args: argsSchema(
+			`"initial": {"type": "integer", "default": 0, "description": "the value at start and after reset"}`,
+		),
 		Start: workers.Actor[state]{
 			Init: func(_ *workers.Context, w workers.Worker) (state, error) {
 				a, err := parse(w.Args)

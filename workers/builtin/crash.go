@@ -43,26 +43,20 @@ func Crash() workers.Kind {
 			if *a.Probability < 0 || *a.Probability > 1 {
 				return a, &workers.ArgError{Pointer: "/probability", Message: fmt.Sprintf("must be between 0 and 1, not %v", *a.Probability)}
 			}
-			if a.Interval <= 0 {
-				return a, &workers.ArgError{Pointer: "/interval", Message: "must be more than 0"}
-			}
+			return a, positiveArg("/interval", a.Interval)
 		}
 		return a, nil
 	}
 	return workers.Kind{
 		Name: "crash",
 		Doc:  "exits with reason after a time, or with a probability per tick (fault tests)",
-		Args: `{
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "reason": {"type": "string", "minLength": 1, "default": "crash", "description": "the exit reason: normal, shutdown, shutdown:TEXT (OTP's {shutdown, Term}), killed, or any other text (an abnormal exit)"},
-    "after": ` + durationSchema(`"1s"`, "exit this long after start (the default applies only when probability is not set)") + `,
-    "probability": {"type": "number", "minimum": 0, "maximum": 1, "description": "the chance of exiting at each tick of interval"},
-    "interval": ` + positiveDurationSchema(`"1s"`, "the time between probability ticks (more than 0)") + `,
-    "seed": {"type": "integer", "minimum": 0, "description": "seeds the random draws, for reproducible runs (default: random)"}
-  }
-}`,
+		Args: argsSchema(
+			`"reason": {"type": "string", "minLength": 1, "default": "crash", "description": "the exit reason: normal, shutdown, shutdown:TEXT (OTP's {shutdown, Term}), killed, or any other text (an abnormal exit)"}`,
+			`"after": `+durationSchema(`"1s"`, "exit this long after start (the default applies only when probability is not set)"),
+			`"probability": {"type": "number", "minimum": 0, "maximum": 1, "description": "the chance of exiting at each tick of interval"}`,
+			`"interval": `+positiveDurationSchema(`"1s"`, "the time between probability ticks (more than 0)"),
+			`"seed": {"type": "integer", "minimum": 0, "description": "seeds the random draws, for reproducible runs (default: random)"}`,
+		),
 		Start: workers.Actor[*state]{
 			Init: func(c *workers.Context, w workers.Worker) (*state, error) {
 				a, err := parse(w.Args)
