@@ -88,6 +88,14 @@ func startRun(t *testing.T, dir, file string, args ...string) *runner {
 	return startRunBinary(t, otpctlBin(t), dir, file, args...)
 }
 
+// runYAML writes yaml as the tree file name in a folder of its own and
+// runs it there as startRun does.
+func runYAML(t *testing.T, name, yaml string, args ...string) *runner {
+	t.Helper()
+	dir := t.TempDir()
+	return startRun(t, dir, writeTree(t, dir, name, yaml), args...)
+}
+
 // startRunBinary is startRun with another binary built on cli.Main (a
 // program with kinds of its own); the runner's client commands use it too.
 func startRunBinary(t *testing.T, bin, dir, file string, args ...string) *runner {
