@@ -13,15 +13,19 @@ import (
 var appFlags = []string{"help", "h", "version", "v", "generate-bash-completion"}
 
 // normalizeArgs lets flags stand anywhere on the command line, for every
-// command: urfave/cli v2 (like Go's flag package) stops at the first
-// argument, and reads flags before the command as its own. It moves the
-// flags written before the command (`otpctl --name shop2 tree`) after it,
-// and a command's flags ahead of its arguments (`otpctl kill shop/web
-// --reason boom`). A flag that takes a value takes the next word with it
-// unless written --f=v; "--" ends the flags; words that do not look like
-// flags (-1) stay arguments. --name before the command always picks the
-// instance: on `start`, whose --name names a new child, it becomes
-// --instance.
+// command; run calls it once, on the whole command line, before urfave/cli
+// sees it. It moves the flags written before the command (`otpctl --name
+// shop2 tree`) after it, and a command's flags ahead of its arguments
+// (`otpctl kill shop/web --reason boom`). A flag that takes a value takes
+// the next word with it unless written --f=v; "--" ends the flags; words
+// that do not look like flags (-1) stay arguments. --name before the
+// command always picks the instance: on `start`, whose --name names a new
+// child, it becomes --instance.
+//
+// urfave/cli v2 has no setting for this: a command hands its words to Go's
+// flag.FlagSet.Parse, which stops at the first argument, and the app reads
+// the flags before the command as its own. SkipFlagParsing turns flag
+// parsing off altogether; UseShortOptionHandling only splits -abc.
 func normalizeArgs(cmds []*ucli.Command, args []string) []string {
 	if len(args) < 2 {
 		return args

@@ -31,6 +31,20 @@ func TestNormalizeArgs(t *testing.T) {
 		{"otpctl --name shop2 nosuch", "otpctl --name shop2 nosuch"},
 		{"otpctl -- tree", "otpctl -- tree"},
 		{"otpctl __complete --name x tree", "otpctl __complete --name x tree"},
+		// Bool flags take no value: the word after one stays an argument.
+		{"otpctl kill --json shop/w --reason x", "otpctl kill --json --reason x shop/w"},
+		{"otpctl kill shop/w --json --reason=x", "otpctl kill --json --reason=x shop/w"},
+		// Global flags among and after the arguments.
+		{"otpctl kill shop/w --name shop2 --reason x", "otpctl kill --name shop2 --reason x shop/w"},
+		{"otpctl --socket=/s kill shop/w --reason x --json", "otpctl kill --socket=/s --reason x --json shop/w"},
+		{"otpctl call shop/c --socket /s {} --name shop", "otpctl call --socket /s --name shop shop/c {}"},
+		// "--" after flags: what follows it stays as written.
+		{"otpctl kill --reason x -- shop/w --json", "otpctl kill --reason x -- shop/w --json"},
+		// A flag the command does not have moves too, without a value,
+		// for urfave/cli to refuse it by name.
+		{"otpctl kill shop/w --bogus x", "otpctl kill --bogus shop/w x"},
+		{"otpctl kill shop/w --bogus=1", "otpctl kill --bogus=1 shop/w"},
+		{"otpctl kill shop/w -h", "otpctl kill -h shop/w"},
 	}
 	for _, c := range cases {
 		got := strings.Join(normalizeArgs(app.Commands, strings.Fields(c.in)), " ")

@@ -8,13 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/otpctl/otpctl/internal/testrec"
 	"github.com/otpctl/otpctl/live"
 )
 
@@ -62,12 +62,12 @@ type runner struct {
 	socket string // "" when it runs on its default socket
 	env    []string
 
-	mu     sync.Mutex
-	lines  []logLine
-	raw    []string
-	signal chan struct{}
-	done   chan struct{}
-	code   int
+	raw    testrec.Log[string]  // every line of its stderr
+	logged testrec.Log[logLine] // the lines that are events
+	done   chan struct{}        // closed once it has exited and every line is in
+
+	mu   sync.Mutex
+	code int
 }
 
 // writeTree writes a tree file in dir and returns its path.
@@ -88,12 +88,22 @@ func startRun(t *testing.T, dir, file string, args ...string) *runner {
 	return startRunBinary(t, otpctlBin(t), dir, file, args...)
 }
 
+// runYAML writes yaml as the tree file name in a folder of its own and
+// runs it there as startRun does.
+func runYAML(t *testing.T, name, yaml string, args ...string) *runner {
+	t.Helper()
+	dir := t.TempDir()
+	return startRun(t, dir, writeTree(t, dir, name, yaml), args...)
+}
+
 // startRunBinary is startRun with another binary built on cli.Main (a
 // program with kinds of its own); the runner's client commands use it too.
 func startRunBinary(t *testing.T, bin, dir, file string, args ...string) *runner {
 	t.Helper()
-	r := &runner{t: t, bin: bin, dir: dir, signal: make(chan struct{}), done: make(chan struct{}),
+	r := &runner{t: t, bin: bin, dir: dir, done: make(chan struct{}),
 		env: []string{"XDG_RUNTIME_DIR=" + dir, "OTPCTL_SOCKET="}}
+	r.raw.EndWith(r.done)
+	r.logged.EndWith(r.done)
 	for i, a := range args {
 		if a == "--socket" {
 			r.socket = args[i+1]
@@ -126,14 +136,10 @@ func (r *runner) read(stderr io.Reader) {
 	for sc.Scan() {
 		var l logLine
 		json.Unmarshal(sc.Bytes(), &l)
-		r.mu.Lock()
-		r.raw = append(r.raw, sc.Text())
+		r.raw.Add(sc.Text())
 		if l.Event != "" {
-			r.lines = append(r.lines, l)
+			r.logged.Add(l)
 		}
-		close(r.signal)
-		r.signal = make(chan struct{})
-		r.mu.Unlock()
 	}
 	err := r.cmd.Wait()
 	r.mu.Lock()
@@ -146,88 +152,45 @@ func (r *runner) read(stderr io.Reader) {
 }
 
 // stderr returns everything run printed so far.
-func (r *runner) stderr() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return strings.Join(r.raw, "\n")
-}
+func (r *runner) stderr() string { return strings.Join(r.raw.All(), "\n") }
 
 // events returns the events logged from index from on, as lines.
 func (r *runner) events(from int) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	var out []string
-	for _, l := range r.lines[min(from, len(r.lines)):] {
+	for _, l := range r.logged.Since(from) {
 		out = append(out, l.String())
 	}
 	return out
 }
 
-func (r *runner) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.lines)
-}
+func (r *runner) count() int { return r.logged.Len() }
 
 // line returns the logged event at index i.
-func (r *runner) line(i int) logLine {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.lines[i]
-}
+func (r *runner) line(i int) logLine { return r.logged.At(i) }
 
 // waitEvent waits for a logged event at or after index from whose line
 // starts with prefix, and returns its index.
 func (r *runner) waitEvent(from int, prefix string) int {
 	r.t.Helper()
-	deadline := time.NewTimer(e2eTimeout)
-	defer deadline.Stop()
-	for {
-		r.mu.Lock()
-		for i := from; i < len(r.lines); i++ {
-			if strings.HasPrefix(r.lines[i].String(), prefix) {
-				r.mu.Unlock()
-				return i
-			}
-		}
-		sig := r.signal
-		r.mu.Unlock()
-		select {
-		case <-sig:
-		case <-r.done:
-			// Every line is in: look once more, then fail.
-			for i, l := range r.events(from) {
-				if strings.HasPrefix(l, prefix) {
-					return from + i
-				}
-			}
-			r.t.Fatalf("run exited (status %d) without event %q; stderr:\n%s", r.exitCode(), prefix, r.stderr())
-		case <-deadline.C:
-			r.t.Fatalf("no event %q after #%d within %v; stderr:\n%s", prefix, from, e2eTimeout, r.stderr())
-		}
+	i, err := r.logged.Wait(from, e2eTimeout, func(l logLine) bool { return strings.HasPrefix(l.String(), prefix) })
+	switch {
+	case errors.Is(err, testrec.ErrEnded):
+		r.t.Fatalf("run exited (status %d) without event %q; stderr:\n%s", r.exitCode(), prefix, r.stderr())
+	case err != nil:
+		r.t.Fatalf("no event %q after #%d within %v; stderr:\n%s", prefix, from, e2eTimeout, r.stderr())
 	}
+	return i
 }
 
 // waitStderr waits until run has printed a line containing s.
 func (r *runner) waitStderr(s string) {
 	r.t.Helper()
-	deadline := time.NewTimer(e2eTimeout)
-	defer deadline.Stop()
-	for {
-		r.mu.Lock()
-		found := slices.ContainsFunc(r.raw, func(l string) bool { return strings.Contains(l, s) })
-		sig := r.signal
-		r.mu.Unlock()
-		if found {
-			return
-		}
-		select {
-		case <-sig:
-		case <-r.done:
-			r.t.Fatalf("run exited without printing %q; stderr:\n%s", s, r.stderr())
-		case <-deadline.C:
-			r.t.Fatalf("run did not print %q within %v; stderr:\n%s", s, e2eTimeout, r.stderr())
-		}
+	_, err := r.raw.Wait(0, e2eTimeout, func(l string) bool { return strings.Contains(l, s) })
+	switch {
+	case errors.Is(err, testrec.ErrEnded):
+		r.t.Fatalf("run exited without printing %q; stderr:\n%s", s, r.stderr())
+	case err != nil:
+		r.t.Fatalf("run did not print %q within %v; stderr:\n%s", s, e2eTimeout, r.stderr())
 	}
 }
 

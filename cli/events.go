@@ -20,7 +20,7 @@ func init() {
 			"with --follow, then every new one until interrupted or the instance stops.",
 		Flags: append(instanceFlags(),
 			&ucli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new events"},
-			&ucli.BoolFlag{Name: "json", Usage: "one JSON object per line, with its sequence number"},
+			jsonFlag("one JSON object per line, with its sequence number"),
 		),
 		Action: func(c *ucli.Context) error {
 			if c.NArg() != 0 {

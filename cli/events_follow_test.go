@@ -19,8 +19,7 @@ import (
 // with a last line saying why; `otpctl events --follow` reports it and
 // exits 1 (it used to lose events without a word).
 func TestEventsFollowCutOffExitsNonZero(t *testing.T) {
-	dir := t.TempDir()
-	file := writeTree(t, dir, "shop.yaml", `version: 1
+	r := runYAML(t, "shop.yaml", `version: 1
 name: shop
 supervisor:
   max_frequency: 1000000
@@ -28,7 +27,6 @@ supervisor:
   children:
     - {name: c, kind: counter}
 `)
-	r := startRun(t, dir, file)
 	r.mustCtl("wait", "shop/c", "--timeout", "30s")
 
 	// A follower whose output nobody reads for a while.
@@ -60,7 +58,7 @@ supervisor:
 	}
 
 	// More events than the instance keeps (10,000) come meanwhile.
-	cl := control.NewClient(filepath.Join(dir, "otpctl", "shop.sock"))
+	cl := control.NewClient(filepath.Join(r.dir, "otpctl", "shop.sock"))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for r.count() < 12000 && ctx.Err() == nil {

@@ -11,8 +11,7 @@ import (
 // form, is OTP's {shutdown, Term}: a transient child is not restarted, a
 // permanent one is, and the events show the text. A supervisor refuses it.
 func TestRunKillWithShutdownTerm(t *testing.T) {
-	dir := t.TempDir()
-	file := writeTree(t, dir, "app.yaml", `version: 1
+	r := runYAML(t, "app.yaml", `version: 1
 name: app
 supervisor:
   max_frequency: 3
@@ -22,8 +21,7 @@ supervisor:
     - name: pool
       supervisor:
         children: [{name: w, kind: echo}]
-`)
-	r := startRun(t, dir, file, "--socket", filepath.Join(dir, "ctl.sock"))
+`, "--socket", filepath.Join(t.TempDir(), "ctl.sock"))
 	r.waitEvent(0, "started app boot")
 
 	mark := r.count()

@@ -22,14 +22,9 @@ func init() {
 			"one-line description and its args: name, type, whether it is required, its\n" +
 			"default and what it is for. A tree file's kinds: section builds named kinds\n" +
 			"on these. With --json, prints an array of {name, doc, args, args_schema},\n" +
-			"args_schema being the JSON Schema each worker's args are checked against.\n" +
-			"\n" +
-			"Examples:\n" +
-			"   otpctl kinds\n" +
-			"   otpctl kinds --json | jq '.[] | select(.name == \"exec\") | .args_schema'",
-		Flags: []ucli.Flag{
-			&ucli.BoolFlag{Name: "json", Usage: "print the kinds as a JSON array"},
-		},
+			"args_schema being the JSON Schema each worker's args are checked against." +
+			examples("otpctl kinds", `otpctl kinds --json | jq '.[] | select(.name == "exec") | .args_schema'`),
+		Flags: []ucli.Flag{jsonFlag("print the kinds as a JSON array")},
 		Action: func(c *ucli.Context) error {
 			if c.Args().Len() > 0 {
 				return exit(ExitUsage, "kinds takes no arguments")

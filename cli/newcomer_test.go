@@ -31,8 +31,7 @@ supervisor:
 // runPool runs poolYAML on its default socket, in a temp XDG_RUNTIME_DIR.
 func runPool(t *testing.T) *runner {
 	t.Helper()
-	dir := t.TempDir()
-	r := startRun(t, dir, writeTree(t, dir, "shop.yaml", poolYAML))
+	r := runYAML(t, "shop.yaml", poolYAML)
 	r.waitEvent(0, "started shop boot")
 	return r
 }

@@ -42,9 +42,7 @@ Exit status, as kubectl diff, so CI can gate on it:
    1  changes: the plan is printed
    2  an error: a file does not validate (every problem is printed on stderr as
       FILE:LINE:COL: message) or cannot be read`,
-		Flags: []ucli.Flag{
-			&ucli.BoolFlag{Name: "json", Usage: "print the plan as one JSON object"},
-		},
+		Flags:  []ucli.Flag{jsonFlag("print the plan as one JSON object")},
 		Action: planCommand,
 	})
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,50 +11,39 @@ import (
 	"testing"
 )
 
-const planOld = `version: 1
+// planTree is the tree of the plan tests, with what differs between its
+// two versions left as verbs: max_frequency, db's initial, web's shutdown
+// and the last child.
+const planTree = `version: 1
 name: shop
 supervisor:
-  max_frequency: 3
+  max_frequency: %d
   children:
     - name: db
       kind: counter
-      args: {initial: 0}
+      args: {initial: %d}
     - name: web
       kind: echo
-      shutdown: 5s
+      shutdown: %s
     - name: workers
       supervisor:
         strategy: rest_for_one
         children:
           - {name: w1, kind: echo}
           - {name: w2, kind: echo}
-    - name: old
-      kind: echo
-`
+%s`
 
-// planNew: old removed, max_frequency 3 → 5, db's args changed, web's
-// shutdown changed, jobs added.
-const planNew = `version: 1
-name: shop
-supervisor:
-  max_frequency: 5
-  children:
-    - name: db
-      kind: counter
-      args: {initial: 7}
-    - name: web
+var (
+	planOld = fmt.Sprintf(planTree, 3, 0, "5s", `    - name: old
       kind: echo
-      shutdown: 10s
-    - name: workers
-      supervisor:
-        strategy: rest_for_one
-        children:
-          - {name: w1, kind: echo}
-          - {name: w2, kind: echo}
-    - name: jobs
+`)
+	// planNew: old removed, max_frequency 3 → 5, db's args changed, web's
+	// shutdown changed, jobs added.
+	planNew = fmt.Sprintf(planTree, 5, 7, "10s", `    - name: jobs
       dynamic:
         kind: echo
-`
+`)
+)
 
 const planWant = `- shop/old (removed)
 ~ shop (max_frequency 3 → 5: updated in place)

@@ -28,7 +28,7 @@ validate, nothing changes and every problem is printed as FILE:LINE:COL: message
 Exit status: 0 the plan was applied (or nothing changed); 1 the reload was
 refused (nothing changed), a start failed, or the instance could not be reached.`,
 		Flags: append(instanceFlags(),
-			&ucli.BoolFlag{Name: "json", Usage: "print the reply as one JSON object"},
+			jsonFlag("print the reply as one JSON object"),
 		),
 		Action: reloadCommand,
 	})

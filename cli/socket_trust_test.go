@@ -1,14 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/otpctl/otpctl/internal/testrec"
 	"github.com/otpctl/otpctl/internal/testuser"
 )
 
@@ -16,30 +16,14 @@ import (
 // fails the test at once if it starts the tree instead.
 func (r *runner) exitsWithoutStarting() int {
 	r.t.Helper()
-	deadline := time.NewTimer(e2eTimeout)
-	defer deadline.Stop()
-	for {
-		r.mu.Lock()
-		started := slices.ContainsFunc(r.lines, func(l logLine) bool { return l.Event == "started" })
-		sig := r.signal
-		r.mu.Unlock()
-		if started {
-			r.t.Fatalf("run started the tree:\n%s", r.stderr())
-		}
-		select {
-		case <-sig:
-		case <-r.done:
-			r.mu.Lock()
-			started = slices.ContainsFunc(r.lines, func(l logLine) bool { return l.Event == "started" })
-			r.mu.Unlock()
-			if started {
-				r.t.Fatalf("run started the tree:\n%s", r.stderr())
-			}
-			return r.exitCode()
-		case <-deadline.C:
-			r.t.Fatalf("run still running after %v; stderr:\n%s", e2eTimeout, r.stderr())
-		}
+	_, err := r.logged.Wait(0, e2eTimeout, func(l logLine) bool { return l.Event == "started" })
+	switch {
+	case err == nil:
+		r.t.Fatalf("run started the tree:\n%s", r.stderr())
+	case !errors.Is(err, testrec.ErrEnded):
+		r.t.Fatalf("run still running after %v; stderr:\n%s", e2eTimeout, r.stderr())
 	}
+	return r.exitCode()
 }
 
 // TestRunRefusesASocketFolderNotItsOwn: with XDG_RUNTIME_DIR unset, the

@@ -13,43 +13,35 @@ import (
 )
 
 func init() {
-	register(&ucli.Command{
-		Name:      "kill",
-		Usage:     "make the process at a path exit (fault injection)",
-		ArgsUsage: "PATH",
+	steer(&ucli.Command{
+		Name:  "kill",
+		Usage: "make the process at a path exit (fault injection)",
 		Description: "Makes the process at PATH exit with the reason: killed (the default), normal,\n" +
 			"shutdown, shutdown:TEXT (OTP's {shutdown, Term}: a shutdown that says why, so a\n" +
 			"transient child is not restarted) or any other text (an abnormal exit that reads\n" +
 			"as the text). Its supervisor then applies its restart rules as for a crash. A\n" +
 			"supervisor exits only with killed (at once) or shutdown (its children stopped in order).\n" +
 			"Prints what it did: killed PATH (reason REASON).",
-		Flags: append(instanceFlags(),
-			&ucli.StringFlag{Name: "reason", Value: "killed", Usage: "the exit `REASON`"},
-		),
-		Action: pathCommand(func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error {
-			if err := cl.Kill(ctx, path, c.String("reason")); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.App.Writer, "killed %s (reason %s)\n", path, c.String("reason"))
-			return nil
-		}),
+		Flags: append(instanceFlags(), &ucli.StringFlag{Name: "reason", Value: "killed", Usage: "the exit `REASON`"}),
+	}, func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error {
+		if err := cl.Kill(ctx, path, c.String("reason")); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.App.Writer, "killed %s (reason %s)\n", path, c.String("reason"))
+		return nil
 	})
-	register(&ucli.Command{
-		Name:      "stop",
-		Usage:     "stop a child (terminate_child)",
-		ArgsUsage: "PATH",
+	steer(&ucli.Command{
+		Name:  "stop",
+		Usage: "stop a child (terminate_child)",
 		Description: "Stops the child at PATH within its shutdown setting. Its supervisor keeps it,\n" +
 			"stopped, for `otpctl start` (a temporary child or a dynamic supervisor's child is\n" +
 			"removed). Not a crash: no restart, not counted against the restart intensity.",
-		Flags: instanceFlags(),
-		Action: pathCommand(func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error {
-			return cl.Stop(ctx, path)
-		}),
+	}, func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error {
+		return cl.Stop(ctx, path)
 	})
-	register(&ucli.Command{
-		Name:      "start",
-		Usage:     "start a stopped child, or a new child of a dynamic supervisor",
-		ArgsUsage: "PATH",
+	steer(&ucli.Command{
+		Name:  "start",
+		Usage: "start a stopped child, or a new child of a dynamic supervisor",
 		Description: "Starts the stopped child at PATH again (restart_child). On a dynamic supervisor,\n" +
 			"starts a new child: named --name (default KIND-N), with --args merged over the\n" +
 			"supervisor's template args. Prints the child's path and pid.",
@@ -65,33 +57,23 @@ func init() {
 			}
 			return nil
 		},
-		Action: pathCommand(func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error {
-			var args json.RawMessage
-			if a := c.String("args"); a != "" {
-				args = json.RawMessage(a)
-			}
-			rep, err := cl.Start(ctx, control.StartRequest{Path: path, Name: c.String("name"), Args: args})
-			if err == nil {
-				fmt.Fprintln(c.App.Writer, rep.Path, rep.Pid)
-			}
-			return err
-		}),
+	}, func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error {
+		var args json.RawMessage
+		if a := c.String("args"); a != "" {
+			args = json.RawMessage(a)
+		}
+		rep, err := cl.Start(ctx, control.StartRequest{Path: path, Name: c.String("name"), Args: args})
+		return printStarted(c, rep, err)
 	})
-	register(&ucli.Command{
-		Name:      "restart",
-		Usage:     "stop a child and start it again",
-		ArgsUsage: "PATH",
+	steer(&ucli.Command{
+		Name:  "restart",
+		Usage: "stop a child and start it again",
 		Description: "Stops the child at PATH and starts it again in its place, as `stop` then `start`:\n" +
 			"an operator's restart, not counted against the restart intensity. Prints the\n" +
 			"child's path and new pid.",
-		Flags: instanceFlags(),
-		Action: pathCommand(func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error {
-			rep, err := cl.Restart(ctx, path)
-			if err == nil {
-				fmt.Fprintln(c.App.Writer, rep.Path, rep.Pid)
-			}
-			return err
-		}),
+	}, func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error {
+		rep, err := cl.Restart(ctx, path)
+		return printStarted(c, rep, err)
 	})
 	register(&ucli.Command{
 		Name:  "shutdown",
@@ -143,10 +125,20 @@ func answers(socket string) bool {
 	return true
 }
 
-// pathCommand runs f for a command that takes one PATH, and turns its
-// error into one line and exit status 1.
-func pathCommand(f func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error) ucli.ActionFunc {
-	return func(c *ucli.Context) error {
+// pathFunc does what a command on the node at one PATH does, with a
+// client of the instance that has it.
+type pathFunc func(ctx context.Context, c *ucli.Context, cl *control.Client, path string) error
+
+// steer registers cmd as a command on the node at one PATH: its argument is
+// PATH, its flags are the instance's (instanceFlags) unless it sets its
+// own, and its action runs f, turning f's error into one line and exit
+// status 1.
+func steer(cmd *ucli.Command, f pathFunc) {
+	cmd.ArgsUsage = "PATH"
+	if cmd.Flags == nil {
+		cmd.Flags = instanceFlags()
+	}
+	cmd.Action = func(c *ucli.Context) error {
 		path, err := onePath(c)
 		if err != nil {
 			return err
@@ -160,4 +152,14 @@ func pathCommand(f func(ctx context.Context, c *ucli.Context, cl *control.Client
 		}
 		return nil
 	}
+	register(cmd)
+}
+
+// printStarted prints the path and pid of the child that a start or
+// restart started, or passes its error on.
+func printStarted(c *ucli.Context, rep control.StartReply, err error) error {
+	if err == nil {
+		fmt.Fprintln(c.App.Writer, rep.Path, rep.Pid)
+	}
+	return err
 }

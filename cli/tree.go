@@ -28,7 +28,7 @@ func init() {
 			"its restart budget (restarts inside the current period against max_frequency),\n" +
 			"for a worker its OS pid (exec) and mailbox length.",
 		Flags: append(instanceFlags(),
-			&ucli.BoolFlag{Name: "json", Usage: "print the tree as JSON"},
+			jsonFlag("print the tree as JSON"),
 			&ucli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "redraw on every change (and every second) until interrupted"},
 		),
 		Action: treeAction,

@@ -30,6 +30,23 @@ func init() {
 	})
 }
 
+// examples ends a command's Description with its examples, one line each,
+// indented; "" is a blank line between them.
+func examples(lines ...string) string {
+	s := "\n\nExamples:"
+	for _, l := range lines {
+		if l != "" {
+			l = "   " + l
+		}
+		s += "\n" + l
+	}
+	return s
+}
+
+// jsonFlag is a command's --json, which prints its answer as JSON; usage
+// says in what shape.
+func jsonFlag(usage string) ucli.Flag { return &ucli.BoolFlag{Name: "json", Usage: usage} }
+
 // rootAction runs for `otpctl` with no command (it shows the help) and for
 // a word that is not a command (a usage error, with the likely command).
 func rootAction(c *ucli.Context) error {

@@ -33,14 +33,9 @@ func init() {
 			"col are 0 for a file that cannot be read. A summary goes to stderr.\n" +
 			"\n" +
 			"validate starts nothing and opens no socket: it is safe in CI and in\n" +
-			"editors' save hooks.\n" +
-			"\n" +
-			"Examples:\n" +
-			"   otpctl validate shop.yaml\n" +
-			"   otpctl validate --json examples/*.yaml",
-		Flags: []ucli.Flag{
-			&ucli.BoolFlag{Name: "json", Usage: "print the problems as a JSON array on stdout"},
-		},
+			"editors' save hooks." +
+			examples("otpctl validate shop.yaml", "otpctl validate --json examples/*.yaml"),
+		Flags: []ucli.Flag{jsonFlag("print the problems as a JSON array on stdout")},
 		Action: func(c *ucli.Context) error {
 			files := c.Args().Slice()
 			if len(files) == 0 {

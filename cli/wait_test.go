@@ -1,13 +1,13 @@
 package cli
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/otpctl/otpctl/internal/testrec"
 )
 
 // A script starts `run` in the background and `wait`s at once: wait must
@@ -44,11 +44,11 @@ func TestWaitTimesOutWithoutInstance(t *testing.T) {
 // background starts bin with args and env (added to the test's) and
 // returns a channel that gets its exit error, then what it printed; it is
 // killed at the end of the test if it still runs.
-func background(t *testing.T, bin string, env []string, args ...string) (<-chan error, *syncBuffer) {
+func background(t *testing.T, bin string, env []string, args ...string) (<-chan error, *testrec.Lines) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(append(os.Environ(), raceNoExitSleep), env...)
-	out := &syncBuffer{}
+	out := &testrec.Lines{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -61,24 +61,4 @@ func background(t *testing.T, bin string, env []string, args ...string) (<-chan 
 		<-exited
 	})
 	return done, out
-}
-
-// syncBuffer is a bytes.Buffer that a command's stdout and stderr write to
-// while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns what was written so far.
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -66,7 +66,7 @@ func TestBeginShowsTheStartingNodeAndShutdownStopsIt(t *testing.T) {
 	rec := newRecorder()
 	st := tree(sup("shop", spec.OneForOne, w("db", "echo"),
 		sup("back", spec.OneForOne, w("slow", "waiting"), w("after", "echo")), w("web", "echo")))
-	r, err := Begin(st, Options{Registry: waitingKinds(), Events: rec.add, Log: quiet})
+	r, err := Begin(st, Options{Registry: waitingKinds(), Events: rec.Add, Log: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

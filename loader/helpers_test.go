@@ -8,10 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/otpctl/otpctl/internal/testrec"
 	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
@@ -136,39 +136,20 @@ func tree(root *spec.Node) *spec.Tree {
 	return &spec.Tree{Name: root.Name, File: root.Name + ".yaml", Files: []string{root.Name + ".yaml"}, Root: root}
 }
 
-// recorder keeps the events of a tree and lets a test wait for one.
-type recorder struct {
-	mu     sync.Mutex
-	events []live.Event
-	signal chan struct{}
-}
+// recorder keeps the events of a tree (its Add is the Events hook) and
+// lets a test wait for one.
+type recorder struct{ testrec.Log[live.Event] }
 
-func newRecorder() *recorder { return &recorder{signal: make(chan struct{})} }
-
-func (r *recorder) add(e live.Event) {
-	r.mu.Lock()
-	r.events = append(r.events, e)
-	close(r.signal)
-	r.signal = make(chan struct{})
-	r.mu.Unlock()
-}
+func newRecorder() *recorder { return &recorder{} }
 
 // lines returns the events as "type path reason cause trigger" lines,
 // from index from on.
 func (r *recorder) lines(from int) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	var out []string
-	for _, e := range r.events[min(from, len(r.events)):] {
+	for _, e := range r.Since(from) {
 		out = append(out, line(e))
 	}
 	return out
-}
-
-func (r *recorder) len() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.events)
 }
 
 func line(e live.Event) string {
@@ -185,24 +166,11 @@ func line(e live.Event) string {
 // starts with prefix, and returns its index.
 func (r *recorder) wait(t *testing.T, from int, prefix string) int {
 	t.Helper()
-	deadline := time.NewTimer(10 * time.Second)
-	defer deadline.Stop()
-	for {
-		r.mu.Lock()
-		for i := from; i < len(r.events); i++ {
-			if strings.HasPrefix(line(r.events[i]), prefix) {
-				r.mu.Unlock()
-				return i
-			}
-		}
-		sig := r.signal
-		r.mu.Unlock()
-		select {
-		case <-sig:
-		case <-deadline.C:
-			t.Fatalf("no event %q after #%d in 10s; got:\n%s", prefix, from, strings.Join(r.lines(0), "\n"))
-		}
+	i, err := r.Wait(from, 10*time.Second, func(e live.Event) bool { return strings.HasPrefix(line(e), prefix) })
+	if err != nil {
+		t.Fatalf("no event %q after #%d in 10s; got:\n%s", prefix, from, strings.Join(r.lines(0), "\n"))
 	}
+	return i
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -212,7 +180,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 func start(t *testing.T, st *spec.Tree, clock runtime.Clock) (*Running, *recorder) {
 	t.Helper()
 	rec := newRecorder()
-	r, err := Start(context.Background(), st, Options{Registry: testKinds(), Clock: clock, Events: rec.add, Log: quiet})
+	r, err := Start(context.Background(), st, Options{Registry: testKinds(), Clock: clock, Events: rec.Add, Log: quiet})
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}

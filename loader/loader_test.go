@@ -74,7 +74,7 @@ func TestStartFailureNamesTheDeepestChildAndLeavesNothingRunning(t *testing.T) {
 		sup("workers", spec.OneForOne, w("w1", "echo"), w("w2", "failing"), w("w3", "echo")),
 		w("web", "echo"),
 	))
-	_, err := Start(context.Background(), st, Options{Registry: testKinds(), Events: rec.add, Log: quiet})
+	_, err := Start(context.Background(), st, Options{Registry: testKinds(), Events: rec.Add, Log: quiet})
 	var se *runtime.StartError
 	if !errors.As(err, &se) || se.Path != "shop/workers/w2" || se.Reason.Error() != "boom" {
 		t.Fatalf("err = %v, want shop/workers/w2's start error", err)
@@ -114,14 +114,14 @@ func TestStartWithCancelledContextStartsNothing(t *testing.T) {
 
 func TestShutdownStopsInReverseOrderDepthFirst(t *testing.T) {
 	rec := newRecorder()
-	r, err := Start(context.Background(), shop(), Options{Registry: testKinds(), Events: rec.add, Log: quiet})
+	r, err := Start(context.Background(), shop(), Options{Registry: testKinds(), Events: rec.Add, Log: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := r.Start("shop/jobs", "", nil); err != nil {
 		t.Fatal(err)
 	}
-	from := rec.len()
+	from := rec.Len()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := r.Shutdown(ctx); err != nil {
@@ -163,7 +163,7 @@ func TestShutdownPastItsContextThenHalt(t *testing.T) {
 	st := tree(sup("shop", spec.OneForOne, w("db", "echo"), w("mule", "stubborn")))
 	st.Root.Supervisor.Children[1].Shutdown = spec.Infinity
 	rec := newRecorder()
-	r, err := Start(context.Background(), st, Options{Registry: testKinds(), Events: rec.add, Log: quiet})
+	r, err := Start(context.Background(), st, Options{Registry: testKinds(), Events: rec.Add, Log: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestKillReasons(t *testing.T) {
 				x := w("x", kind)
 				x.Restart, x.Shutdown = c.restart, spec.BrutalKill
 				r, rec := start(t, tree(sup("shop", spec.OneForOne, x)), nil)
-				from := rec.len()
+				from := rec.Len()
 				if err := r.Kill("shop/x", c.reason); err != nil {
 					t.Fatal(err)
 				}
@@ -233,7 +233,7 @@ func TestKillReasons(t *testing.T) {
 
 func TestStopAndStart(t *testing.T) {
 	r, rec := start(t, shop(), nil)
-	from := rec.len()
+	from := rec.Len()
 	if err := r.Stop("shop/db"); err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestStopAndStart(t *testing.T) {
 	if err := r.Kill("shop/db", ""); !errors.Is(err, ErrNotRunning) {
 		t.Errorf("kill a stopped child: %v", err)
 	}
-	from = rec.len()
+	from = rec.Len()
 	path, pid, err := r.Start("shop/db", "", nil)
 	if err != nil || path != "shop/db" || pid.IsZero() {
 		t.Fatalf("Start = %q %v %v", path, pid, err)
@@ -274,7 +274,7 @@ func TestStopAndStart(t *testing.T) {
 func TestRestartIsTheOperators(t *testing.T) {
 	r, rec := start(t, shop(), nil)
 	old := node(t, r, "shop/workers/w1").Proc
-	from := rec.len()
+	from := rec.Len()
 	path, pid, err := r.Restart("shop/workers/w1")
 	if err != nil || path != "shop/workers/w1" || pid == old {
 		t.Fatalf("Restart = %q %v %v", path, pid, err)
@@ -316,7 +316,7 @@ func TestDynamicChildren(t *testing.T) {
 		t.Errorf("args not an object: %v", err)
 	}
 
-	from := rec.len()
+	from := rec.Len()
 	_, pid, err := r.Restart("shop/jobs/night")
 	if err != nil {
 		t.Fatal(err)
@@ -348,7 +348,7 @@ func TestDynamicChildren(t *testing.T) {
 
 func TestDynamicArgsAreCheckedAgainstTheKindsSchema(t *testing.T) {
 	r, rec := start(t, shop(), nil)
-	from := rec.len()
+	from := rec.Len()
 	for _, c := range []struct{ args, want string }{
 		{`{"color":"red"}`, "/color: "},
 		{`{"n":"seven"}`, "/n: "},
@@ -421,7 +421,7 @@ func TestRootOperations(t *testing.T) {
 
 func TestKillRootWithShutdownStopsTheTree(t *testing.T) {
 	rec := newRecorder()
-	r, err := Start(context.Background(), shop(), Options{Registry: testKinds(), Events: rec.add, Log: quiet})
+	r, err := Start(context.Background(), shop(), Options{Registry: testKinds(), Events: rec.Add, Log: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -452,7 +452,7 @@ func TestNestedSupervisorRestartsFromTheRunningSpec(t *testing.T) {
 	if r.Spec() != next {
 		t.Fatal("Spec is not the one set")
 	}
-	from := rec.len()
+	from := rec.Len()
 	if err := r.Kill("shop/workers", "killed"); err != nil {
 		t.Fatal(err)
 	}

@@ -184,7 +184,7 @@ func TestReloadAppliesOnlyTheDifference(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := pids(t, r)
-			mark := rec.len()
+			mark := rec.Len()
 			res, err := r.Reload(shopWith(tc.edit))
 			if err != nil {
 				t.Fatalf("Reload: %v", err)
@@ -203,10 +203,7 @@ func TestReloadAppliesOnlyTheDifference(t *testing.T) {
 			// One reload event, the last, listing the plan; every stop and
 			// start before it is the reload's.
 			i := rec.wait(t, mark, "reload shop")
-			rec.mu.Lock()
-			ev := rec.events[i]
-			between := slices.Clone(rec.events[mark:i])
-			rec.mu.Unlock()
+			ev, between := rec.At(i), rec.Since(mark)[:i-mark]
 			if !slices.Equal(ev.Added, tc.added) || !slices.Equal(ev.Removed, tc.removed) ||
 				!slices.Equal(ev.Changed, tc.changed) || !slices.Equal(ev.Updated, tc.updated) || len(ev.Failed)+len(ev.Errors) > 0 {
 				t.Errorf("reload event %+v", ev)
@@ -256,7 +253,7 @@ func TestReloadAppliesOnlyTheDifference(t *testing.T) {
 func TestReloadEmptyPlanChangesNothing(t *testing.T) {
 	r, rec := start(t, shop(), nil)
 	before := pids(t, r)
-	mark := rec.len()
+	mark := rec.Len()
 	next := shop()
 	next.Files = []string{"shop.yaml", "other.yaml"}
 	res, err := r.Reload(next)
@@ -308,15 +305,13 @@ func TestReloadRefusesWhatCannotApplyInPlace(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r, rec := start(t, shop(), nil)
 			before, spec0 := pids(t, r), r.Spec()
-			mark := rec.len()
+			mark := rec.Len()
 			_, err := r.Reload(tc.next())
 			if !errors.Is(err, ErrRefused) || !strings.HasPrefix(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want ErrRefused %q…", err, tc.want)
 			}
 			i := rec.wait(t, mark, "reload_failed shop")
-			rec.mu.Lock()
-			ev := rec.events[i]
-			rec.mu.Unlock()
+			ev := rec.At(i)
 			if len(ev.Errors) != 1 || ev.Errors[0] != err.Error() {
 				t.Errorf("reload_failed errors %q", ev.Errors)
 			}
@@ -361,16 +356,14 @@ supervisor:
 
 	// A broken edit changes nothing and says where.
 	write("sub.yaml", "version: 1\nsupervisor:\n  children:\n    - {name: x, kind: ecoh}\n    - {name: y, kind: echo, args: {tag: 3}}\n")
-	mark := rec.len()
+	mark := rec.Len()
 	_, err = r.ReloadFile()
 	var ds spec.Diagnostics
 	if !errors.As(err, &ds) || len(ds) != 2 {
 		t.Fatalf("broken edit: %v", err)
 	}
 	i := rec.wait(t, mark, "reload_failed app")
-	rec.mu.Lock()
-	errs := rec.events[i].Errors
-	rec.mu.Unlock()
+	errs := rec.At(i).Errors
 	sub := filepath.Join(dir, "sub.yaml")
 	if len(errs) != 2 || !strings.HasPrefix(errs[0], sub+":4:23: kind: unknown kind \"ecoh\"") || !strings.HasPrefix(errs[1], sub+":5:41: args.tag:") {
 		t.Errorf("reload_failed errors:\n%s", strings.Join(errs, "\n"))

@@ -57,9 +57,7 @@ func renameOver(t *testing.T, file, text string) {
 func (r *recorder) reloadEvent(t *testing.T, mark int) (live.Event, int) {
 	t.Helper()
 	i := r.wait(t, mark, "reload")
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.events[i], i
+	return r.At(i), i
 }
 
 func TestWatchReloadsOnEverySave(t *testing.T) {
@@ -73,7 +71,7 @@ func TestWatchReloadsOnEverySave(t *testing.T) {
 	r, rec := watched(t, file, 0)
 
 	// In place.
-	mark := rec.len()
+	mark := rec.Len()
 	writeFile(t, file, app(", args: {n: 1}", ""))
 	ev, mark := rec.reloadEvent(t, mark)
 	if ev.Type != EventReload || strings.Join(ev.Changed, " ") != "app/a" {
@@ -139,7 +137,7 @@ func TestWatchOneReloadPerBurst(t *testing.T) {
 	writeFile(t, file, app(0))
 	// A long debounce, so that a busy machine cannot split the burst.
 	r, rec := watched(t, file, 500*time.Millisecond)
-	mark := rec.len()
+	mark := rec.Len()
 	for n := 1; n <= 10; n++ {
 		if n%2 == 0 {
 			renameOver(t, file, app(n))
@@ -259,7 +257,7 @@ func TestWatchReadsOnlyTreeFiles(t *testing.T) {
 			stopAlloc := allocWatchdog(c.name, 256<<20)
 			defer stopAlloc()
 
-			mark := rec.len()
+			mark := rec.Len()
 			c.replace(t, file)
 			ev, mark := rec.reloadEvent(t, mark)
 			if ev.Type != EventReloadFailed || len(ev.Errors) != 1 || !strings.Contains(ev.Errors[0], c.reason) {

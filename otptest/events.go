@@ -1,6 +1,7 @@
 package otptest
 
 import (
+	"errors"
 	"fmt"
 	goruntime "runtime"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otpctl/otpctl/internal/testrec"
 	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/loader"
 	"github.com/otpctl/otpctl/runtime"
@@ -183,24 +185,14 @@ func (m Matcher) String() string {
 func (tr *Tree) Events() []live.Event { return tr.Since(0) }
 
 // Since returns the events emitted after m.
-func (tr *Tree) Since(m Mark) []live.Event {
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	return append([]live.Event(nil), tr.events[min(int(m), len(tr.events)):]...)
-}
-
-func (tr *Tree) len() int {
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	return len(tr.events)
-}
+func (tr *Tree) Since(m Mark) []live.Event { return tr.events.Since(int(m)) }
 
 // Mark returns the current end of the event stream, and moves Await's
 // cursor there: what happens from now on is after the mark.
 func (tr *Tree) Mark() Mark {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	tr.cursor = len(tr.events)
+	tr.cursor = tr.events.Len()
 	return Mark(tr.cursor)
 }
 
@@ -213,42 +205,22 @@ func (tr *Tree) Mark() Mark {
 // if no such event comes within the timeout, with the events it saw.
 func (tr *Tree) Await(m Matcher) live.Event {
 	tr.tb.Helper()
-	deadline := time.NewTimer(tr.timeout)
-	defer deadline.Stop()
-	for {
-		tr.mu.Lock()
-		from := tr.cursor
-		for i := from; i < len(tr.events); i++ {
-			if m.Match(tr.events[i]) {
-				tr.seen[i] = true
-				tr.cursor = i + 1
-				e := tr.events[i]
-				tr.mu.Unlock()
-				return e
-			}
-		}
-		ch := tr.changed
-		tr.mu.Unlock()
-		select {
-		case <-ch:
-		case <-tr.r.Done():
-			// The tree has stopped: its last event is in.
-			if !tr.has(m, from) {
-				tr.tb.Fatalf("otptest: Await %s: the tree stopped without it\n%s", m, tr.describe(from))
-			}
-		case <-deadline.C:
-			tr.tb.Fatalf("otptest: Await %s: not seen in %v\n%s", m, tr.timeout, tr.describe(from))
-		}
+	tr.mu.Lock()
+	from := tr.cursor
+	tr.mu.Unlock()
+	i, err := tr.events.Wait(from, tr.timeout, m.Match)
+	switch {
+	case errors.Is(err, testrec.ErrEnded):
+		// The tree has stopped: its last event is in.
+		tr.tb.Fatalf("otptest: Await %s: the tree stopped without it\n%s", m, tr.describe(from))
+	case err != nil:
+		tr.tb.Fatalf("otptest: Await %s: not seen in %v\n%s", m, tr.timeout, tr.describe(from))
 	}
-}
-
-func (tr *Tree) has(m Matcher, from int) bool {
-	for _, e := range tr.Since(Mark(from)) {
-		if m.Match(e) {
-			return true
-		}
-	}
-	return false
+	tr.mu.Lock()
+	tr.seen[i] = true
+	tr.cursor = i + 1
+	tr.mu.Unlock()
+	return tr.events.At(i)
 }
 
 // describe lists the events after from, for failure messages.
@@ -296,14 +268,17 @@ func (tr *Tree) AssertEvents(m Mark, want ...string) Mark {
 }
 
 func (tr *Tree) assertTrace(m Mark, want []string, anyOrder bool) (Mark, string) {
-	waited := tr.waitFor(int(m) + len(want))
+	// Short of len(want) events, past the timeout or once the tree has
+	// stopped, the difference is the answer.
+	waited := tr.events.WaitLen(int(m)+len(want), tr.timeout) == nil
 	unsettled := ""
 	if waited {
 		unsettled = tr.settle()
 	}
+	all := tr.events.All()
+	end := len(all)
+	got := Lines(all[min(int(m), end):])
 	tr.mu.Lock()
-	end := len(tr.events)
-	got := Lines(tr.events[min(int(m), end):])
 	for i := int(m); i < end; i++ {
 		tr.seen[i] = true
 	}
@@ -329,28 +304,6 @@ func (tr *Tree) assertTrace(m Mark, want []string, anyOrder bool) (Mark, string)
 		msg += "\n(the tree did not settle: " + unsettled + ")"
 	}
 	return Mark(end), msg
-}
-
-// waitFor waits until there are at least n events, the tree has stopped,
-// or the timeout passes; it reports whether there are.
-func (tr *Tree) waitFor(n int) bool {
-	deadline := time.NewTimer(tr.timeout)
-	defer deadline.Stop()
-	for {
-		tr.mu.Lock()
-		have, ch := len(tr.events), tr.changed
-		tr.mu.Unlock()
-		if have >= n {
-			return true
-		}
-		select {
-		case <-ch:
-		case <-tr.r.Done():
-			return tr.len() >= n
-		case <-deadline.C:
-			return false
-		}
-	}
 }
 
 // AssertQuiet checks that nothing else happened after m: once the tree
@@ -402,11 +355,12 @@ func (tr *Tree) AssertQuiet(m Mark) {
 	if why := tr.settle(); why != "" {
 		tr.tb.Fatalf("otptest: AssertQuiet: the tree did not settle: %s\n%s", why, tr.describe(int(m)))
 	}
+	all := tr.events.All()
 	tr.mu.Lock()
 	var extra []string
-	for i := int(m); i < len(tr.events); i++ {
+	for i := int(m); i < len(all); i++ {
 		if !tr.seen[i] {
-			extra = append(extra, fmt.Sprintf("\t%3d  %s", i+1, Line(tr.events[i])))
+			extra = append(extra, fmt.Sprintf("\t%3d  %s", i+1, Line(all[i])))
 		}
 	}
 	tr.mu.Unlock()
@@ -427,7 +381,7 @@ func (tr *Tree) settle() string {
 func (tr *Tree) settled() (*live.Node, string) {
 	deadline := time.Now().Add(tr.timeout)
 	for try := 0; ; try++ {
-		n := tr.len()
+		n := tr.events.Len()
 		snap, err := tr.r.Snapshot()
 		why := ""
 		if err != nil {
@@ -442,7 +396,7 @@ func (tr *Tree) settled() (*live.Node, string) {
 			}
 		} else {
 			why = tr.unsettled(snap)
-			if why == "" && tr.len() != n {
+			if why == "" && tr.events.Len() != n {
 				why = "events were emitted while it was checked"
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otpctl/otpctl/internal/testrec"
 	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/loader"
 	"github.com/otpctl/otpctl/runtime"
@@ -89,12 +90,12 @@ type Tree struct {
 	file    string
 	timeout time.Duration
 
-	mu      sync.Mutex
-	events  []live.Event
-	seen    []bool // the events an Await or AssertTrace has matched
-	changed chan struct{}
-	cursor  int
-	procs   []proc // every process the tree started
+	events testrec.Log[live.Event] // every event, in order; it ends with the tree (Done)
+
+	mu     sync.Mutex
+	seen   map[int]bool // the events an Await or AssertTrace has matched
+	cursor int
+	procs  []proc // every process the tree started
 }
 
 // proc is a process the tree started, to check that it is gone at the end.
@@ -153,7 +154,7 @@ func configure(opts []Option) config {
 
 func start(t testing.TB, st *spec.Tree, file string, cfg config) *Tree {
 	t.Helper()
-	tr := &Tree{tb: t, reg: cfg.reg, file: file, timeout: cfg.timeout, changed: make(chan struct{})}
+	tr := &Tree{tb: t, reg: cfg.reg, file: file, timeout: cfg.timeout, seen: map[int]bool{}}
 	opts := loader.Options{Registry: cfg.reg, Events: tr.record, Log: cfg.log}
 	if cfg.fake {
 		tr.clock = runtime.NewFakeClock(FakeStart)
@@ -166,6 +167,7 @@ func start(t testing.TB, st *spec.Tree, file string, cfg config) *Tree {
 		t.Fatalf("otptest: %s did not start: %v\n%s", st.Name, err, tr.describe(0))
 	}
 	tr.r = r
+	tr.events.EndWith(r.Done())
 	t.Cleanup(tr.cleanup)
 	return tr
 }
@@ -178,15 +180,14 @@ func (tr *Tree) record(e live.Event) {
 		_, sup := runtime.SupervisorOf(e.Proc)
 		p = &proc{path: e.Path, pid: e.Proc, osPid: e.OSPid, sup: sup}
 	}
-	tr.mu.Lock()
-	tr.events = append(tr.events, e)
-	tr.seen = append(tr.seen, false)
 	if p != nil {
+		// Kept before the event is visible: once it is, the settling
+		// checks look for the process.
+		tr.mu.Lock()
 		tr.procs = append(tr.procs, *p)
+		tr.mu.Unlock()
 	}
-	close(tr.changed)
-	tr.changed = make(chan struct{})
-	tr.mu.Unlock()
+	tr.events.Add(e)
 }
 
 // Running returns the loader's running tree, for what this package does

@@ -89,7 +89,7 @@ func TestExecReadyLog(t *testing.T) {
 		[]string{"sh", "-c", "echo starting; sleep 0.2; echo ready on port 7 >&2; exec sleep 1000"},
 		map[string]any{"ready": map[string]any{"log": "ready on port [0-9]+"}}), treeOpt{})
 	var lines []string
-	for _, r := range tr.logs.all() {
+	for _, r := range tr.logs.All() {
 		if r.Msg == "output" {
 			lines = append(lines, r.Attrs["stream"]+": "+r.Attrs["line"])
 		}
@@ -140,7 +140,7 @@ func TestExecReadyTimeout(t *testing.T) {
 				t.Fatalf("start error = %v; want a StartError for t/w with %q", err, tc.want)
 			}
 			var pids []int
-			for _, r := range tr.logs.all() {
+			for _, r := range tr.logs.All() {
 				if pid, err := strconv.Atoi(r.Attrs["line"]); err == nil {
 					pids = append(pids, pid)
 				}
@@ -375,7 +375,7 @@ func TestExecOutputRelay(t *testing.T) {
 		treeOpt{restart: runtime.Temporary})
 	tr.event(runtime.EventExited)
 	var got []string
-	for _, r := range tr.logs.all() {
+	for _, r := range tr.logs.All() {
 		if r.Msg == "output" {
 			if r.Attrs["path"] != "t/w" {
 				t.Errorf("record without the path: %v", r.Attrs)

@@ -24,7 +24,7 @@ func TestExecDaemonized(t *testing.T) {
 		t.Fatalf("start error = %v; want exited before it was ready ... it may have daemonized: run it in the foreground", err)
 	}
 	var pids []int
-	for _, r := range tr.logs.all() {
+	for _, r := range tr.logs.All() {
 		if pid, err := strconv.Atoi(r.Attrs["line"]); err == nil {
 			pids = append(pids, pid)
 		}

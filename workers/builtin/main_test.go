@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/otpctl/otpctl/internal/testrec"
 	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/workers"
 	"github.com/otpctl/otpctl/workers/builtin"
@@ -72,53 +73,22 @@ type record struct {
 }
 
 // logSink captures the records of a slog.Logger.
-type logSink struct {
-	mu      sync.Mutex
-	records []record
-	changed chan struct{}
-}
+type logSink struct{ testrec.Log[record] }
 
-func newLogSink() *logSink { return &logSink{changed: make(chan struct{})} }
+func newLogSink() *logSink { return &logSink{} }
 
 func (s *logSink) logger(path string) *slog.Logger {
 	return slog.New(&sinkHandler{s: s}).With("path", path)
 }
 
-func (s *logSink) add(r record) {
-	s.mu.Lock()
-	s.records = append(s.records, r)
-	close(s.changed)
-	s.changed = make(chan struct{})
-	s.mu.Unlock()
-}
-
-func (s *logSink) all() []record {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]record(nil), s.records...)
-}
-
 // await waits (up to 10s) for a record that ok accepts and returns it.
 func (s *logSink) await(t *testing.T, what string, ok func(record) bool) record {
 	t.Helper()
-	limit := time.NewTimer(10 * time.Second)
-	defer limit.Stop()
-	for {
-		s.mu.Lock()
-		for _, r := range s.records {
-			if ok(r) {
-				s.mu.Unlock()
-				return r
-			}
-		}
-		changed := s.changed
-		s.mu.Unlock()
-		select {
-		case <-changed:
-		case <-limit.C:
-			t.Fatalf("no log record %s; have %v", what, s.all())
-		}
+	i, err := s.Wait(0, 10*time.Second, ok)
+	if err != nil {
+		t.Fatalf("no log record %s; have %v", what, s.All())
 	}
+	return s.At(i)
 }
 
 // line waits for an output line that matches pred.
@@ -144,7 +114,7 @@ func (h *sinkHandler) Handle(_ context.Context, r slog.Record) error {
 		rec.Attrs[a.Key] = a.Value.String()
 		return true
 	})
-	h.s.add(rec)
+	h.s.Add(rec)
 	return nil
 }
 func (h *sinkHandler) WithAttrs(as []slog.Attr) slog.Handler {
