@@ -287,7 +287,7 @@ func (r *Running) Path() string { return r.rootPath }
 // Calling it again, or after the tree stopped, is harmless.
 func (r *Running) Shutdown(ctx context.Context) error {
 	r.stopping.Store(true)
-	r.root.Stop(0) // asks, and returns at once
+	r.root.Shutdown(asked) // asks, and returns at once
 	select {
 	case <-r.done:
 		return nil
@@ -360,6 +360,14 @@ func (r *Running) SetSpec(t *spec.Tree) {
 
 // closed is a channel that is always ready.
 var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// asked is a context that has ended: Shutdown(asked) asks a supervisor to
+// stop and returns at once.
+var asked = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
 
 // specChanged returns a channel that is closed once Spec is not seen.
 func (r *Running) specChanged(seen *spec.Tree) <-chan struct{} {

@@ -202,7 +202,7 @@ func (r *Running) Kill(path, reason string) error {
 		if t.root {
 			r.stopping.Store(true)
 		}
-		sup.Stop(0) // asks, and returns at once
+		sup.Shutdown(asked) // asks, and returns at once
 		return nil
 	}
 	if t.info.Pid.IsZero() {

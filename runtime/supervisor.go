@@ -796,7 +796,8 @@ func (s *Supervisor) SetTemplate(d DynamicSpec) error {
 // including children whose shutdown is Infinity.
 //
 // If ctx ends first, Shutdown returns ctx.Err() and the supervisor goes on
-// stopping in the background; Done says when it is over. Calling Shutdown on
+// stopping in the background; Done says when it is over (so a ctx that has
+// already ended asks it to stop and returns at once). Calling Shutdown on
 // a supervisor that has exited returns nil at once. A stopped supervisor
 // cannot be started again: start a new one with StartSupervisor.
 func (s *Supervisor) Shutdown(ctx context.Context) error {
@@ -816,18 +817,6 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-}
-
-// Stop is Shutdown with a timeout instead of a context (Forever waits): it
-// reports whether the supervisor has exited.
-func (s *Supervisor) Stop(timeout time.Duration) bool {
-	ctx := context.Background()
-	if timeout >= 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
-	}
-	return s.Shutdown(ctx) == nil
 }
 
 // checkFlags checks flags as OTP's check_flags.

@@ -203,7 +203,7 @@ func TestSupervisorDynamicParallelShutdown(t *testing.T) {
 	tt.startDynN(3)
 	tt.rec.cursor = tt.rec.len()
 	done := make(chan bool, 1)
-	go func() { done <- root.Stop(runtime.Forever) }()
+	go func() { done <- shutdownWithin(root, runtime.Forever) }()
 	// Four children sleeping and one shared timer: all were asked at once.
 	if !tt.clock.AwaitTimers(5, wait) {
 		t.Fatalf("timers %d, want 5", tt.clock.Timers())

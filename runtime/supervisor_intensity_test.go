@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -245,7 +246,7 @@ func TestSupervisorRetryLetsRequestsIn(t *testing.T) {
 				if n == 1 {
 					return start()
 				}
-				answered = queue(p, func() { root.Stop(runtime.Forever) })
+				answered = queue(p, func() { root.Shutdown(context.Background()) })
 				return runtime.Pid{}, nope
 			}))
 		tt.rec.expect(t, "started r/a boot", "started r/b boot")

@@ -152,7 +152,7 @@ func TestKilledSupervisorLeavesNothingBehind(t *testing.T) {
 			t.Fatalf("kill %d: %d workers were started, want %d", i, len(workers), width)
 		}
 	}
-	if !root.Stop(wait) {
+	if !shutdownWithin(root, wait) {
 		t.Fatal("the root did not stop")
 	}
 	deadline := time.Now().Add(wait)

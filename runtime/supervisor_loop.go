@@ -88,7 +88,7 @@ const (
 // naming the child and its reason; parent gets no exit signal for it.
 //
 // The supervisor inherits parent's clock unless WithClock says otherwise,
-// and its children inherit its clock. It runs until Shutdown (or Stop), until
+// and its children inherit its clock. It runs until Shutdown, until
 // its parent exits or stops it, until it gives up (MaxFrequency) or shuts
 // itself down (AutoShutdown), or until it is killed.
 //
