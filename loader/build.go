@@ -48,7 +48,7 @@ func RestartType(restart string) runtime.RestartType {
 
 // Supervision returns how n's parent supervises it: its restart type,
 // shutdown and significance, the three settings a reload changes in place
-// with runtime.Supervisor.UpdateChild.
+// with runtime.UpdateChild.
 func Supervision(n *spec.Node) (runtime.RestartType, runtime.ShutdownPolicy, bool) {
 	return RestartType(n.Restart), runtime.ShutdownPolicy(n.Shutdown), n.Significant
 }
@@ -68,7 +68,7 @@ func kindOf(n *spec.Node) string {
 // ChildSpec returns the runtime child spec the running tree uses for n: for
 // a worker, its kind's Start with n's path and args; for a supervisor, a
 // Start that starts it (and its children) from the running spec. It is what
-// a reload hands to InsertChild and ReplaceChild. Every kind in n's subtree
+// a reload inserts or replaces (runtime.InsertChild, runtime.ReplaceChild). Every kind in n's subtree
 // must be registered.
 func (r *Running) ChildSpec(n *spec.Node) (runtime.ChildSpec, error) {
 	if err := r.check(n); err != nil {

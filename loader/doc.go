@@ -54,8 +54,8 @@
 // The building blocks are exported for programs that apply a plan their
 // own way: SetSpec records the new tree (a nested supervisor that its
 // parent restarts later starts from it, so a reload's changes survive a
-// restart), Supervisor returns the live supervisors whose runtime
-// operations (InsertChild, RemoveChild, ReplaceChild, UpdateChild, Reorder,
-// SetFlags, SetTemplate) apply the changes, ChildSpec, Flags and
-// Supervision build their arguments, and Emit reports.
+// restart), Supervisor returns the live supervisors to which the
+// runtime.Change values (InsertChild, RemoveChild, ReplaceChild,
+// UpdateChild, ReorderChildren, SetFlags, SetTemplate) are applied,
+// ChildSpec, Flags and Supervision build them, and Emit reports.
 package loader

@@ -335,8 +335,7 @@ func (r *Running) Spec() *spec.Tree { return r.cur.Load().tree }
 // applies its plan, so that every start from then on (a nested supervisor
 // restarted by its parent rebuilds its children from the running spec)
 // follows t. It changes nothing that runs: applying the plan is the
-// reload's work, with the runtime.Supervisor operations (InsertChild,
-// RemoveChild, ReplaceChild, UpdateChild, Reorder, SetFlags) on the
+// reload's work, with the runtime.Change values applied (Apply) to the
 // supervisors that Supervisor returns and the child specs that ChildSpec
 // builds. t's root path must be the running root's.
 func (r *Running) SetSpec(t *spec.Tree) {

@@ -470,7 +470,7 @@ func TestNestedSupervisorRestartsFromTheRunningSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs.ID = "w4"
-	if _, err := s.InsertChild(0, cs); err != nil {
+	if _, err := s.Apply(runtime.InsertChild{Pos: 0, Spec: cs}); err != nil {
 		t.Fatal(err)
 	}
 	if n := node(t, r, "shop/workers"); n.Children[0].Name != "w4" {

@@ -225,20 +225,27 @@ func (a *applier) check(path, child string, err error) {
 	}
 }
 
+// change applies ch to s, the supervisor at path, and checks its error as
+// about child.
+func (a *applier) change(s *runtime.Supervisor, path, child string, ch runtime.Change) {
+	_, err := s.Apply(ch)
+	a.check(path, child, err)
+}
+
 func (a *applier) apply(c *spec.Change) {
 	switch c.Op {
 	case spec.Removed:
 		if s := a.sup(c.Parent); s != nil {
-			a.check(c.Parent, c.Path, s.RemoveChild(c.Name))
+			a.change(s, c.Parent, c.Path, runtime.RemoveChild{ID: c.Name})
 			a.r.forgetDynamic(c.Path)
 		}
 	case spec.Added:
 		if s := a.sup(c.Parent); s != nil {
-			a.start(s, c, func(cs runtime.ChildSpec) (runtime.Pid, error) { return s.InsertChild(c.Index, cs) })
+			a.start(s, c, func(cs runtime.ChildSpec) runtime.Change { return runtime.InsertChild{Pos: c.Index, Spec: cs} })
 		}
 	case spec.Changed:
 		if s := a.sup(c.Parent); s != nil {
-			a.start(s, c, s.ReplaceChild)
+			a.start(s, c, func(cs runtime.ChildSpec) runtime.Change { return runtime.ReplaceChild{Spec: cs} })
 			a.r.forgetDynamic(c.Path)
 		}
 	case spec.Updated:
@@ -246,10 +253,12 @@ func (a *applier) apply(c *spec.Change) {
 	}
 }
 
-func (a *applier) start(s *runtime.Supervisor, c *spec.Change, start func(runtime.ChildSpec) (runtime.Pid, error)) {
+// start starts c's new node in s with the change that makes of its child
+// spec (an insert or a replace).
+func (a *applier) start(s *runtime.Supervisor, c *spec.Change, change func(runtime.ChildSpec) runtime.Change) {
 	cs, err := a.r.childSpec(c.New)
 	if err == nil {
-		_, err = start(cs)
+		_, err = s.Apply(change(cs))
 	}
 	if err != nil && !s.Pid().Alive() {
 		// The supervisor was killed while it started the child (which
@@ -266,7 +275,7 @@ func (a *applier) update(c *spec.Change) {
 	if c.UpdatesChild() {
 		if s := a.sup(c.Parent); s != nil {
 			restart, shutdown, significant := Supervision(c.New)
-			a.check(c.Parent, c.Path, s.UpdateChild(c.Name, restart, shutdown, significant))
+			a.change(s, c.Parent, c.Path, runtime.UpdateChild{ID: c.Name, Restart: restart, Shutdown: shutdown, Significant: significant})
 		}
 	}
 	if c.New.Supervisor == nil {
@@ -287,10 +296,10 @@ func (a *applier) update(c *spec.Change) {
 			// (each child's own change then sets the rest).
 			a.unsignificant(s, c)
 		}
-		a.check(c.Path, c.Path, s.SetFlags(f))
+		a.change(s, c.Path, c.Path, runtime.SetFlags{Flags: f})
 	}
 	if c.UpdatesTemplate() && a.sups[c.Path] != nil {
-		a.check(c.Path, c.Path, s.SetTemplate(*dynamicSpec(c.New.Supervisor.Dynamic)))
+		a.change(s, c.Path, c.Path, runtime.SetTemplate{Dynamic: *dynamicSpec(c.New.Supervisor.Dynamic)})
 	}
 	if c.Has(spec.FieldOrder) && a.sups[c.Path] != nil {
 		a.check(c.Path, c.Path, a.reorder(s, c.Order))
@@ -306,7 +315,7 @@ func (a *applier) unsignificant(s *runtime.Supervisor, c *spec.Change) {
 			continue
 		}
 		restart, shutdown, _ := Supervision(o)
-		a.check(c.Path, o.Path, s.UpdateChild(o.Name, restart, shutdown, false))
+		a.change(s, c.Path, o.Path, runtime.UpdateChild{ID: o.Name, Restart: restart, Shutdown: shutdown})
 	}
 }
 
@@ -314,7 +323,7 @@ func (a *applier) unsignificant(s *runtime.Supervisor, c *spec.Change) {
 // children are not exactly those (a temporary child exited), it orders
 // those it has.
 func (a *applier) reorder(s *runtime.Supervisor, order []string) error {
-	err := s.Reorder(order)
+	_, err := s.Apply(runtime.ReorderChildren{IDs: order})
 	if err == nil || !errors.Is(err, runtime.ErrInvalidSpec) && !errors.Is(err, runtime.ErrNotFound) {
 		return err
 	}
@@ -338,7 +347,8 @@ func (a *applier) reorder(s *runtime.Supervisor, order []string) error {
 			ids = append(ids, kids[i].ID)
 		}
 	}
-	return s.Reorder(ids)
+	_, err = s.Apply(runtime.ReorderChildren{IDs: ids})
+	return err
 }
 
 // forgetDynamic forgets the child numbers of the dynamic supervisors at

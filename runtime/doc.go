@@ -46,8 +46,9 @@
 // simple_one_for_one). Every lifecycle event goes to SupervisorSpec.Events
 // with the child's path and, for started and terminated, the Cause and the
 // Trigger; Snapshot returns the live subtree. The operator and reload
-// operations (TerminateChild, RestartChild, InsertChild, ReplaceChild, …)
-// are not crashes: they count against no intensity and restart no sibling.
+// operations (TerminateChild, RestartChild, and Apply of the reload's
+// Change values) are not crashes: they count against no intensity and
+// restart no sibling.
 //
 // # Time
 //

@@ -456,6 +456,13 @@ func (tt *tree) stop(step time.Duration) {
 	}
 }
 
+// change makes one reload change to s (Supervisor.Apply) and returns its
+// error.
+func change(s *runtime.Supervisor, c runtime.Change) error {
+	_, err := s.Apply(c)
+	return err
+}
+
 // shutdownWithin stops s with Shutdown, waiting up to d (Forever: as long
 // as it takes), and reports whether it has stopped.
 func shutdownWithin(s *runtime.Supervisor, d time.Duration) bool {

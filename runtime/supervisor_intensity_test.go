@@ -221,7 +221,7 @@ func TestSupervisorRetryLetsRequestsIn(t *testing.T) {
 				if n == 1 {
 					return start()
 				}
-				answered = queue(p, func() { _, err = root.ReplaceChild(tt.worker("b")("r")) })
+				answered = queue(p, func() { _, err = root.Apply(runtime.ReplaceChild{Spec: tt.worker("b")("r")}) })
 				return runtime.Pid{}, nope
 			}),
 			tt.worker("c"))
@@ -272,12 +272,12 @@ func TestSupervisorOperatorRestartsDoNotCount(t *testing.T) {
 				mustf(t, err, "restart")
 				tt.rec.expect(t, "terminated r/b operator (shutdown)", "started r/b operator")
 			}
-			_, err := root.ReplaceChild(tt.worker("b")("r"))
+			_, err := root.Apply(runtime.ReplaceChild{Spec: tt.worker("b")("r")})
 			mustf(t, err, "replace")
 			tt.rec.expect(t, "terminated r/b reload (shutdown)", "started r/b reload")
-			mustf(t, root.RemoveChild("b"), "remove")
+			mustf(t, change(root, runtime.RemoveChild{ID: "b"}), "remove")
 			tt.rec.expect(t, "terminated r/b reload (shutdown)")
-			_, err = root.InsertChild(1, tt.worker("b")("r"))
+			_, err = root.Apply(runtime.InsertChild{Pos: 1, Spec: tt.worker("b")("r")})
 			mustf(t, err, "insert")
 			tt.rec.expect(t, "started r/b reload")
 			_, err = root.StartChild(tt.worker("d")("r"))

@@ -243,7 +243,7 @@ func (st *sup) poll() (bool, ShutdownPolicy) {
 		if err != nil {
 			break
 		}
-		r.reply <- r.fn(st)
+		st.answer(r)
 	}
 	if st.halt == nil {
 		if st.h.stopAsked.Load() {
