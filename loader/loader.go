@@ -62,7 +62,7 @@ type Running struct {
 	reloadMu sync.Mutex // one reload at a time
 
 	sigMu   sync.Mutex
-	specSig chan struct{} // closed and replaced by SetSpec
+	specSig chan struct{} // closed and replaced by setSpec
 
 	stopping atomic.Bool // Shutdown or Halt was asked for
 	halted   atomic.Bool
@@ -148,7 +148,7 @@ func Begin(tree *spec.Tree, opts Options) (*Running, error) {
 	if r.log == nil {
 		r.log = slog.Default()
 	}
-	r.SetSpec(tree)
+	r.setSpec(tree)
 	if err := r.check(tree.Root); err != nil {
 		return nil, err
 	}
@@ -328,17 +328,15 @@ func (r *Running) Halt() {
 }
 
 // Spec returns the tree as it runs now: the one Start was given, or the
-// last one SetSpec recorded.
+// last one a reload recorded.
 func (r *Running) Spec() *spec.Tree { return r.cur.Load().tree }
 
-// SetSpec records t as the tree that runs now. A reload calls it before it
+// setSpec records t as the tree that runs now. A reload calls it before it
 // applies its plan, so that every start from then on (a nested supervisor
 // restarted by its parent rebuilds its children from the running spec)
 // follows t. It changes nothing that runs: applying the plan is the
-// reload's work, with the runtime.Change values applied (Apply) to the
-// supervisors that Supervisor returns and the child specs that ChildSpec
-// builds. t's root path must be the running root's.
-func (r *Running) SetSpec(t *spec.Tree) {
+// reload's work (see applier). t's root path must be the running root's.
+func (r *Running) setSpec(t *spec.Tree) {
 	c := &current{tree: t, sups: map[string]*spec.Node{}}
 	var index func(n *spec.Node)
 	index = func(n *spec.Node) {

@@ -80,7 +80,7 @@ func (r *Running) ReloadFile() (ReloadResult, error) {
 // t is still recorded (Spec returns it), since the files it was read from
 // or their positions may differ.
 //
-// Reload records t with SetSpec before it applies the plan, so that a
+// Reload records t (Spec returns it) before it applies the plan, so that a
 // nested supervisor its parent restarts meanwhile (a crash during the
 // reload) starts from t, and the reload then leaves it alone. A supervisor
 // that is not running when the reload reaches it (it is being restarted, or
@@ -129,7 +129,7 @@ func (r *Running) reload(t *spec.Tree) (ReloadResult, error) {
 		r.Emit(live.Event{Type: EventReloadFailed, Path: r.rootPath, Errors: []string{err.Error()}})
 		return ReloadResult{Plan: plan}, err
 	}
-	r.SetSpec(t)
+	r.setSpec(t)
 	if plan.Empty() {
 		return ReloadResult{Plan: plan}, nil
 	}
@@ -199,7 +199,7 @@ func (a *applier) sup(path string) *runtime.Supervisor {
 	if s, ok := a.sups[path]; ok {
 		return s
 	}
-	s, err := a.r.Supervisor(path)
+	s, err := a.r.supervisor(path)
 	if err != nil || a.r.builtFrom(s.Pid()) == a.gen {
 		s = nil
 	}
@@ -274,8 +274,7 @@ func (a *applier) start(s *runtime.Supervisor, c *spec.Change, change func(runti
 func (a *applier) update(c *spec.Change) {
 	if c.UpdatesChild() {
 		if s := a.sup(c.Parent); s != nil {
-			restart, shutdown, significant := Supervision(c.New)
-			a.change(s, c.Parent, c.Path, runtime.UpdateChild{ID: c.Name, Restart: restart, Shutdown: shutdown, Significant: significant})
+			a.change(s, c.Parent, c.Path, supervision(c.New))
 		}
 	}
 	if c.New.Supervisor == nil {
@@ -289,7 +288,7 @@ func (a *applier) update(c *spec.Change) {
 		return
 	}
 	if c.UpdatesFlags() {
-		f := Flags(c.New.Supervisor)
+		f := runtimeFlags(c.New.Supervisor)
 		if f.AutoShutdown == runtime.Never && c.Old.Supervisor.AutoShutdown != spec.Never {
 			// The runtime refuses auto_shutdown never while a child is
 			// significant: make the kept ones not significant first
@@ -314,8 +313,9 @@ func (a *applier) unsignificant(s *runtime.Supervisor, c *spec.Change) {
 		if !o.Significant || !slices.ContainsFunc(c.New.Supervisor.Children, func(n *spec.Node) bool { return n.Name == o.Name }) {
 			continue
 		}
-		restart, shutdown, _ := Supervision(o)
-		a.change(s, c.Path, o.Path, runtime.UpdateChild{ID: o.Name, Restart: restart, Shutdown: shutdown})
+		u := supervision(o)
+		u.Significant = false
+		a.change(s, c.Path, o.Path, u)
 	}
 }
 

@@ -138,9 +138,9 @@ func (r *Running) resolve(path string) (target, error) {
 	return target{}, ErrNotFound // not reached
 }
 
-// Supervisor returns the live handle of the supervisor at path (the root,
+// supervisor returns the live handle of the supervisor at path (the root,
 // or a running nested supervisor): the reload applies its plan through it.
-func (r *Running) Supervisor(path string) (*runtime.Supervisor, error) {
+func (r *Running) supervisor(path string) (*runtime.Supervisor, error) {
 	t, err := r.resolve(path)
 	if err != nil {
 		return nil, &PathError{"supervisor", path, err}
