@@ -143,12 +143,13 @@ func TestSupervisorRestartFailureRetriesAndCounts(t *testing.T) {
 			"terminated r/b cause=escalation trigger=r/a reason=shutdown",
 			"exited r reason=shutdown")
 	})
-	t.Run("one_for_all: a sibling's failed start restarts all again", func(t *testing.T) {
-		tr, f := start(t, "one_for_all", 5, "a", "b", "c")
-		m := tr.Mark()
-		f.failNext("r/b", 1)
-		tr.Kill("r/a", "boom")
-		tr.AssertTrace(m,
+	for _, c := range []struct {
+		name, strategy string
+		children       []string
+		fail, kill     string
+		trace          []string
+	}{
+		{"one_for_all: a sibling's failed start restarts all again", "one_for_all", []string{"a", "b", "c"}, "r/b", "r/a", []string{
 			"exited r/a reason=boom",
 			"terminated r/c cause=sibling trigger=r/a reason=shutdown",
 			"terminated r/b cause=sibling trigger=r/a reason=shutdown",
@@ -158,17 +159,8 @@ func TestSupervisorRestartFailureRetriesAndCounts(t *testing.T) {
 			"terminated r/a cause=sibling trigger=r/a reason=shutdown",
 			"started r/a cause=sibling trigger=r/a",
 			"started r/b cause=sibling trigger=r/a",
-			"started r/c cause=sibling trigger=r/a")
-		if used := tr.Snapshot().Budget("r").Used; used != 2 {
-			t.Fatalf("budget used %d, want 2", used)
-		}
-	})
-	t.Run("rest_for_one: the failed child and those after it", func(t *testing.T) {
-		tr, f := start(t, "rest_for_one", 5, "a", "b", "c", "d")
-		m := tr.Mark()
-		f.failNext("r/c", 1)
-		tr.Kill("r/b", "boom")
-		tr.AssertTrace(m,
+			"started r/c cause=sibling trigger=r/a"}},
+		{"rest_for_one: the failed child and those after it", "rest_for_one", []string{"a", "b", "c", "d"}, "r/c", "r/b", []string{
 			"exited r/b reason=boom",
 			"terminated r/d cause=sibling trigger=r/b reason=shutdown",
 			"terminated r/c cause=sibling trigger=r/b reason=shutdown",
@@ -176,8 +168,20 @@ func TestSupervisorRestartFailureRetriesAndCounts(t *testing.T) {
 			"start_failed r/c cause=sibling trigger=r/b reason=nope",
 			// the retry restarts c and what follows it, not b
 			"started r/c cause=sibling trigger=r/b",
-			"started r/d cause=sibling trigger=r/b")
-	})
+			"started r/d cause=sibling trigger=r/b"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tr, f := start(t, c.strategy, 5, c.children...)
+			m := tr.Mark()
+			f.failNext(c.fail, 1)
+			tr.Kill(c.kill, "boom")
+			tr.AssertTrace(m, c.trace...)
+			// The crash's restart and the retry each count.
+			if used := tr.Snapshot().Budget("r").Used; used != 2 {
+				t.Fatalf("budget used %d, want 2", used)
+			}
+		})
+	}
 }
 
 // The retry goes through the mailbox, so a request queued before it comes
