@@ -53,4 +53,11 @@
 // # Time
 //
 // Timeouts read a Clock (WithClock); FakeClock lets tests move time by hand.
+//
+// # The name
+//
+// The package is named runtime, as its folder, and so shadows the standard
+// library's runtime: a file that needs both imports the standard one as
+// goruntime (import goruntime "runtime"), the one alias used everywhere in
+// the project, so that runtime.X always means this package.
 package runtime
