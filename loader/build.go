@@ -11,10 +11,10 @@ import (
 // KindDynamic is the Kind a dynamic supervisor has in events and snapshots.
 const KindDynamic = "dynamic"
 
-// Flags returns the runtime flags of a supervisor as a tree file declares
-// them. Unknown names fall back to OTP's defaults (the checker refuses them
-// before they get here).
-func Flags(s *spec.Supervisor) runtime.Flags {
+// runtimeFlags returns the runtime flags of a supervisor as a tree file
+// declares them. Unknown names fall back to OTP's defaults (the checker
+// refuses them before they get here).
+func runtimeFlags(s *spec.Supervisor) runtime.Flags {
 	f := runtime.Flags{MaxFrequency: s.MaxFrequency, Period: s.Period}
 	switch s.Strategy {
 	case spec.OneForAll:
@@ -34,9 +34,9 @@ func Flags(s *spec.Supervisor) runtime.Flags {
 	return f
 }
 
-// RestartType returns the runtime restart type of a tree file's restart
+// restartType returns the runtime restart type of a tree file's restart
 // value (permanent when empty or unknown).
-func RestartType(restart string) runtime.RestartType {
+func restartType(restart string) runtime.RestartType {
 	switch restart {
 	case spec.Transient:
 		return runtime.Transient
@@ -46,11 +46,11 @@ func RestartType(restart string) runtime.RestartType {
 	return runtime.Permanent
 }
 
-// Supervision returns how n's parent supervises it: its restart type,
+// supervision returns how n's parent supervises it: its restart type,
 // shutdown and significance, the three settings a reload changes in place
-// with runtime.Supervisor.UpdateChild.
-func Supervision(n *spec.Node) (runtime.RestartType, runtime.ShutdownPolicy, bool) {
-	return RestartType(n.Restart), runtime.ShutdownPolicy(n.Shutdown), n.Significant
+// (the runtime.UpdateChild of n).
+func supervision(n *spec.Node) runtime.UpdateChild {
+	return runtime.UpdateChild{ID: n.Name, Restart: restartType(n.Restart), Shutdown: runtime.ShutdownPolicy(n.Shutdown), Significant: n.Significant}
 }
 
 // kindOf is what events and snapshots call a node: a worker's kind, a
@@ -63,18 +63,6 @@ func kindOf(n *spec.Node) string {
 		return KindDynamic
 	}
 	return n.Supervisor.Strategy
-}
-
-// ChildSpec returns the runtime child spec the running tree uses for n: for
-// a worker, its kind's Start with n's path and args; for a supervisor, a
-// Start that starts it (and its children) from the running spec. It is what
-// a reload hands to InsertChild and ReplaceChild. Every kind in n's subtree
-// must be registered.
-func (r *Running) ChildSpec(n *spec.Node) (runtime.ChildSpec, error) {
-	if err := r.check(n); err != nil {
-		return runtime.ChildSpec{}, err
-	}
-	return r.childSpec(n)
 }
 
 // check makes sure every node of n's subtree is a worker of a registered
@@ -104,9 +92,14 @@ func (r *Running) check(n *spec.Node) error {
 	return err
 }
 
+// childSpec returns the runtime child spec the running tree uses for n: for
+// a worker, its kind's Start with n's path and args; for a supervisor, a
+// Start that starts it (and its children) from the running spec. It is what
+// a reload inserts or replaces. It fails on a worker of an unknown kind
+// (see check for the whole subtree).
 func (r *Running) childSpec(n *spec.Node) (runtime.ChildSpec, error) {
-	restart, shutdown, significant := Supervision(n)
-	cs := runtime.ChildSpec{ID: n.Name, Restart: restart, Shutdown: shutdown, Significant: significant, Kind: kindOf(n)}
+	u := supervision(n)
+	cs := runtime.ChildSpec{ID: n.Name, Restart: u.Restart, Shutdown: u.Shutdown, Significant: u.Significant, Kind: kindOf(n)}
 	if n.Worker != nil {
 		k, err := r.reg.Lookup(n.Worker.Base)
 		if err != nil {
@@ -124,7 +117,7 @@ func (r *Running) childSpec(n *spec.Node) (runtime.ChildSpec, error) {
 // included.
 func (r *Running) supervisorSpec(n *spec.Node) (runtime.SupervisorSpec, error) {
 	s := n.Supervisor
-	ss := runtime.SupervisorSpec{Flags: Flags(s), Path: n.Path, Events: r.onEvent}
+	ss := runtime.SupervisorSpec{Flags: runtimeFlags(s), Path: n.Path, Events: r.onEvent}
 	if d := s.Dynamic; d != nil {
 		ss.Dynamic = dynamicSpec(d)
 		return ss, nil
@@ -144,7 +137,7 @@ func (r *Running) supervisorSpec(n *spec.Node) (runtime.SupervisorSpec, error) {
 func dynamicSpec(d *spec.Dynamic) *runtime.DynamicSpec {
 	return &runtime.DynamicSpec{
 		Template: runtime.ChildSpec{
-			ID: d.Kind, Restart: RestartType(d.Restart), Shutdown: runtime.ShutdownPolicy(d.Shutdown),
+			ID: d.Kind, Restart: restartType(d.Restart), Shutdown: runtime.ShutdownPolicy(d.Shutdown),
 			Kind: d.Kind,
 			// Start stays nil: the loader names each child and gives
 			// it its own Start (Running.Start).

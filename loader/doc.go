@@ -49,13 +49,9 @@
 // mailbox. A reload's stops and starts are cause reload: they count against
 // no restart intensity and restart no sibling. ReloadFile reads the tree's
 // files again first and refuses, changing nothing, when they do not
-// validate. Each reload ends with one reload event (or reload_failed).
-//
-// The building blocks are exported for programs that apply a plan their
-// own way: SetSpec records the new tree (a nested supervisor that its
-// parent restarts later starts from it, so a reload's changes survive a
-// restart), Supervisor returns the live supervisors whose runtime
-// operations (InsertChild, RemoveChild, ReplaceChild, UpdateChild, Reorder,
-// SetFlags, SetTemplate) apply the changes, ChildSpec, Flags and
-// Supervision build their arguments, and Emit reports.
+// validate. Each reload ends with one reload event (or reload_failed). It
+// records the new tree first (a nested supervisor that its parent restarts
+// later starts from it, so a reload's changes survive a restart), then
+// hands each change of the plan to the live supervisor it concerns as one
+// runtime.Change (runtime.Supervisor.Apply).
 package loader

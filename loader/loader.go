@@ -62,7 +62,7 @@ type Running struct {
 	reloadMu sync.Mutex // one reload at a time
 
 	sigMu   sync.Mutex
-	specSig chan struct{} // closed and replaced by SetSpec
+	specSig chan struct{} // closed and replaced by setSpec
 
 	stopping atomic.Bool // Shutdown or Halt was asked for
 	halted   atomic.Bool
@@ -148,7 +148,7 @@ func Begin(tree *spec.Tree, opts Options) (*Running, error) {
 	if r.log == nil {
 		r.log = slog.Default()
 	}
-	r.SetSpec(tree)
+	r.setSpec(tree)
 	if err := r.check(tree.Root); err != nil {
 		return nil, err
 	}
@@ -287,7 +287,7 @@ func (r *Running) Path() string { return r.rootPath }
 // Calling it again, or after the tree stopped, is harmless.
 func (r *Running) Shutdown(ctx context.Context) error {
 	r.stopping.Store(true)
-	r.root.Stop(0) // asks, and returns at once
+	r.root.Shutdown(asked) // asks, and returns at once
 	select {
 	case <-r.done:
 		return nil
@@ -328,18 +328,15 @@ func (r *Running) Halt() {
 }
 
 // Spec returns the tree as it runs now: the one Start was given, or the
-// last one SetSpec recorded.
+// last one a reload recorded.
 func (r *Running) Spec() *spec.Tree { return r.cur.Load().tree }
 
-// SetSpec records t as the tree that runs now. A reload calls it before it
+// setSpec records t as the tree that runs now. A reload calls it before it
 // applies its plan, so that every start from then on (a nested supervisor
 // restarted by its parent rebuilds its children from the running spec)
 // follows t. It changes nothing that runs: applying the plan is the
-// reload's work, with the runtime.Supervisor operations (InsertChild,
-// RemoveChild, ReplaceChild, UpdateChild, Reorder, SetFlags) on the
-// supervisors that Supervisor returns and the child specs that ChildSpec
-// builds. t's root path must be the running root's.
-func (r *Running) SetSpec(t *spec.Tree) {
+// reload's work (see applier). t's root path must be the running root's.
+func (r *Running) setSpec(t *spec.Tree) {
 	c := &current{tree: t, sups: map[string]*spec.Node{}}
 	var index func(n *spec.Node)
 	index = func(n *spec.Node) {
@@ -360,6 +357,14 @@ func (r *Running) SetSpec(t *spec.Tree) {
 
 // closed is a channel that is always ready.
 var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// asked is a context that has ended: Shutdown(asked) asks a supervisor to
+// stop and returns at once.
+var asked = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
 
 // specChanged returns a channel that is closed once Spec is not seen.
 func (r *Running) specChanged(seen *spec.Tree) <-chan struct{} {

@@ -411,10 +411,10 @@ func TestRootOperations(t *testing.T) {
 	if err := r.Kill("shop", "boom"); !errors.Is(err, ErrRefused) {
 		t.Errorf("kill the root with text: %v", err)
 	}
-	if _, err := r.Supervisor("shop/workers"); err != nil {
+	if _, err := r.supervisor("shop/workers"); err != nil {
 		t.Errorf("Supervisor(shop/workers): %v", err)
 	}
-	if _, err := r.Supervisor("shop/db"); !errors.Is(err, ErrRefused) {
+	if _, err := r.supervisor("shop/db"); !errors.Is(err, ErrRefused) {
 		t.Errorf("Supervisor of a worker: %v", err)
 	}
 }
@@ -448,7 +448,7 @@ func TestNestedSupervisorRestartsFromTheRunningSpec(t *testing.T) {
 	w3 := w("w3", "echo")
 	w3.Path = "shop/workers/w3"
 	ws.Supervisor.Children = append(ws.Supervisor.Children, w3)
-	r.SetSpec(next)
+	r.setSpec(next)
 	if r.Spec() != next {
 		t.Fatal("Spec is not the one set")
 	}
@@ -461,34 +461,34 @@ func TestNestedSupervisorRestartsFromTheRunningSpec(t *testing.T) {
 		t.Fatalf("workers after restart: %s", summary(n))
 	}
 	// And the reload's own tools: a child spec and the live supervisor.
-	cs, err := r.ChildSpec(w("w4", "echo"))
+	cs, err := r.childSpec(w("w4", "echo"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := r.Supervisor("shop/workers")
+	s, err := r.supervisor("shop/workers")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cs.ID = "w4"
-	if _, err := s.InsertChild(0, cs); err != nil {
+	if _, err := s.Apply(runtime.InsertChild{Pos: 0, Spec: cs}); err != nil {
 		t.Fatal(err)
 	}
 	if n := node(t, r, "shop/workers"); n.Children[0].Name != "w4" {
 		t.Errorf("inserted child not first: %s", summary(n))
 	}
-	if _, err := r.ChildSpec(w("bad", "nope")); err == nil {
-		t.Error("ChildSpec of an unknown kind succeeded")
+	if _, err := r.childSpec(w("bad", "nope")); err == nil {
+		t.Error("childSpec of an unknown kind succeeded")
 	}
 	r.Emit(live.Event{Type: EventReload, Added: []string{"shop/workers/w4"}})
 	rec.wait(t, from, "reload")
 }
 
-func TestFlagsAndSupervision(t *testing.T) {
-	f := Flags(&spec.Supervisor{Strategy: spec.RestForOne, MaxFrequency: 4, Period: time.Minute, AutoShutdown: spec.AnySignificant})
+func TestRuntimeFlagsAndSupervision(t *testing.T) {
+	f := runtimeFlags(&spec.Supervisor{Strategy: spec.RestForOne, MaxFrequency: 4, Period: time.Minute, AutoShutdown: spec.AnySignificant})
 	if f != (runtime.Flags{Strategy: runtime.RestForOne, MaxFrequency: 4, Period: time.Minute, AutoShutdown: runtime.AnySignificant}) {
 		t.Errorf("Flags = %+v", f)
 	}
-	if f := Flags(&spec.Supervisor{Strategy: spec.OneForAll, Dynamic: &spec.Dynamic{}}); f.Strategy != runtime.OneForOne {
+	if f := runtimeFlags(&spec.Supervisor{Strategy: spec.OneForAll, Dynamic: &spec.Dynamic{}}); f.Strategy != runtime.OneForOne {
 		t.Errorf("a dynamic supervisor's strategy = %v", f.Strategy)
 	}
 	cases := []struct {
@@ -502,9 +502,9 @@ func TestFlagsAndSupervision(t *testing.T) {
 		{spec.Temporary, spec.Shutdown(2 * time.Second), runtime.Temporary, runtime.ShutdownPolicy(2 * time.Second)},
 	}
 	for _, c := range cases {
-		rt, sh, sig := Supervision(&spec.Node{Restart: c.restart, Shutdown: c.shutdown, Significant: true})
-		if rt != c.want || sh != c.wantSh || !sig {
-			t.Errorf("Supervision(%s, %v) = %v %v %v", c.restart, c.shutdown, rt, sh, sig)
+		u := supervision(&spec.Node{Restart: c.restart, Shutdown: c.shutdown, Significant: true})
+		if rt, sh, sig := u.Restart, u.Shutdown, u.Significant; rt != c.want || sh != c.wantSh || !sig {
+			t.Errorf("supervision(%s, %v) = %v %v %v", c.restart, c.shutdown, rt, sh, sig)
 		}
 	}
 }

@@ -80,7 +80,7 @@ func (r *Running) ReloadFile() (ReloadResult, error) {
 // t is still recorded (Spec returns it), since the files it was read from
 // or their positions may differ.
 //
-// Reload records t with SetSpec before it applies the plan, so that a
+// Reload records t (Spec returns it) before it applies the plan, so that a
 // nested supervisor its parent restarts meanwhile (a crash during the
 // reload) starts from t, and the reload then leaves it alone. A supervisor
 // that is not running when the reload reaches it (it is being restarted, or
@@ -129,7 +129,7 @@ func (r *Running) reload(t *spec.Tree) (ReloadResult, error) {
 		r.Emit(live.Event{Type: EventReloadFailed, Path: r.rootPath, Errors: []string{err.Error()}})
 		return ReloadResult{Plan: plan}, err
 	}
-	r.SetSpec(t)
+	r.setSpec(t)
 	if plan.Empty() {
 		return ReloadResult{Plan: plan}, nil
 	}
@@ -199,7 +199,7 @@ func (a *applier) sup(path string) *runtime.Supervisor {
 	if s, ok := a.sups[path]; ok {
 		return s
 	}
-	s, err := a.r.Supervisor(path)
+	s, err := a.r.supervisor(path)
 	if err != nil || a.r.builtFrom(s.Pid()) == a.gen {
 		s = nil
 	}
@@ -225,20 +225,27 @@ func (a *applier) check(path, child string, err error) {
 	}
 }
 
+// change applies ch to s, the supervisor at path, and checks its error as
+// about child.
+func (a *applier) change(s *runtime.Supervisor, path, child string, ch runtime.Change) {
+	_, err := s.Apply(ch)
+	a.check(path, child, err)
+}
+
 func (a *applier) apply(c *spec.Change) {
 	switch c.Op {
 	case spec.Removed:
 		if s := a.sup(c.Parent); s != nil {
-			a.check(c.Parent, c.Path, s.RemoveChild(c.Name))
+			a.change(s, c.Parent, c.Path, runtime.RemoveChild{ID: c.Name})
 			a.r.forgetDynamic(c.Path)
 		}
 	case spec.Added:
 		if s := a.sup(c.Parent); s != nil {
-			a.start(s, c, func(cs runtime.ChildSpec) (runtime.Pid, error) { return s.InsertChild(c.Index, cs) })
+			a.start(s, c, func(cs runtime.ChildSpec) runtime.Change { return runtime.InsertChild{Pos: c.Index, Spec: cs} })
 		}
 	case spec.Changed:
 		if s := a.sup(c.Parent); s != nil {
-			a.start(s, c, s.ReplaceChild)
+			a.start(s, c, func(cs runtime.ChildSpec) runtime.Change { return runtime.ReplaceChild{Spec: cs} })
 			a.r.forgetDynamic(c.Path)
 		}
 	case spec.Updated:
@@ -246,10 +253,12 @@ func (a *applier) apply(c *spec.Change) {
 	}
 }
 
-func (a *applier) start(s *runtime.Supervisor, c *spec.Change, start func(runtime.ChildSpec) (runtime.Pid, error)) {
+// start starts c's new node in s with the change that makes of its child
+// spec (an insert or a replace).
+func (a *applier) start(s *runtime.Supervisor, c *spec.Change, change func(runtime.ChildSpec) runtime.Change) {
 	cs, err := a.r.childSpec(c.New)
 	if err == nil {
-		_, err = start(cs)
+		_, err = s.Apply(change(cs))
 	}
 	if err != nil && !s.Pid().Alive() {
 		// The supervisor was killed while it started the child (which
@@ -265,8 +274,7 @@ func (a *applier) start(s *runtime.Supervisor, c *spec.Change, start func(runtim
 func (a *applier) update(c *spec.Change) {
 	if c.UpdatesChild() {
 		if s := a.sup(c.Parent); s != nil {
-			restart, shutdown, significant := Supervision(c.New)
-			a.check(c.Parent, c.Path, s.UpdateChild(c.Name, restart, shutdown, significant))
+			a.change(s, c.Parent, c.Path, supervision(c.New))
 		}
 	}
 	if c.New.Supervisor == nil {
@@ -280,17 +288,17 @@ func (a *applier) update(c *spec.Change) {
 		return
 	}
 	if c.UpdatesFlags() {
-		f := Flags(c.New.Supervisor)
+		f := runtimeFlags(c.New.Supervisor)
 		if f.AutoShutdown == runtime.Never && c.Old.Supervisor.AutoShutdown != spec.Never {
 			// The runtime refuses auto_shutdown never while a child is
 			// significant: make the kept ones not significant first
 			// (each child's own change then sets the rest).
 			a.unsignificant(s, c)
 		}
-		a.check(c.Path, c.Path, s.SetFlags(f))
+		a.change(s, c.Path, c.Path, runtime.SetFlags{Flags: f})
 	}
 	if c.UpdatesTemplate() && a.sups[c.Path] != nil {
-		a.check(c.Path, c.Path, s.SetTemplate(*dynamicSpec(c.New.Supervisor.Dynamic)))
+		a.change(s, c.Path, c.Path, runtime.SetTemplate{Dynamic: *dynamicSpec(c.New.Supervisor.Dynamic)})
 	}
 	if c.Has(spec.FieldOrder) && a.sups[c.Path] != nil {
 		a.check(c.Path, c.Path, a.reorder(s, c.Order))
@@ -305,8 +313,9 @@ func (a *applier) unsignificant(s *runtime.Supervisor, c *spec.Change) {
 		if !o.Significant || !slices.ContainsFunc(c.New.Supervisor.Children, func(n *spec.Node) bool { return n.Name == o.Name }) {
 			continue
 		}
-		restart, shutdown, _ := Supervision(o)
-		a.check(c.Path, o.Path, s.UpdateChild(o.Name, restart, shutdown, false))
+		u := supervision(o)
+		u.Significant = false
+		a.change(s, c.Path, o.Path, u)
 	}
 }
 
@@ -314,7 +323,7 @@ func (a *applier) unsignificant(s *runtime.Supervisor, c *spec.Change) {
 // children are not exactly those (a temporary child exited), it orders
 // those it has.
 func (a *applier) reorder(s *runtime.Supervisor, order []string) error {
-	err := s.Reorder(order)
+	_, err := s.Apply(runtime.ReorderChildren{IDs: order})
 	if err == nil || !errors.Is(err, runtime.ErrInvalidSpec) && !errors.Is(err, runtime.ErrNotFound) {
 		return err
 	}
@@ -338,7 +347,8 @@ func (a *applier) reorder(s *runtime.Supervisor, order []string) error {
 			ids = append(ids, kids[i].ID)
 		}
 	}
-	return s.Reorder(ids)
+	_, err = s.Apply(runtime.ReorderChildren{IDs: ids})
+	return err
 }
 
 // forgetDynamic forgets the child numbers of the dynamic supervisors at

@@ -138,9 +138,9 @@ func (r *Running) resolve(path string) (target, error) {
 	return target{}, ErrNotFound // not reached
 }
 
-// Supervisor returns the live handle of the supervisor at path (the root,
+// supervisor returns the live handle of the supervisor at path (the root,
 // or a running nested supervisor): the reload applies its plan through it.
-func (r *Running) Supervisor(path string) (*runtime.Supervisor, error) {
+func (r *Running) supervisor(path string) (*runtime.Supervisor, error) {
 	t, err := r.resolve(path)
 	if err != nil {
 		return nil, &PathError{"supervisor", path, err}
@@ -202,7 +202,7 @@ func (r *Running) Kill(path, reason string) error {
 		if t.root {
 			r.stopping.Store(true)
 		}
-		sup.Stop(0) // asks, and returns at once
+		sup.Shutdown(asked) // asks, and returns at once
 		return nil
 	}
 	if t.info.Pid.IsZero() {

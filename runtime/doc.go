@@ -46,10 +46,18 @@
 // simple_one_for_one). Every lifecycle event goes to SupervisorSpec.Events
 // with the child's path and, for started and terminated, the Cause and the
 // Trigger; Snapshot returns the live subtree. The operator and reload
-// operations (TerminateChild, RestartChild, InsertChild, ReplaceChild, …)
-// are not crashes: they count against no intensity and restart no sibling.
+// operations (TerminateChild, RestartChild, and Apply of the reload's
+// Change values) are not crashes: they count against no intensity and
+// restart no sibling.
 //
 // # Time
 //
 // Timeouts read a Clock (WithClock); FakeClock lets tests move time by hand.
+//
+// # The name
+//
+// The package is named runtime, as its folder, and so shadows the standard
+// library's runtime: a file that needs both imports the standard one as
+// goruntime (import goruntime "runtime"), the one alias used everywhere in
+// the project, so that runtime.X always means this package.
 package runtime

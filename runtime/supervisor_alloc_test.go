@@ -3,6 +3,7 @@
 package runtime_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/otpctl/otpctl/runtime"
@@ -30,7 +31,7 @@ func TestSupervisorRestartAllocatesOnlyTheChild(t *testing.T) {
 	root, err := runtime.StartSupervisor(nil, runtime.SupervisorSpec{Flags: runtime.Flags{MaxFrequency: 1 << 30}, Path: "r", Events: hook,
 		Children: []runtime.ChildSpec{{ID: "a", Start: start}}})
 	mustf(t, err, "start")
-	defer root.Stop(runtime.Forever)
+	defer root.Shutdown(context.Background())
 	<-restarted
 	for i := 0; i < 1000; i++ { // warm up the ring, the maps and the queues
 		runtime.Exit(pid, runtime.Killed)

@@ -296,12 +296,12 @@ func TestSupervisorReloadOperations(t *testing.T) {
 	pidA, pidC := tt.child("r/a").pid, tt.child("r/c").pid
 
 	// UpdateChild: in place, same process; the new restart type applies.
-	mustf(t, root.UpdateChild("b", runtime.Temporary, runtime.BrutalKill, false), "update b")
+	mustf(t, change(root, runtime.UpdateChild{ID: "b", Restart: runtime.Temporary, Shutdown: runtime.BrutalKill}), "update b")
 	snap, _ := root.Snapshot()
 	if b := snap.Children[1]; b.Restart != runtime.Temporary || b.Shutdown != runtime.BrutalKill || b.Pid != tt.child("r/b").pid {
 		t.Fatalf("b after update: %+v", b)
 	}
-	if err := root.UpdateChild("zz", runtime.Permanent, 0, false); !errors.Is(err, runtime.ErrNotFound) {
+	if err := change(root, runtime.UpdateChild{ID: "zz", Restart: runtime.Permanent}); !errors.Is(err, runtime.ErrNotFound) {
 		t.Fatalf("update unknown: %v", err)
 	}
 	tt.exit("r/b", boom)
@@ -311,17 +311,17 @@ func TestSupervisorReloadOperations(t *testing.T) {
 	}
 
 	// InsertChild: started at its position.
-	_, err := root.InsertChild(1, tt.worker("n")("r"))
+	_, err := root.Apply(runtime.InsertChild{Pos: 1, Spec: tt.worker("n")("r")})
 	mustf(t, err, "insert")
 	tt.rec.expect(t, "started r/n reload")
 	if got, want := tt.ids(root), "a:running n:running c:running"; got != want {
 		t.Fatalf("children %q, want %q", got, want)
 	}
-	if _, err := root.InsertChild(0, tt.worker("n")("r")); !errors.Is(err, runtime.ErrStarted) {
+	if _, err := root.Apply(runtime.InsertChild{Pos: 0, Spec: tt.worker("n")("r")}); !errors.Is(err, runtime.ErrStarted) {
 		t.Fatalf("insert a taken id: %v", err)
 	}
 	tt.failNext("r/f", nope)
-	if _, err := root.InsertChild(99, tt.worker("f")("r")); !errors.Is(err, nope) {
+	if _, err := root.Apply(runtime.InsertChild{Pos: 99, Spec: tt.worker("f")("r")}); !errors.Is(err, nope) {
 		t.Fatalf("insert failing: %v", err)
 	}
 	tt.rec.expect(t, "start_failed r/f reload (nope)")
@@ -341,41 +341,41 @@ func TestSupervisorReloadOperations(t *testing.T) {
 
 	// ReplaceChild: terminated and started at the same place.
 	oldN := tt.child("r/n").pid
-	newN, err := root.ReplaceChild(tt.worker("n", restart(runtime.Transient))("r"))
+	newN, err := root.Apply(runtime.ReplaceChild{Spec: tt.worker("n", restart(runtime.Transient))("r")})
 	mustf(t, err, "replace")
 	tt.rec.expect(t, "terminated r/n reload (shutdown)", "started r/n reload")
 	if newN == oldN || newN != tt.child("r/n").pid {
 		t.Fatal("replace did not start a new process")
 	}
-	if _, err := root.ReplaceChild(tt.worker("zz")("r")); !errors.Is(err, runtime.ErrNotFound) {
+	if _, err := root.Apply(runtime.ReplaceChild{Spec: tt.worker("zz")("r")}); !errors.Is(err, runtime.ErrNotFound) {
 		t.Fatalf("replace unknown: %v", err)
 	}
 
 	// RemoveChild: terminated and gone.
-	mustf(t, root.RemoveChild("f"), "remove f") // not running: no event
-	mustf(t, root.RemoveChild("n"), "remove n")
+	mustf(t, change(root, runtime.RemoveChild{ID: "f"}), "remove f") // not running: no event
+	mustf(t, change(root, runtime.RemoveChild{ID: "n"}), "remove n")
 	tt.rec.expect(t, "terminated r/n reload (shutdown)")
-	if err := root.RemoveChild("n"); !errors.Is(err, runtime.ErrNotFound) {
+	if err := change(root, runtime.RemoveChild{ID: "n"}); !errors.Is(err, runtime.ErrNotFound) {
 		t.Fatalf("remove again: %v", err)
 	}
 
 	// Reorder: no process touched; the stop order follows.
-	_, err = root.InsertChild(0, tt.worker("z")("r"))
+	_, err = root.Apply(runtime.InsertChild{Pos: 0, Spec: tt.worker("z")("r")})
 	mustf(t, err, "insert z")
 	tt.rec.expect(t, "started r/z reload")
-	if err := root.Reorder([]string{"c", "a"}); err == nil {
+	if err := change(root, runtime.ReorderChildren{IDs: []string{"c", "a"}}); err == nil {
 		t.Fatal("reorder with a missing id")
 	}
-	if err := root.Reorder([]string{"c", "a", "a"}); err == nil {
+	if err := change(root, runtime.ReorderChildren{IDs: []string{"c", "a", "a"}}); err == nil {
 		t.Fatal("reorder with a repeated id")
 	}
-	mustf(t, root.Reorder([]string{"c", "z", "a"}), "reorder")
+	mustf(t, change(root, runtime.ReorderChildren{IDs: []string{"c", "z", "a"}}), "reorder")
 	if got, want := tt.ids(root), "c:running z:running a:running"; got != want {
 		t.Fatalf("children %q, want %q", got, want)
 	}
 
 	// SetFlags: strategy changes in place.
-	mustf(t, root.SetFlags(flags(runtime.RestForOne, 1)), "set flags")
+	mustf(t, change(root, runtime.SetFlags{Flags: flags(runtime.RestForOne, 1)}), "set flags")
 	tt.exit("r/z", boom)
 	tt.rec.expect(t, "exited r/z (boom)", "terminated r/a sibling <-r/z (shutdown)",
 		"started r/z crash <-r/z", "started r/a sibling <-r/z")

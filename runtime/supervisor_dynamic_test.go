@@ -93,10 +93,10 @@ func TestSupervisorDynamic(t *testing.T) {
 		if err := root.DeleteChild("echo-2"); !errors.Is(err, runtime.ErrDynamic) {
 			t.Fatalf("delete_child: %v", err)
 		}
-		if _, err := root.InsertChild(0, tt.worker("x")("r")); !errors.Is(err, runtime.ErrDynamic) {
+		if _, err := root.Apply(runtime.InsertChild{Pos: 0, Spec: tt.worker("x")("r")}); !errors.Is(err, runtime.ErrDynamic) {
 			t.Fatalf("insert: %v", err)
 		}
-		if err := root.SetFlags(flags(runtime.OneForAll, 1)); !errors.Is(err, runtime.ErrInvalidSpec) {
+		if err := change(root, runtime.SetFlags{Flags: flags(runtime.OneForAll, 1)}); !errors.Is(err, runtime.ErrInvalidSpec) {
 			t.Fatalf("one_for_all on a dynamic supervisor: %v", err)
 		}
 		if err := root.TerminateChild("nope"); !errors.Is(err, runtime.ErrNotFound) {
@@ -178,7 +178,7 @@ func TestSupervisorDynamic(t *testing.T) {
 		root := tt.dynamic(flags(runtime.OneForOne, 5), 1)
 		_, err := tt.startDyn("")
 		mustf(t, err, "start")
-		mustf(t, root.SetTemplate(runtime.DynamicSpec{Template: runtime.ChildSpec{ID: "w", Kind: "echo", Restart: runtime.Temporary}, MaxChildren: 2}), "set template")
+		mustf(t, change(root, runtime.SetTemplate{Dynamic: runtime.DynamicSpec{Template: runtime.ChildSpec{ID: "w", Kind: "echo", Restart: runtime.Temporary}, MaxChildren: 2}}), "set template")
 		_, err = tt.startDyn("")
 		mustf(t, err, "start")
 		tt.rec.cursor = tt.rec.len()
@@ -203,7 +203,7 @@ func TestSupervisorDynamicParallelShutdown(t *testing.T) {
 	tt.startDynN(3)
 	tt.rec.cursor = tt.rec.len()
 	done := make(chan bool, 1)
-	go func() { done <- root.Stop(runtime.Forever) }()
+	go func() { done <- shutdownWithin(root, runtime.Forever) }()
 	// Four children sleeping and one shared timer: all were asked at once.
 	if !tt.clock.AwaitTimers(5, wait) {
 		t.Fatalf("timers %d, want 5", tt.clock.Timers())

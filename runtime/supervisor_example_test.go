@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -35,7 +36,7 @@ func ExampleStartSupervisor() {
 	kids, _ := sup.WhichChildren() // as OTP: the last started first
 	runtime.Exit(kids[1].Pid, errors.New("disk full"))
 	sup.WhichChildren() // a round trip: the crash has been handled
-	sup.Stop(runtime.Forever)
+	sup.Shutdown(context.Background())
 	fmt.Println("exit:", sup.Reason())
 	// Output:
 	// started shop/db boot  <nil>

@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -444,7 +445,7 @@ func (tt *tree) stop(step time.Duration) {
 	root := tt.root
 	tt.mu.Unlock()
 	done := make(chan bool, 1)
-	go func() { done <- root.Stop(runtime.Forever) }()
+	go func() { done <- shutdownWithin(root, runtime.Forever) }()
 	if step > 0 {
 		tt.advanceUntil(done, step)
 	}
@@ -453,6 +454,25 @@ func (tt *tree) stop(step time.Duration) {
 	case <-time.After(wait):
 		tt.t.Fatalf("root did not stop within %v", wait)
 	}
+}
+
+// change makes one reload change to s (Supervisor.Apply) and returns its
+// error.
+func change(s *runtime.Supervisor, c runtime.Change) error {
+	_, err := s.Apply(c)
+	return err
+}
+
+// shutdownWithin stops s with Shutdown, waiting up to d (Forever: as long
+// as it takes), and reports whether it has stopped.
+func shutdownWithin(s *runtime.Supervisor, d time.Duration) bool {
+	ctx := context.Background()
+	if d != runtime.Forever {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	return s.Shutdown(ctx) == nil
 }
 
 // advanceUntil advances the clock by step each time some process waits on
@@ -488,7 +508,7 @@ func (tt *tree) cleanup() {
 	if root != nil {
 		// Children that take time to stop wait on the fake clock.
 		done := make(chan bool, 1)
-		go func() { done <- root.Stop(runtime.Forever) }()
+		go func() { done <- shutdownWithin(root, runtime.Forever) }()
 		deadline := time.After(wait)
 		for {
 			select {

@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -142,12 +143,13 @@ func TestSupervisorRestartFailureRetriesAndCounts(t *testing.T) {
 			"terminated r/b cause=escalation trigger=r/a reason=shutdown",
 			"exited r reason=shutdown")
 	})
-	t.Run("one_for_all: a sibling's failed start restarts all again", func(t *testing.T) {
-		tr, f := start(t, "one_for_all", 5, "a", "b", "c")
-		m := tr.Mark()
-		f.failNext("r/b", 1)
-		tr.Kill("r/a", "boom")
-		tr.AssertTrace(m,
+	for _, c := range []struct {
+		name, strategy string
+		children       []string
+		fail, kill     string
+		trace          []string
+	}{
+		{"one_for_all: a sibling's failed start restarts all again", "one_for_all", []string{"a", "b", "c"}, "r/b", "r/a", []string{
 			"exited r/a reason=boom",
 			"terminated r/c cause=sibling trigger=r/a reason=shutdown",
 			"terminated r/b cause=sibling trigger=r/a reason=shutdown",
@@ -157,17 +159,8 @@ func TestSupervisorRestartFailureRetriesAndCounts(t *testing.T) {
 			"terminated r/a cause=sibling trigger=r/a reason=shutdown",
 			"started r/a cause=sibling trigger=r/a",
 			"started r/b cause=sibling trigger=r/a",
-			"started r/c cause=sibling trigger=r/a")
-		if used := tr.Snapshot().Budget("r").Used; used != 2 {
-			t.Fatalf("budget used %d, want 2", used)
-		}
-	})
-	t.Run("rest_for_one: the failed child and those after it", func(t *testing.T) {
-		tr, f := start(t, "rest_for_one", 5, "a", "b", "c", "d")
-		m := tr.Mark()
-		f.failNext("r/c", 1)
-		tr.Kill("r/b", "boom")
-		tr.AssertTrace(m,
+			"started r/c cause=sibling trigger=r/a"}},
+		{"rest_for_one: the failed child and those after it", "rest_for_one", []string{"a", "b", "c", "d"}, "r/c", "r/b", []string{
 			"exited r/b reason=boom",
 			"terminated r/d cause=sibling trigger=r/b reason=shutdown",
 			"terminated r/c cause=sibling trigger=r/b reason=shutdown",
@@ -175,8 +168,20 @@ func TestSupervisorRestartFailureRetriesAndCounts(t *testing.T) {
 			"start_failed r/c cause=sibling trigger=r/b reason=nope",
 			// the retry restarts c and what follows it, not b
 			"started r/c cause=sibling trigger=r/b",
-			"started r/d cause=sibling trigger=r/b")
-	})
+			"started r/d cause=sibling trigger=r/b"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tr, f := start(t, c.strategy, 5, c.children...)
+			m := tr.Mark()
+			f.failNext(c.fail, 1)
+			tr.Kill(c.kill, "boom")
+			tr.AssertTrace(m, c.trace...)
+			// The crash's restart and the retry each count.
+			if used := tr.Snapshot().Budget("r").Used; used != 2 {
+				t.Fatalf("budget used %d, want 2", used)
+			}
+		})
+	}
 }
 
 // The retry goes through the mailbox, so a request queued before it comes
@@ -220,7 +225,7 @@ func TestSupervisorRetryLetsRequestsIn(t *testing.T) {
 				if n == 1 {
 					return start()
 				}
-				answered = queue(p, func() { _, err = root.ReplaceChild(tt.worker("b")("r")) })
+				answered = queue(p, func() { _, err = root.Apply(runtime.ReplaceChild{Spec: tt.worker("b")("r")}) })
 				return runtime.Pid{}, nope
 			}),
 			tt.worker("c"))
@@ -245,7 +250,7 @@ func TestSupervisorRetryLetsRequestsIn(t *testing.T) {
 				if n == 1 {
 					return start()
 				}
-				answered = queue(p, func() { root.Stop(runtime.Forever) })
+				answered = queue(p, func() { root.Shutdown(context.Background()) })
 				return runtime.Pid{}, nope
 			}))
 		tt.rec.expect(t, "started r/a boot", "started r/b boot")
@@ -271,12 +276,12 @@ func TestSupervisorOperatorRestartsDoNotCount(t *testing.T) {
 				mustf(t, err, "restart")
 				tt.rec.expect(t, "terminated r/b operator (shutdown)", "started r/b operator")
 			}
-			_, err := root.ReplaceChild(tt.worker("b")("r"))
+			_, err := root.Apply(runtime.ReplaceChild{Spec: tt.worker("b")("r")})
 			mustf(t, err, "replace")
 			tt.rec.expect(t, "terminated r/b reload (shutdown)", "started r/b reload")
-			mustf(t, root.RemoveChild("b"), "remove")
+			mustf(t, change(root, runtime.RemoveChild{ID: "b"}), "remove")
 			tt.rec.expect(t, "terminated r/b reload (shutdown)")
-			_, err = root.InsertChild(1, tt.worker("b")("r"))
+			_, err = root.Apply(runtime.InsertChild{Pos: 1, Spec: tt.worker("b")("r")})
 			mustf(t, err, "insert")
 			tt.rec.expect(t, "started r/b reload")
 			_, err = root.StartChild(tt.worker("d")("r"))

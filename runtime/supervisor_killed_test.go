@@ -17,9 +17,7 @@ func TestKilledSupervisorReportsItsWorkers(t *testing.T) {
 	tt := newTree(t)
 	tt.start(flags(runtime.OneForOne, 5), tt.worker("a"),
 		tt.sup("s", flags(runtime.OneForOne, 1), tt.worker("x"), tt.worker("y"), tt.worker("z", trapping(0))))
-	tt.rec.cursor = tt.rec.len()
-	runtime.Exit(tt.supervisor("r/s").Pid(), runtime.Killed)
-	tt.rec.expect(t,
+	tt.killSupervisor(t, "r/s", inOrder,
 		"exited r/s (killed)",
 		"terminated r/s/z escalation <-r/s (killed)",
 		"terminated r/s/y escalation <-r/s (killed)",
@@ -28,6 +26,21 @@ func TestKilledSupervisorReportsItsWorkers(t *testing.T) {
 		"started r/s/y escalation <-r/s",
 		"started r/s/z escalation <-r/s",
 		"started r/s crash <-r/s")
+}
+
+const inOrder, inAnyOrder = true, false
+
+// killSupervisor kills the supervisor at path and expects the events want
+// (in order, or in any order), and nothing more once the tree is quiet.
+func (tt *tree) killSupervisor(t *testing.T, path string, ordered bool, want ...string) {
+	t.Helper()
+	tt.rec.cursor = tt.rec.len()
+	runtime.Exit(tt.supervisor(path).Pid(), runtime.Killed)
+	if ordered {
+		tt.rec.expect(t, want...)
+	} else {
+		tt.rec.expectSet(t, want...)
+	}
 	tt.quiet()
 	tt.rec.noMore(t)
 }
@@ -41,9 +54,7 @@ func TestKilledSupervisorsNestedSupervisorReportsItself(t *testing.T) {
 	tt.start(flags(runtime.OneForOne, 5),
 		tt.sup("s", flags(runtime.OneForOne, 1), tt.worker("x"),
 			tt.sup("t", flags(runtime.OneForOne, 1), tt.worker("u"), tt.worker("v")), tt.worker("y")))
-	tt.rec.cursor = tt.rec.len()
-	runtime.Exit(tt.supervisor("r/s").Pid(), runtime.Killed)
-	tt.rec.expectSet(t,
+	tt.killSupervisor(t, "r/s", inAnyOrder,
 		"exited r/s (killed)",
 		"terminated r/s/y escalation <-r/s (killed)",
 		"terminated r/s/x escalation <-r/s (killed)",
@@ -56,8 +67,6 @@ func TestKilledSupervisorsNestedSupervisorReportsItself(t *testing.T) {
 		"started r/s/t escalation <-r/s",
 		"started r/s/y escalation <-r/s",
 		"started r/s crash <-r/s")
-	tt.quiet()
-	tt.rec.noMore(t)
 	// What each goroutine reports is in order: r's exited of r/s, then
 	// r/s's report of its workers, then r's restart; the orphan r/s/t's
 	// children last started first, then r/s/t itself.
@@ -152,7 +161,7 @@ func TestKilledSupervisorLeavesNothingBehind(t *testing.T) {
 			t.Fatalf("kill %d: %d workers were started, want %d", i, len(workers), width)
 		}
 	}
-	if !root.Stop(wait) {
+	if !shutdownWithin(root, wait) {
 		t.Fatal("the root did not stop")
 	}
 	deadline := time.Now().Add(wait)

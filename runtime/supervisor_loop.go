@@ -8,6 +8,11 @@ import (
 	"time"
 )
 
+// The supervisor's goroutine: its state (sup, OTP's #state{}), its start,
+// its receive loop, what it does when a child exits (restart by strategy,
+// against the intensity of intensity.go), and the operations its API
+// (supervisor.go) requests, as OTP's handle_call clauses.
+
 // child is a supervisor's record of one child (OTP's #child{}).
 type child struct {
 	spec        ChildSpec
@@ -75,74 +80,6 @@ const (
 	msgExit
 )
 
-// restartRing keeps the times of the last restarts, at most
-// max_frequency+1 of them, so that counting them is constant time (OTP keeps
-// every restart in the period in a list and scans it). It grows as restarts
-// come, so a huge intensity costs only what the restart rate fills.
-type restartRing struct {
-	ts    []time.Time
-	head  int
-	n     int
-	limit int // max_frequency+1
-}
-
-func (r *restartRing) resize(limit int) {
-	r.limit = max(limit, 1)
-	for r.n > r.limit {
-		r.pop()
-	}
-	r.realloc(min(max(r.n, 4), r.limit))
-}
-
-func (r *restartRing) realloc(size int) {
-	ts := make([]time.Time, size)
-	for i := 0; i < r.n; i++ {
-		ts[i] = r.ts[(r.head+i)%len(r.ts)]
-	}
-	r.ts, r.head = ts, 0
-}
-
-func (r *restartRing) pop() {
-	r.ts[r.head] = time.Time{}
-	r.head = (r.head + 1) % len(r.ts)
-	r.n--
-}
-
-func (r *restartRing) prune(now time.Time, period time.Duration) {
-	threshold := now.Add(-period)
-	for r.n > 0 && r.ts[r.head].Before(threshold) {
-		r.pop()
-	}
-}
-
-// add records a restart at now and reports whether it is within the
-// intensity (OTP's add_restart: the restarts in the period, this one
-// included, must not exceed max).
-func (r *restartRing) add(now time.Time, period time.Duration, max int) bool {
-	r.prune(now, period)
-	if r.n == len(r.ts) {
-		if len(r.ts) < r.limit {
-			r.realloc(min(2*len(r.ts), r.limit))
-		} else {
-			r.pop()
-		}
-	}
-	r.ts[(r.head+r.n)%len(r.ts)] = now
-	r.n++
-	return r.n <= max
-}
-
-func (r *restartRing) count(now time.Time, period time.Duration) int {
-	threshold := now.Add(-period)
-	n := 0
-	for i := 0; i < r.n; i++ {
-		if !r.ts[(r.head+i)%len(r.ts)].Before(threshold) {
-			n++
-		}
-	}
-	return n
-}
-
 // StartSupervisor starts a supervisor linked to parent (nil: unlinked, for
 // a root) and returns once every child has started, in order, each start
 // complete before the next (OTP's start_link and init).
@@ -156,7 +93,7 @@ func (r *restartRing) count(now time.Time, period time.Duration) int {
 // naming the child and its reason; parent gets no exit signal for it.
 //
 // The supervisor inherits parent's clock unless WithClock says otherwise,
-// and its children inherit its clock. It runs until Shutdown (or Stop), until
+// and its children inherit its clock. It runs until Shutdown, until
 // its parent exits or stops it, until it gives up (MaxFrequency) or shuts
 // itself down (AutoShutdown), or until it is killed.
 //
@@ -327,7 +264,7 @@ func (st *sup) loop() error {
 		}
 		switch msg.kind {
 		case msgRequest:
-			msg.req.reply <- msg.req.fn(st)
+			st.answer(msg.req)
 			if st.stop {
 				st.terminateAll(CauseShutdown, "")
 				return Shutdown
@@ -617,9 +554,6 @@ func (st *sup) terminate(c *child, cause Cause, trigger string) {
 	st.reported(c, pid)
 }
 
-// terminateAll stops every child in reverse start order, removing the
-// temporary ones (OTP's terminate_children); a dynamic supervisor's
-// children are asked to stop all at once.
 // awaitDown waits up to timeout for the Down of m, with a selector the
 // supervisor keeps for this, so that stopping a child does not allocate one.
 func (st *sup) awaitDown(m Monitor, timeout time.Duration) (Down, error) {
@@ -631,6 +565,9 @@ func (st *sup) awaitDown(m Monitor, timeout time.Duration) (Down, error) {
 	return st.downSel.Select(st.self, timeout)
 }
 
+// terminateAll stops every child in reverse start order, removing the
+// temporary ones (OTP's terminate_children); a dynamic supervisor's
+// children are asked to stop all at once.
 func (st *sup) terminateAll(cause Cause, trigger string) {
 	if st.dyn != nil {
 		st.terminateDynamic(cause, trigger)
@@ -707,6 +644,88 @@ func (st *sup) emit(e Event) {
 	st.events(e)
 }
 
+// The operations: what the supervisor does on each request of its API
+// (supervisor.go), on its own goroutine, as OTP's handle_call clauses. Each
+// answers a value and an error.
+
+// whichChildren is OTP's which_children: last started first.
+func (st *sup) whichChildren() ([]ChildInfo, error) {
+	out := make([]ChildInfo, 0, len(st.children))
+	for i := len(st.children) - 1; i >= 0; i-- {
+		c := st.children[i]
+		out = append(out, ChildInfo{c.spec.ID, c.pid, c.state, c.spec.Type})
+	}
+	return out, nil
+}
+
+// countChildren is OTP's count_children.
+func (st *sup) countChildren() (Counts, error) {
+	var n Counts
+	for _, c := range st.children {
+		n.Specs++
+		if c.pid.Alive() {
+			n.Active++
+		}
+		if c.spec.Type == SupervisorChild {
+			n.Supervisors++
+		} else {
+			n.Workers++
+		}
+	}
+	if st.dyn != nil {
+		n.Specs = 1
+	}
+	return n, nil
+}
+
+// snapshot is the supervisor's own part of a Snapshot (its nested
+// supervisors' parts are taken after, by the caller).
+func (st *sup) snapshot() (SupervisorSnapshot, error) {
+	now := st.self.p.clock.Now()
+	out := SupervisorSnapshot{
+		Path: st.path, Pid: st.self.Self(), Flags: st.flags, Dynamic: st.dyn != nil, Taken: now,
+		Budget:   Budget{Used: st.restarts.count(now, st.flags.period()), Max: st.flags.MaxFrequency, Period: st.flags.period()},
+		Children: make([]ChildSnapshot, 0, len(st.children)),
+	}
+	if st.dyn != nil {
+		out.MaxChildren = st.dyn.MaxChildren
+	}
+	for _, c := range st.children {
+		out.Children = append(out.Children, ChildSnapshot{
+			ID: c.spec.ID, Path: c.path, Kind: c.spec.Kind, Type: c.spec.Type, State: c.state, Pid: st.pidOf(c),
+			Restart: c.spec.Restart, Shutdown: c.spec.shutdown(), Significant: c.spec.Significant,
+			Restarts: c.restarts, LastRestart: c.lastRestart, Started: c.started, Mailbox: st.pidOf(c).MailboxLen(),
+		})
+	}
+	return out, nil
+}
+
+// askStop is Shutdown's request: the loop stops once it has run.
+type askStop struct{}
+
+func (askStop) run(st *sup) { st.stop = true }
+
+// answer carries out a request and signals whoever waits for it.
+func (st *sup) answer(r supRequest) {
+	r.op.run(st)
+	if r.done != nil {
+		r.done <- struct{}{}
+	}
+}
+
+// checkFree fails when a child has the ID: ErrStarted if it runs,
+// ErrPresent if not (OTP's already_started, already_present).
+func (st *sup) checkFree(id string) error {
+	if c := st.byID[id]; c != nil {
+		if !c.pid.IsZero() {
+			return ErrStarted
+		}
+		return ErrPresent
+	}
+	return nil
+}
+
+// startChild is OTP's start_child (with a dynamic supervisor's template).
 func (st *sup) startChild(spec ChildSpec) (Pid, error) {
 	if d := st.dyn; d != nil {
 		if d.MaxChildren > 0 && len(st.children) >= d.MaxChildren {
@@ -730,11 +749,8 @@ func (st *sup) startChild(spec ChildSpec) (Pid, error) {
 	if err := checkChild(st.path, &spec, st.flags.AutoShutdown, false); err != nil {
 		return Pid{}, err
 	}
-	if c := st.byID[spec.ID]; c != nil {
-		if !c.pid.IsZero() {
-			return Pid{}, ErrStarted
-		}
-		return Pid{}, ErrPresent
+	if err := st.checkFree(spec.ID); err != nil {
+		return Pid{}, err
 	}
 	c := st.add(len(st.children), spec)
 	pid, err := st.start(c, CauseOperator, "")
@@ -745,29 +761,13 @@ func (st *sup) startChild(spec ChildSpec) (Pid, error) {
 	return pid, nil
 }
 
-func (st *sup) insertChild(pos int, spec ChildSpec, cause Cause) (Pid, error) {
-	if st.dyn != nil {
-		return Pid{}, ErrDynamic
-	}
-	if err := checkChild(st.path, &spec, st.flags.AutoShutdown, false); err != nil {
-		return Pid{}, err
-	}
-	if c := st.byID[spec.ID]; c != nil {
-		if !c.pid.IsZero() {
-			return Pid{}, ErrStarted
-		}
-		return Pid{}, ErrPresent
-	}
-	return st.startFailing(st.add(pos, spec), cause, "")
-}
-
 // terminateChild is OTP's terminate_child: do_terminate, then del_child.
-func (st *sup) terminateChild(id string, cause Cause) error {
+func (st *sup) terminateChild(id string) error {
 	c := st.byID[id]
 	if c == nil {
 		return ErrNotFound
 	}
-	st.terminate(c, cause, "")
+	st.terminate(c, CauseOperator, "")
 	if c.spec.Restart == Temporary || st.dyn != nil {
 		st.remove(c)
 	} else if c.state == StateRestarting {
@@ -776,6 +776,7 @@ func (st *sup) terminateChild(id string, cause Cause) error {
 	return nil
 }
 
+// restartChild is OTP's restart_child.
 func (st *sup) restartChild(id string) (Pid, error) {
 	if st.dyn != nil {
 		return Pid{}, ErrDynamic
@@ -792,6 +793,7 @@ func (st *sup) restartChild(id string) (Pid, error) {
 	return st.startFailing(c, CauseOperator, "")
 }
 
+// deleteChild is OTP's delete_child.
 func (st *sup) deleteChild(id string) error {
 	if st.dyn != nil {
 		return ErrDynamic
@@ -807,4 +809,119 @@ func (st *sup) deleteChild(id string) error {
 	}
 	st.remove(c)
 	return nil
+}
+
+// The reload's changes (see Change).
+
+func (ch InsertChild) apply(st *sup) (Pid, error) {
+	if st.dyn != nil {
+		return Pid{}, ErrDynamic
+	}
+	if err := checkChild(st.path, &ch.Spec, st.flags.AutoShutdown, false); err != nil {
+		return Pid{}, err
+	}
+	if err := st.checkFree(ch.Spec.ID); err != nil {
+		return Pid{}, err
+	}
+	return st.startFailing(st.add(ch.Pos, ch.Spec), CauseReload, "")
+}
+
+func (ch RemoveChild) apply(st *sup) (Pid, error) {
+	c := st.byID[ch.ID]
+	if c == nil {
+		return Pid{}, ErrNotFound
+	}
+	st.terminate(c, CauseReload, "")
+	st.remove(c)
+	return Pid{}, nil
+}
+
+func (ch ReplaceChild) apply(st *sup) (Pid, error) {
+	if st.dyn != nil {
+		return Pid{}, ErrDynamic
+	}
+	c := st.byID[ch.Spec.ID]
+	if c == nil {
+		return Pid{}, ErrNotFound
+	}
+	if err := checkChild(st.path, &ch.Spec, st.flags.AutoShutdown, false); err != nil {
+		return Pid{}, err
+	}
+	if c.state == StateRestarting {
+		// Its restart is pending: the retry starts the new spec, with
+		// the siblings its strategy stopped, as the restart would have.
+		// Starting it here would leave those stopped.
+		c.spec = ch.Spec
+		return Pid{}, nil
+	}
+	st.terminate(c, CauseReload, "")
+	c.spec = ch.Spec
+	return st.startFailing(c, CauseReload, "")
+}
+
+func (ch UpdateChild) apply(st *sup) (Pid, error) {
+	if st.dyn != nil {
+		return Pid{}, ErrDynamic
+	}
+	c := st.byID[ch.ID]
+	if c == nil {
+		return Pid{}, ErrNotFound
+	}
+	spec := c.spec
+	spec.Restart, spec.Shutdown, spec.Significant = ch.Restart, ch.Shutdown, ch.Significant
+	if err := checkChild(st.path, &spec, st.flags.AutoShutdown, false); err != nil {
+		return Pid{}, err
+	}
+	c.spec = spec
+	return Pid{}, nil
+}
+
+func (ch ReorderChildren) apply(st *sup) (Pid, error) {
+	if st.dyn != nil {
+		return Pid{}, ErrDynamic
+	}
+	if len(ch.IDs) != len(st.children) {
+		return Pid{}, fmt.Errorf("reorder: %d ids for %d children: %w", len(ch.IDs), len(st.children), ErrInvalidSpec)
+	}
+	out := make([]*child, 0, len(ch.IDs))
+	seen := make(map[string]bool, len(ch.IDs))
+	for _, id := range ch.IDs {
+		c := st.byID[id]
+		if c == nil || seen[id] {
+			return Pid{}, fmt.Errorf("reorder: %q: %w", id, ErrNotFound)
+		}
+		seen[id] = true
+		out = append(out, c)
+	}
+	st.children = out
+	return Pid{}, nil
+}
+
+func (ch SetFlags) apply(st *sup) (Pid, error) {
+	if err := checkFlags(st.path, ch.Flags, st.dyn != nil); err != nil {
+		return Pid{}, err
+	}
+	if ch.Flags.AutoShutdown == Never {
+		if err := st.checkNotSignificant(); err != nil {
+			return Pid{}, err
+		}
+	}
+	st.flags = ch.Flags
+	st.restarts.resize(ch.Flags.MaxFrequency + 1)
+	return Pid{}, nil
+}
+
+func (ch SetTemplate) apply(st *sup) (Pid, error) {
+	if st.dyn == nil {
+		return Pid{}, ErrDynamic
+	}
+	d := ch.Dynamic
+	if err := checkDynamic(st.path, &d, st.flags.AutoShutdown); err != nil {
+		return Pid{}, err
+	}
+	st.dyn = &d
+	for _, c := range st.children {
+		c.spec.Restart, c.spec.Shutdown, c.spec.Significant = d.Template.Restart, d.Template.Shutdown, d.Template.Significant
+	}
+	return Pid{}, nil
 }

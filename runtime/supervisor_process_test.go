@@ -189,7 +189,7 @@ func TestSupervisorSnapshotStates(t *testing.T) {
 		t.Fatalf("states while restarting: %v", states)
 	}
 	tt.failNext("r/n", nope)
-	root.InsertChild(5, tt.worker("n")("r"))
+	root.Apply(runtime.InsertChild{Pos: 5, Spec: tt.worker("n")("r")})
 	if got, want := tt.ids(root), "a:running r:running n:failed"; got != want {
 		t.Fatalf("children %q, want %q", got, want)
 	}

@@ -217,7 +217,7 @@ func (p *prop) run(steps int) {
 	p.root = root
 	p.sups["r"] = root
 	defer func() {
-		root.Stop(wait)
+		shutdownWithin(root, wait)
 		<-root.Done()
 		p.settle() // the tails of killed supervisors
 		for _, c := range p.instances {

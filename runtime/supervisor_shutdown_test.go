@@ -40,7 +40,7 @@ func TestSupervisorShutdownPolicies(t *testing.T) {
 			tt.start(flags(runtime.OneForOne, 1), tt.worker("a", append(c.child, shutdown(c.policy))...), tt.worker("b"))
 			tt.rec.expect(t, "started r/a boot", "started r/b boot")
 			done := make(chan bool, 1)
-			go func() { done <- tt.root.Stop(runtime.Forever) }()
+			go func() { done <- shutdownWithin(tt.root, runtime.Forever) }()
 			tt.rec.expect(t, "terminated r/b shutdown (shutdown)")
 			if c.timers > 0 {
 				if c.name == "a killed child outside the runtime is abandoned" {

@@ -182,15 +182,15 @@ func TestSupervisorSignificantValidation(t *testing.T) {
 	if _, err := root.StartChild(tt.worker("b", restart(runtime.Transient), significant())("r")); !errors.Is(err, runtime.ErrInvalidSpec) {
 		t.Fatalf("start_child significant under never: %v", err)
 	}
-	if err := root.UpdateChild("a", runtime.Transient, 0, true); !errors.Is(err, runtime.ErrInvalidSpec) {
+	if err := change(root, runtime.UpdateChild{ID: "a", Restart: runtime.Transient, Significant: true}); !errors.Is(err, runtime.ErrInvalidSpec) {
 		t.Fatalf("update to significant under never: %v", err)
 	}
-	mustf(t, root.SetFlags(runtime.Flags{AutoShutdown: runtime.AnySignificant}), "set flags")
-	mustf(t, root.UpdateChild("a", runtime.Transient, 0, true), "update to significant")
-	if err := root.UpdateChild("a", runtime.Permanent, 0, true); !errors.Is(err, runtime.ErrInvalidSpec) {
+	mustf(t, change(root, runtime.SetFlags{Flags: runtime.Flags{AutoShutdown: runtime.AnySignificant}}), "set flags")
+	mustf(t, change(root, runtime.UpdateChild{ID: "a", Restart: runtime.Transient, Significant: true}), "update to significant")
+	if err := change(root, runtime.UpdateChild{ID: "a", Restart: runtime.Permanent, Significant: true}); !errors.Is(err, runtime.ErrInvalidSpec) {
 		t.Fatalf("update to significant permanent: %v", err)
 	}
-	if err := root.SetFlags(runtime.Flags{}); !errors.Is(err, runtime.ErrInvalidSpec) {
+	if err := change(root, runtime.SetFlags{Flags: runtime.Flags{}}); !errors.Is(err, runtime.ErrInvalidSpec) {
 		t.Fatalf("set never with a significant child: %v", err)
 	}
 	// And it works: a exits normally, the supervisor shuts down.

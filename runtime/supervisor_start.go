@@ -8,8 +8,9 @@ import "time"
 // while the supervisor waits for a child's init ack (StartLink's, or a
 // nested StartSupervisor's), its goroutine is parked in the runtime as in a
 // receive, and each message that arrives wakes it. It then
-//   - answers the read-only requests (Snapshot, WhichChildren,
-//     CountChildren), which see the child as StateStarting;
+//   - answers Snapshot (the requests sent to its query subject), which
+//     sees the child as StateStarting (WhichChildren and CountChildren
+//     wait for the start, as in OTP);
 //   - and, on a stop request (Shutdown) or an exit signal from its parent,
 //     stops the child being started as it stops any child (the exit signal
 //     Shutdown, its shutdown time, then Killed), reports it terminated, and
@@ -243,7 +244,7 @@ func (st *sup) poll() (bool, ShutdownPolicy) {
 		if err != nil {
 			break
 		}
-		r.reply <- r.fn(st)
+		st.answer(r)
 	}
 	if st.halt == nil {
 		if st.h.stopAsked.Load() {

@@ -164,7 +164,7 @@ func TestNestedSupervisorStopsAChildStartOnItsParentsExit(t *testing.T) {
 	mustf(t, err, "spawn")
 	s := awaitStarting(t, sup, "r/n/s")
 	awaitStarting(t, sup, "r/n")
-	if !sup.Stop(wait) {
+	if !shutdownWithin(sup, wait) {
 		t.Fatal("the root did not stop")
 	}
 	rec.expect(t,
@@ -202,7 +202,7 @@ func TestShutdownStopsARestartInProgress(t *testing.T) {
 	mustf(t, err, "which_children")
 	runtime.Exit(kids[0].Pid, boom)
 	k := awaitStarting(t, sup, "r/k")
-	if !sup.Stop(wait) {
+	if !shutdownWithin(sup, wait) {
 		t.Fatal("the supervisor did not stop")
 	}
 	rec.expect(t,

@@ -1,10 +1,10 @@
 package runtime_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/otpctl/otpctl/otptest"
 	"github.com/otpctl/otpctl/runtime"
@@ -44,8 +44,8 @@ func TestSupervisorStartsInOrderAndStopsInReverseDepthFirst(t *testing.T) {
 	if _, err := root.WhichChildren(); !errors.Is(err, runtime.ErrNoSupervisor) {
 		t.Fatalf("WhichChildren after stop: %v", err)
 	}
-	if !root.Stop(time.Second) {
-		t.Fatal("Stop of a stopped supervisor did not return true")
+	if err := root.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown of a stopped supervisor: %v", err)
 	}
 }
 

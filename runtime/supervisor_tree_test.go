@@ -53,7 +53,7 @@ func TestSupervisorWideTreeOrder(t *testing.T) {
 	snap, err := root.Snapshot()
 	mustf(t, err, "snapshot")
 	t1 := time.Now()
-	if !root.Stop(time.Minute) {
+	if !shutdownWithin(root, time.Minute) {
 		t.Fatal("the tree did not stop within a minute")
 	}
 	t.Logf("%d supervisors x %d workers: start %v, stop %v", sups, workers, started, time.Since(t1))

@@ -78,8 +78,8 @@ type Change struct {
 	// runtime knows it by.
 	Path, Parent, Name string
 	// Index is the node's position among its parent's children: in the
-	// new tree for Added, Changed and Updated (where InsertChild puts an
-	// added node), in the old tree for Removed; -1 for the root.
+	// new tree for Added, Changed and Updated (where the runtime's InsertChild puts
+	// an added node), in the old tree for Removed; -1 for the root.
 	Index int
 	// Old and New are the node before and after; Old is nil for Added,
 	// New is nil for Removed.
@@ -92,8 +92,8 @@ type Change struct {
 	// Zero for Updated, which stops and starts nothing.
 	Nodes int
 	// Order is set when FieldOrder is: the names of the children present
-	// in both trees, in their new order (the argument of the runtime's
-	// Reorder, which is called after the removals and before the
+	// in both trees, in their new order (the IDs of the runtime's
+	// ReorderChildren, which is applied after the removals and before the
 	// additions).
 	Order []string
 }
@@ -112,9 +112,10 @@ type Change struct {
 //     the nodes that replace them elsewhere in the tree.
 //  2. Then the rest, in the new tree's start order (depth first, each
 //     supervisor before its children): for a supervisor, first its own
-//     Updated change (flags, template, order; Reorder can then be called
-//     with Order, since its removed children are gone and no child has
-//     been added yet), then for each of its children in their new order:
+//     Updated change (flags, template, order; ReorderChildren can then
+//     be applied with Order, since its removed children are gone and no
+//     child has been added yet), then for each of its children in their
+//     new order:
 //     Added at Index (the siblings before it are then all in place),
 //     Changed (replaced at its place), Updated, or the same walk into a
 //     nested supervisor that is kept.

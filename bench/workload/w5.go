@@ -72,7 +72,7 @@ func W5Restart(sz Sizes, crash Crash) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer sup.Stop(sz.RunTimeout())
+	defer shutdownWithin(sup, sz.RunTimeout())
 
 	cur, err := runtime.Receive(me, up, runtime.Forever)
 	if err != nil {

@@ -72,12 +72,12 @@ func W6Tree(sz Sizes) (Result, error) {
 	}
 	start := time.Since(t0)
 	if n := started.Load(); n != int64(want) {
-		top.Stop(sz.RunTimeout())
+		shutdownWithin(top, sz.RunTimeout())
 		return nil, fmt.Errorf("W6: %d workers ran their init when the start returned, want %d", n, want)
 	}
 
 	t1 := time.Now()
-	if !top.Stop(time.Until(deadline)) {
+	if shutdownWithin(top, time.Until(deadline)) != nil {
 		return nil, fmt.Errorf("W6: the tree did not stop in time")
 	}
 	if err := waitCount(deadline, &exited, want, "W6 workers exited"); err != nil {

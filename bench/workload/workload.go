@@ -3,6 +3,7 @@ package workload
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"math"
 	"os"
@@ -263,4 +264,11 @@ func waitChan(deadline time.Time, ch <-chan struct{}, what string) error {
 	case <-t.C:
 		return fmt.Errorf("timed out waiting for %s", what)
 	}
+}
+
+// shutdownWithin stops sup as its parent would (Shutdown), waiting up to d.
+func shutdownWithin(sup *runtime.Supervisor, d time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return sup.Shutdown(ctx)
 }

@@ -1,6 +1,7 @@
 package builtin_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -32,7 +33,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	defer sup.Stop(runtime.Forever)
+	defer sup.Shutdown(context.Background())
 
 	p, detach := runtime.Attach()
 	defer detach()

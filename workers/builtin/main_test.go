@@ -211,7 +211,12 @@ func (tr *tree) event(typ runtime.EventType) runtime.Event {
 }
 
 func (tr *tree) stop() {
-	if tr.sup != nil && !tr.sup.Stop(30*time.Second) {
+	if tr.sup == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if tr.sup.Shutdown(ctx) != nil {
 		tr.t.Errorf("supervisor did not stop")
 	}
 }
