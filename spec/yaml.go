@@ -86,15 +86,7 @@ func parseYAML(name string, data []byte) (doc *document) {
 			Summary: fmt.Sprintf("file is too large: %d bytes; a tree file may have at most %d", len(data), maxFileSize)})
 		return doc
 	}
-	var root, second *yaml.Node
-	var err error
-	nodes, fast := 0, false
-	if root, nodes, fast = fastYAML(data); !fast {
-		root, second, err = decodeYAMLv3(data)
-		if root != nil {
-			nodes = countNodes(root)
-		}
-	}
+	root, second, err := decodeYAML(data)
 	if err != nil {
 		line, col, msg := locateSyntaxError(data, err)
 		doc.diags = append(doc.diags, &Diagnostic{Pos: Pos{File: name, Line: line, Col: col},
@@ -110,7 +102,7 @@ func parseYAML(name string, data []byte) (doc *document) {
 		doc.errorf(second, "a tree file holds one YAML document; a second one starts here")
 	}
 	c := &converter{doc: doc, active: map[*yaml.Node]bool{}}
-	c.budget = nodes
+	c.budget = countNodes(root)
 	c.budget += min(max(aliasFactor*c.budget, minAliasNodes), maxAliasNodes)
 	c.limit = c.budget
 	v, ok := c.value(root)
@@ -122,18 +114,9 @@ func parseYAML(name string, data []byte) (doc *document) {
 }
 
 // decodeYAML returns the first document's top node (nil when the file has
-// no content) and the second document's, if any. A file in the plain
-// subset fastYAML reads is read by it; any other by yaml.v3.
+// no content) and the second document's, if any. yaml.v3 can panic on
+// some inputs; that is a syntax error too.
 func decodeYAML(data []byte) (root, second *yaml.Node, err error) {
-	if root, _, ok := fastYAML(data); ok {
-		return root, nil, nil
-	}
-	return decodeYAMLv3(data)
-}
-
-// decodeYAMLv3 is decodeYAML by yaml.v3. yaml.v3 can panic on some
-// inputs; that is a syntax error too.
-func decodeYAMLv3(data []byte) (root, second *yaml.Node, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			root, second, err = nil, nil, fmt.Errorf("yaml: the parser failed: %v", r)
