@@ -192,7 +192,7 @@ func (l *loader) parse(name, abs string, data []byte) *fileDoc {
 		return f
 	}
 	f := &fileDoc{document: parseYAML(name, data), abs: abs}
-	if !mayQuote(f.document, data) {
+	if !mayQuote(f.document) {
 		hideText(f.document)
 	}
 	l.docs[abs] = f

@@ -2,36 +2,19 @@ package spec
 
 import "gopkg.in/yaml.v3"
 
-// mayQuote reports whether the diagnostics of doc (parsed from data) may
-// quote its text: only when it is a tree file, a YAML mapping with a
-// version key at its top. Anything else may be a file that was never
-// meant to be one (an include of /etc/shadow), whose lines must not end
-// up in a log, an event or a reload's reply. A file with a YAML error is
-// a tree file when the lines before the error are; one whose expansion
-// was refused, when its YAML is. An empty file, or one too large to read,
-// has nothing quoted in its diagnostic.
-func mayQuote(doc *document, data []byte) bool {
-	if doc.root != nil {
-		return hasVersion(doc.root)
-	}
-	if len(data) > maxFileSize || len(doc.diags) == 0 {
+// mayQuote reports whether the diagnostics of doc may quote its text:
+// only when it is a tree file, a YAML mapping with a version key at its
+// top. Anything else may be a file that was never meant to be one (an
+// include of /etc/shadow), whose lines must not end up in a log, an event
+// or a reload's reply. A file with a YAML error is a tree file when the
+// lines before the error are; one whose expansion was refused, when its
+// YAML is. An empty file, or one too large to read, has nothing quoted in
+// its diagnostic.
+func mayQuote(doc *document) bool {
+	if doc.top == nil && !doc.syntax {
 		return true
 	}
-	root, _, err := decodeYAML(data)
-	if err != nil {
-		starts := lineStarts(data)
-		line := doc.diags[0].Pos.Line
-		if line < 2 || line > len(starts) {
-			return false
-		}
-		root, _, err = decodeYAML(data[:starts[line-1]])
-		if err != nil {
-			return false
-		}
-	} else if root == nil {
-		return true // empty: "file is empty"
-	}
-	return root != nil && hasVersion(root)
+	return hasVersion(doc.top)
 }
 
 func hasVersion(root *yaml.Node) bool {

@@ -33,8 +33,9 @@ const (
 	minAliasNodes = 10_000
 	maxAliasNodes = 1_000_000
 	// syntaxSearchMax is the largest file in which a syntax error is
-	// located by re-parsing prefixes (yaml.v3 does not report columns, and
-	// its line numbers are often off).
+	// located by re-parsing prefixes (yaml.v3's line numbers are often
+	// off, and it reports no columns): a few parses of the file in the
+	// usual case, about log2(lines) at worst.
 	syntaxSearchMax = 1 << 20
 )
 
@@ -52,6 +53,13 @@ type document struct {
 	root  *yaml.Node // the document's top value; nil when unusable
 	value any        // root as JSON values
 	diags Diagnostics
+	// top is the top node yaml.v3 read, even when root is nil (the
+	// document was refused); for a file that is not valid YAML, the top
+	// node of the lines before the error, when they are. mayQuote judges
+	// the file by it.
+	top *yaml.Node
+	// syntax is set when the file is not valid YAML.
+	syntax bool
 	// bad holds the nodes already reported, so later checks do not
 	// report a second problem on the same value.
 	bad map[*yaml.Node]bool
@@ -86,21 +94,17 @@ func parseYAML(name string, data []byte) (doc *document) {
 			Summary: fmt.Sprintf("file is too large: %d bytes; a tree file may have at most %d", len(data), maxFileSize)})
 		return doc
 	}
-	var root, second *yaml.Node
-	var err error
-	nodes, fast := 0, false
-	if root, nodes, fast = fastYAML(data); !fast {
-		root, second, err = decodeYAMLv3(data)
-		if root != nil {
-			nodes = countNodes(root)
-		}
-	}
+	root, second, err := decodeYAML(data)
 	if err != nil {
-		line, col, msg := locateSyntaxError(data, err)
+		var line, col int
+		var msg string
+		line, col, msg, doc.top = locateSyntaxError(data, err)
+		doc.syntax = true
 		doc.diags = append(doc.diags, &Diagnostic{Pos: Pos{File: name, Line: line, Col: col},
 			Severity: SeverityError, Summary: msg})
 		return doc
 	}
+	doc.top = root
 	if root == nil {
 		doc.diags = append(doc.diags, &Diagnostic{Pos: at1, Severity: SeverityError,
 			Summary: "file is empty; a tree file needs at least version: 1 and supervisor:"})
@@ -110,7 +114,7 @@ func parseYAML(name string, data []byte) (doc *document) {
 		doc.errorf(second, "a tree file holds one YAML document; a second one starts here")
 	}
 	c := &converter{doc: doc, active: map[*yaml.Node]bool{}}
-	c.budget = nodes
+	c.budget = countNodes(root)
 	c.budget += min(max(aliasFactor*c.budget, minAliasNodes), maxAliasNodes)
 	c.limit = c.budget
 	v, ok := c.value(root)
@@ -122,18 +126,9 @@ func parseYAML(name string, data []byte) (doc *document) {
 }
 
 // decodeYAML returns the first document's top node (nil when the file has
-// no content) and the second document's, if any. A file in the plain
-// subset fastYAML reads is read by it; any other by yaml.v3.
+// no content) and the second document's, if any. yaml.v3 can panic on
+// some inputs; that is a syntax error too.
 func decodeYAML(data []byte) (root, second *yaml.Node, err error) {
-	if root, _, ok := fastYAML(data); ok {
-		return root, nil, nil
-	}
-	return decodeYAMLv3(data)
-}
-
-// decodeYAMLv3 is decodeYAML by yaml.v3. yaml.v3 can panic on some
-// inputs; that is a syntax error too.
-func decodeYAMLv3(data []byte) (root, second *yaml.Node, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			root, second, err = nil, nil, fmt.Errorf("yaml: the parser failed: %v", r)
@@ -168,52 +163,75 @@ func decodeYAMLv3(data []byte) (root, second *yaml.Node, err error) {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)
 
-// locateSyntaxError finds where a yaml.v3 error is and words it. yaml.v3
-// says "yaml: line N: msg", where N is often the line of the enclosing
-// construct, or no line at all. So, in files small enough, find the
-// shortest prefix of whole lines that fails with the same message: its
-// last line is where the problem is.
-func locateSyntaxError(data []byte, err error) (line, col int, msg string) {
-	full := err.Error()
-	m := yamlLineRE.FindStringSubmatch(full)
-	msg = full
-	line = 1
-	if m != nil {
-		msg = full[len(m[0]):]
+// syntaxMessage splits a yaml.v3 error into its line (0 when it gives
+// none) and its message.
+func syntaxMessage(err error) (line int, msg string) {
+	msg = err.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		msg = msg[len(m[0]):]
 		if m[1] != "" {
 			line, _ = strconv.Atoi(m[1])
 		}
 	}
-	starts := lineStarts(data)
+	return line, msg
+}
+
+// prefixes parses the prefixes of whole lines of a file, each once.
+type prefixes struct {
+	data   []byte
+	starts []int // where each line starts
+	parsed map[int]prefix
+}
+
+type prefix struct {
+	top *yaml.Node
+	err error
+}
+
+// parse parses the first k lines.
+func (p *prefixes) parse(k int) prefix {
+	if r, ok := p.parsed[k]; ok {
+		return r
+	}
+	end := len(p.data)
+	if k < len(p.starts) {
+		end = p.starts[k]
+	}
+	var r prefix
+	r.top, _, r.err = decodeYAML(p.data[:end])
+	p.parsed[k] = r
+	return r
+}
+
+// locateSyntaxError finds where a yaml.v3 error is and words it; before
+// is the top node of the lines before it, when they parse. yaml.v3 says
+// "yaml: line N: msg", where N is often the line of the enclosing
+// construct or the one before the problem, or no line at all. So, in
+// files small enough, find the shortest prefix of whole lines that fails
+// with the same message (firstLine): its last line is where the problem
+// is. The column is that line's first character that is not
+// indentation, or the tab or alias the message is about.
+func locateSyntaxError(data []byte, err error) (line, col int, msg string, before *yaml.Node) {
+	line, msg = syntaxMessage(err)
+	p := &prefixes{data: data, starts: lineStarts(data), parsed: map[int]prefix{}}
+	n := len(p.starts)
 	if len(data) <= syntaxSearchMax {
-		same := func(k int) bool { // does the prefix of k lines fail the same way?
-			end := len(data)
-			if k < len(starts) {
-				end = starts[k]
-			}
-			_, _, err := decodeYAML(data[:end])
-			if err == nil {
+		line = firstLine(n, line, func(k int) bool { // does the prefix of k lines fail the same way?
+			r := p.parse(k)
+			if r.err == nil {
 				return false
 			}
-			e := err.Error()
-			if mm := yamlLineRE.FindString(e); mm != "" {
-				e = e[len(mm):]
-			}
-			return e == msg
-		}
-		lo, hi := 1, len(starts)
-		for lo < hi {
-			mid := (lo + hi) / 2
-			if same(mid) {
-				hi = mid
-			} else {
-				lo = mid + 1
-			}
-		}
-		line = lo
+			_, m := syntaxMessage(r.err)
+			return m == msg
+		})
 	}
-	line = min(max(line, 1), len(starts))
-	text := lineText(data, starts, line)
+	line = min(max(line, 1), n)
+	if line > 1 {
+		if r := p.parse(line - 1); r.err == nil {
+			before = r.top
+		}
+	}
+	text := lineText(data, p.starts, line)
 	col = 1
 	// Point at the first character that is not indentation.
 	for i, r := range text {
@@ -225,16 +243,48 @@ func locateSyntaxError(data []byte, err error) (line, col int, msg string) {
 	switch {
 	case strings.Contains(msg, "tab") || strings.Contains(msg, "cannot start any token"):
 		if i := strings.IndexByte(text, '\t'); i >= 0 && strings.TrimLeft(text[:i], " ") == "" {
-			return line, i + 1, "tab character in indentation; YAML indents with spaces only"
+			return line, i + 1, "tab character in indentation; YAML indents with spaces only", before
 		}
 	case strings.HasPrefix(msg, "unknown anchor '"):
 		anchor := strings.TrimSuffix(strings.TrimPrefix(msg, "unknown anchor '"), "' referenced")
 		if i := strings.Index(text, "*"+anchor); i >= 0 {
 			col = i + 1
 		}
-		return line, col, fmt.Sprintf("alias *%s refers to no anchor &%s before it", anchor, anchor)
+		return line, col, fmt.Sprintf("alias *%s refers to no anchor &%s before it", anchor, anchor), before
 	}
-	return line, col, "invalid YAML: " + msg
+	return line, col, "invalid YAML: " + msg, before
+}
+
+// firstLine returns the least k in [1, n] for which fails(k) holds, given
+// that fails(n) does and that fails holds from some k on. It tries guess
+// (yaml.v3's line) and its neighbour first, which are usually the answer,
+// then searches by halves what is left: two calls in the usual case,
+// about log2(n) at worst.
+func firstLine(n, guess int, fails func(k int) bool) int {
+	lo, hi := 1, n
+	switch {
+	case guess < 1 || guess >= n:
+	case fails(guess):
+		if guess == 1 || !fails(guess-1) {
+			return guess
+		}
+		hi = guess - 1
+	default:
+		lo = guess + 1
+		if lo == n || fails(lo) {
+			return lo
+		}
+		lo++
+	}
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
 }
 
 func lineStarts(data []byte) []int {
