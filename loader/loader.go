@@ -272,6 +272,18 @@ func (r *Running) Reason() error {
 // (`otpctl run` then exits with status 3).
 func (r *Running) GaveUp() bool { return r.gaveUp.Load() }
 
+// Stopping reports whether the tree is stopping or has stopped: Shutdown
+// or Halt was called, the root supervisor gave up, or it has exited (the
+// tree stopped by itself through auto_shutdown says so once it is done).
+func (r *Running) Stopping() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return r.stopping.Load() || r.gaveUp.Load()
+	}
+}
+
 // Halted reports whether Halt was called.
 func (r *Running) Halted() bool { return r.halted.Load() }
 
