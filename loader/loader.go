@@ -64,6 +64,12 @@ type Running struct {
 	sigMu   sync.Mutex
 	specSig chan struct{} // closed and replaced by SetSpec
 
+	// sigExits is, per supervisor path, the latest exit of a significant
+	// child of that supervisor's current run: what set off its
+	// auto_shutdown, if it shut down (see AutoShutdownCause).
+	exitMu   sync.Mutex
+	sigExits map[string]sigExit
+
 	stopping atomic.Bool // Shutdown or Halt was asked for
 	halted   atomic.Bool
 	gaveUp   atomic.Bool
@@ -135,6 +141,7 @@ func Begin(tree *spec.Tree, opts Options) (*Running, error) {
 		insts:    map[runtime.Pid]*instance{},
 		sups:     map[runtime.Pid]*current{},
 		dyn:      map[string]int{},
+		sigExits: map[string]sigExit{},
 		up:       make(chan struct{}),
 		done:     make(chan struct{}),
 		specSig:  make(chan struct{}),
@@ -425,6 +432,14 @@ func (r *Running) onEvent(re runtime.Event) {
 		delete(r.sups, re.Pid)
 	}
 	r.mu.Unlock()
+	switch re.Type {
+	case runtime.EventExited:
+		r.noteSignificant(re.Path, re.Reason)
+	case runtime.EventStarted:
+		r.exitMu.Lock()
+		delete(r.sigExits, re.Path) // a supervisor's new run
+		r.exitMu.Unlock()
+	}
 	if re.Type == runtime.EventGiveUp && re.Path == r.rootPath {
 		r.gaveUp.Store(true)
 	}
