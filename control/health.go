@@ -7,7 +7,8 @@ import (
 
 // StopReporter is what a Backend may also implement to tell GET /healthz
 // and GET /readyz at once that its tree is stopping (a stop was asked for,
-// or the root supervisor gave up) or has stopped. Without it they learn so
+// the root supervisor gave up or shuts down by auto_shutdown) or has
+// stopped. Without it they learn so
 // only when the tree cannot be read any more.
 type StopReporter interface {
 	Stopping() bool

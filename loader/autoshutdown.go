@@ -13,6 +13,27 @@ type sigExit struct {
 	reason error
 }
 
+// noteEnding keeps what AutoShutdownCause and Stopping need from the
+// runtime event re: a significant child's exit; a supervisor's new run,
+// which forgets the exits of its last one; a child of the root terminated
+// with cause shutdown, which only a stopping root does (an operator's stop
+// is cause operator, a reload's reload). It runs on the supervisor's
+// goroutine.
+func (r *Running) noteEnding(re runtime.Event) {
+	switch re.Type {
+	case runtime.EventExited:
+		r.noteSignificant(re.Path, re.Reason)
+	case runtime.EventStarted:
+		r.exitMu.Lock()
+		delete(r.sigExits, re.Path)
+		r.exitMu.Unlock()
+	case runtime.EventTerminated:
+		if re.Cause == runtime.CauseShutdown && path.Dir(re.Path) == r.rootPath {
+			r.ending.Store(true)
+		}
+	}
+}
+
 // noteSignificant keeps the exit of the child at p, if it is significant
 // to its supervisor, as that supervisor's latest (there is one entry per
 // supervisor: the map is bounded by the tree). It runs on the

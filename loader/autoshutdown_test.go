@@ -104,3 +104,27 @@ func TestAutoShutdownCauseNotWhenStopped(t *testing.T) {
 		t.Errorf("after a give-up: AutoShutdownCause %q %v %v, GaveUp %v", p, reason, ok, g.GaveUp())
 	}
 }
+
+// A tree that shuts itself down (auto_shutdown) is Stopping from its first
+// child's termination on, not only once it is done: GET /healthz says so
+// while a slow child stops.
+func TestStoppingDuringAutoShutdown(t *testing.T) {
+	slow := w("slow", "stubborn") // never stops by itself: killed after its shutdown
+	slow.Shutdown = spec.Shutdown(30 * time.Second)
+	r, rec := start(t, tree(autoShut(sup("app", spec.OneForOne, slow, w("a", "echo"), significant(w("job", "echo"), spec.Temporary)))), nil)
+	m := rec.Len()
+	if err := r.Kill("app/job", "normal"); err != nil {
+		t.Fatal(err)
+	}
+	rec.wait(t, m, "terminated app/a shutdown shutdown app/job")
+	select {
+	case <-r.Done():
+		t.Fatal("the tree is done before its slow child stopped")
+	default:
+	}
+	if !r.Stopping() {
+		t.Error("not Stopping while the root shuts down by auto_shutdown")
+	}
+	r.Halt() // do not wait for slow's shutdown
+	waitDone(t, r)
+}

@@ -71,6 +71,7 @@ type Running struct {
 	sigExits map[string]sigExit
 
 	stopping atomic.Bool // Shutdown or Halt was asked for
+	ending   atomic.Bool // the root stops its children by itself (auto_shutdown)
 	halted   atomic.Bool
 	gaveUp   atomic.Bool
 	up       chan struct{} // closed once the start is over (startErr says how)
@@ -280,14 +281,15 @@ func (r *Running) Reason() error {
 func (r *Running) GaveUp() bool { return r.gaveUp.Load() }
 
 // Stopping reports whether the tree is stopping or has stopped: Shutdown
-// or Halt was called, the root supervisor gave up, or it has exited (the
-// tree stopped by itself through auto_shutdown says so once it is done).
+// or Halt was called, the root supervisor gave up or shuts down by itself
+// (auto_shutdown: from its first child's termination on), or it has
+// exited.
 func (r *Running) Stopping() bool {
 	select {
 	case <-r.done:
 		return true
 	default:
-		return r.stopping.Load() || r.gaveUp.Load()
+		return r.stopping.Load() || r.gaveUp.Load() || r.ending.Load()
 	}
 }
 
@@ -432,14 +434,7 @@ func (r *Running) onEvent(re runtime.Event) {
 		delete(r.sups, re.Pid)
 	}
 	r.mu.Unlock()
-	switch re.Type {
-	case runtime.EventExited:
-		r.noteSignificant(re.Path, re.Reason)
-	case runtime.EventStarted:
-		r.exitMu.Lock()
-		delete(r.sigExits, re.Path) // a supervisor's new run
-		r.exitMu.Unlock()
-	}
+	r.noteEnding(re)
 	if re.Type == runtime.EventGiveUp && re.Path == r.rootPath {
 		r.gaveUp.Store(true)
 	}
