@@ -2,6 +2,9 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,23 +15,33 @@ import (
 // --ready 1 while a node is not ready (the tree starting, a permanent
 // child stopped), naming it, and 0 again once it runs.
 func TestHealthCommand(t *testing.T) {
-	r := runYAML(t, "app.yaml", `version: 1
+	// slow is ready once the test lets it (it logs "up" when the file go
+	// appears).
+	goFile := filepath.Join(t.TempDir(), "go")
+	r := runYAML(t, "app.yaml", fmt.Sprintf(`version: 1
 name: app
 supervisor:
   children:
     - {name: a, kind: echo}
     - {name: once, kind: echo, restart: transient}
-    - {name: slow, kind: exec, args: {command: [sleep, "600"], ready: {delay: 2s}}}
-`)
+    - name: slow
+      kind: exec
+      args:
+        command: [sh, -c, "while [ ! -e %s ]; do sleep 0.05; done; echo up; exec sleep 600"]
+        ready: {log: up, timeout: 1m}
+`, goFile))
 	// While slow's ready check runs, the tree is up but not ready.
 	r.mustCtl("wait", "app/slow", "--state", "starting")
 	if out := r.mustCtl("health"); out != "ok\n" {
 		t.Errorf("health while starting: %q", out)
 	}
 	res := r.ctl("health", "--ready")
-	if res.code != 1 || !strings.Contains(res.stdout, "app starting\n") || !strings.Contains(res.stdout, "app/slow starting\n") ||
-		!strings.HasPrefix(res.stderr, "otpctl: 2 nodes are not ready: app starting") {
+	if res.code != 1 || res.stdout != "app starting\napp/slow starting\n" ||
+		res.stderr != "otpctl: 2 nodes are not ready: app starting, …\n" {
 		t.Errorf("health --ready while starting: %+v", res)
+	}
+	if err := os.WriteFile(goFile, nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	r.waitEvent(0, "started app boot")
 	if out := r.mustCtl("health", "--ready"); out != "ok\n" {
