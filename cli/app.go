@@ -12,11 +12,15 @@ import (
 
 // Exit statuses. They are public API: scripts and CI depend on them.
 const (
-	// ExitOK: success; `run` stopped on request or by auto_shutdown;
-	// `validate` found nothing; `plan` found no change.
+	// ExitOK: success; `run` stopped on request, or by auto_shutdown
+	// after a significant child's normal exit; `validate` found nothing;
+	// `plan` found no change; `health` found the instance up (ready).
+	// (When a significant child's exit ended the tree by auto_shutdown,
+	// `run` exits with that child's status: see childExitCode.)
 	ExitOK = 0
 	// ExitFailure: a configuration or start-up error, a refused or failed
-	// client command; `validate` found problems; `plan` found changes.
+	// client command; `validate` found problems; `plan` found changes;
+	// `health`: not up, or not ready.
 	ExitFailure = 1
 	// ExitUsage: the command line is wrong (an unknown command or flag, a
 	// flag's bad value, the wrong number of arguments), for every command.
@@ -38,7 +42,7 @@ var commands []*ucli.Command
 
 var commandOrder = []string{
 	"run", "validate", "plan", "schema", "kinds",
-	"tree", "wait", "events", "kill", "stop", "start", "restart", "call", "reload", "shutdown",
+	"tree", "wait", "health", "events", "kill", "stop", "start", "restart", "call", "reload", "shutdown",
 	"socket", "completion", "version", "help",
 }
 

@@ -34,8 +34,11 @@ func init() {
 			"debounced: a burst of saves within 100ms of each other is one reload.\n\n" +
 			"As PID 1 (a container's init) it also reaps the orphaned processes that end up\n" +
 			"as its children.\n\n" +
-			"Exit status: 0 stopped on request or by auto_shutdown; 1 the files are not valid, a\n" +
-			"child failed to start, or the tree was killed at once; 3 the root supervisor gave up.",
+			"Exit status: 0 stopped on request; 1 the files are not valid, a child failed to\n" +
+			"start, or the tree was killed at once; 3 the root supervisor gave up. When a\n" +
+			"significant child's exit ended the tree (auto_shutdown), that child's status: an\n" +
+			"exec child's exit status N, 128+N for signal N (143: SIGTERM), 0 for a normal\n" +
+			"exit, 1 for an actor's abnormal one.",
 		Flags: append(instanceFlags(),
 			&ucli.StringFlag{Name: "log-format", Value: "text", Usage: "how events are logged to stderr: `text` or json (one object per line)"},
 			&ucli.BoolFlag{Name: "no-watch", Usage: "do not reload when the tree's files change"},
@@ -213,11 +216,36 @@ func runExit(r *loader.Running) error {
 	case r.Halted():
 		return exit(ExitFailure, "the tree was killed at once")
 	}
+	if path, why, ok := r.AutoShutdownCause(); ok {
+		if code := childExitCode(why); code != ExitOK {
+			return exit(code, "auto_shutdown: %s exited (%s): exiting with status %d", path, loader.ReasonText(why), code)
+		}
+		return nil
+	}
 	reason := r.Reason()
 	if reason == nil || errors.Is(reason, runtime.Shutdown) {
-		return nil // stopped on request, or by auto_shutdown
+		return nil // stopped on request
 	}
 	return exit(ExitFailure, "the root supervisor %s exited: %s", r.Path(), loader.ReasonText(reason))
+}
+
+// childExitCode is the exit status of `run` whose tree a significant
+// child's exit ended (auto_shutdown), for that exit's reason: a status the
+// reason carries (an exec worker's exit status N, or 128+signal as shells
+// report a signal: *builtin.ExitError's ExitCode, or any kind's reason
+// with an ExitCode method), else 0 for a normal exit (normal, shutdown,
+// shutdown:TEXT) and 1 for an abnormal one (an actor's crash).
+func childExitCode(reason error) int {
+	var ec interface{ ExitCode() int }
+	if errors.As(reason, &ec) {
+		if code := ec.ExitCode(); code >= 0 && code <= 255 {
+			return code
+		}
+	}
+	if runtime.IsAbnormal(reason) {
+		return ExitFailure
+	}
+	return ExitOK
 }
 
 // runSocket is the socket `run` serves: --socket, else the socket of

@@ -55,28 +55,12 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, "http://otpctl"+path, rd)
+	status, data, err := c.roundTrip(ctx, method, path, rd)
 	if err != nil {
 		return err
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return c.connError(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 300 {
-		e := &Error{Status: resp.StatusCode}
-		if json.Unmarshal(data, e) != nil || e.Message == "" {
-			e.Code, e.Message = CodeInternal, fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(data)))
-		}
-		return e
+	if status >= 300 {
+		return errorOf(status, data)
 	}
 	if out == nil {
 		return nil
@@ -86,6 +70,38 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		return nil
 	}
 	return json.Unmarshal(data, out)
+}
+
+// roundTrip sends one request and returns the status and body of its
+// answer.
+func (c *Client) roundTrip(ctx context.Context, method, path string, body io.Reader) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "http://otpctl"+path, body)
+	if err != nil {
+		return 0, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, c.connError(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, nil, err
+	}
+	return resp.StatusCode, data, nil
+}
+
+// errorOf is the *Error of an answer with status (300 or more) and body
+// data.
+func errorOf(status int, data []byte) *Error {
+	e := &Error{Status: status}
+	if json.Unmarshal(data, e) != nil || e.Message == "" {
+		e.Code, e.Message = CodeInternal, fmt.Sprintf("%d %s: %s", status, http.StatusText(status), strings.TrimSpace(string(data)))
+	}
+	return e
 }
 
 // untrusted is CheckSocket's refusal, as the client's dial fails with it.
@@ -160,6 +176,30 @@ func (c *Client) Reload(ctx context.Context) (ReloadReply, error) {
 // Shutdown asks the instance to stop its tree and exit.
 func (c *Client) Shutdown(ctx context.Context) error {
 	return c.do(ctx, "POST", "/v1/shutdown", nil, nil)
+}
+
+// Health asks GET /healthz, or with ready GET /readyz, and returns the
+// answer: Status is HealthOK when the instance is up (or every node is
+// ready), else why not (HealthStopping, or HealthNotReady with the nodes
+// that are not). An error means no such answer came (no instance, or
+// another status).
+func (c *Client) Health(ctx context.Context, ready bool) (HealthReply, error) {
+	path := "/healthz"
+	if ready {
+		path = "/readyz"
+	}
+	var rep HealthReply
+	status, data, err := c.roundTrip(ctx, "GET", path, nil)
+	if err != nil {
+		return rep, err
+	}
+	if status != http.StatusOK && status != http.StatusServiceUnavailable {
+		return rep, errorOf(status, data)
+	}
+	if err := json.Unmarshal(data, &rep); err != nil || rep.Status == "" {
+		return rep, errorOf(status, data)
+	}
+	return rep, nil
 }
 
 // Wait blocks until the node at path is in state, or timeout passes (an

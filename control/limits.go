@@ -20,6 +20,9 @@ const (
 	// MaxWaits bounds the pending GET /v1/wait requests; past it the
 	// server answers 503 busy.
 	MaxWaits = 256
+	// MaxNotReady bounds the nodes a 503 of GET /readyz lists; the others
+	// are counted in its "more".
+	MaxNotReady = 100
 )
 
 // fieldError is the bad_request error for a field over MaxFieldBytes, or

@@ -43,7 +43,7 @@ type Server struct {
 	// Set it before Serve.
 	WriteTimeout time.Duration
 
-	backend Backend
+	backend hinting
 	http    *http.Server
 	streams limit        // open event streams, at most MaxStreams
 	waits   limit        // pending waits, at most MaxWaits
@@ -74,6 +74,8 @@ func NewServer(b Backend) *Server {
 	mux.HandleFunc("POST /v1/call", s.call)
 	mux.HandleFunc("POST /v1/reload", s.reload)
 	mux.HandleFunc("POST /v1/shutdown", s.shutdown)
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, Errorf(CodeNotFound, "no endpoint %s %s (see the README's control API)", r.Method, r.URL.Path))
 	})

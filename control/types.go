@@ -60,7 +60,10 @@ const (
 	// the server cut off: its reader fell behind the kept events, or did
 	// not take a write for the server's WriteTimeout.
 	CodeSlowFollower = "slow_follower"
-	CodeInternal     = "internal"
+	// CodeUnavailable is the code of a 503 from GET /healthz (the tree
+	// is stopping) or GET /readyz (that, or nodes are not ready).
+	CodeUnavailable = "unavailable"
+	CodeInternal    = "internal"
 )
 
 // Error is an error the API answered with.
@@ -91,8 +94,35 @@ func statusOf(code string) int {
 		return 408
 	case CodeInvalid:
 		return 422
-	case CodeBusy:
+	case CodeBusy, CodeUnavailable:
 		return 503
 	}
 	return 500
+}
+
+// Health statuses of GET /healthz and GET /readyz.
+const (
+	HealthOK       = "ok"        // 200: the instance is up (healthz), or every node is ready (readyz)
+	HealthStopping = "stopping"  // 503: the tree is stopping, or has stopped
+	HealthNotReady = "not ready" // 503 (readyz): NotReady lists the nodes that are not
+)
+
+// HealthReply is the body of GET /healthz and GET /readyz:
+// {"status":"ok"} with 200, or with 503 the status, the house error's code
+// (CodeUnavailable) and message, and for readyz the nodes that are not
+// ready: at most MaxNotReady of them, in tree order, and the count of the
+// others in More.
+type HealthReply struct {
+	Status   string         `json:"status"`
+	Code     string         `json:"code,omitempty"`
+	Message  string         `json:"error,omitempty"`
+	NotReady []NotReadyNode `json:"not_ready,omitempty"`
+	More     int            `json:"more,omitempty"`
+}
+
+// NotReadyNode is a node that is not ready (live.Node.Ready): its path and
+// state.
+type NotReadyNode struct {
+	Path  string `json:"path"`
+	State string `json:"state"`
 }

@@ -22,3 +22,21 @@ func Example() {
 	// shop running
 	// shop/db running
 }
+
+// The readiness rule of GET /readyz: a permanent child stopped is not
+// ready; a temporary one that exited is done.
+func ExampleNode_NotReady() {
+	var root live.Node
+	_ = json.Unmarshal([]byte(`{"path":"app","type":"supervisor","state":"running","restart":"permanent","children":[
+		{"path":"app/web","type":"worker","state":"stopped","restart":"permanent"},
+		{"path":"app/migrate","type":"worker","state":"stopped","restart":"temporary"},
+		{"path":"app/db","type":"worker","state":"starting","restart":"permanent"}]}`), &root)
+	for _, n := range root.NotReady() {
+		fmt.Println(n.Path, n.State)
+	}
+	fmt.Println(root.Find("app/migrate").Ready())
+	// Output:
+	// app/web stopped
+	// app/db starting
+	// true
+}

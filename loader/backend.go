@@ -21,7 +21,10 @@ type backend struct {
 	shutdown func()
 }
 
-var _ control.Backend = (*backend)(nil)
+var (
+	_ control.Backend      = (*backend)(nil)
+	_ control.StopReporter = (*backend)(nil)
+)
 
 // NewBackend returns the control API of the running tree r, as `otpctl run`
 // serves it and a program that runs a tree itself can serve it with
@@ -82,6 +85,10 @@ func (b *backend) Reload() (control.ReloadReply, error) { return b.tree.ReloadRe
 func (b *backend) Shutdown() { b.shutdown() }
 
 func (b *backend) EventLog() *control.EventLog { return b.log }
+
+// Stopping tells GET /healthz and /readyz that the tree is stopping
+// (control.StopReporter).
+func (b *backend) Stopping() bool { return b.tree.Stopping() }
 
 // ReloadReply reloads the tree files (ReloadFile) and answers as the control
 // API does: the plan applied, or a control.Error (invalid, with every

@@ -64,7 +64,14 @@ type Running struct {
 	sigMu   sync.Mutex
 	specSig chan struct{} // closed and replaced by setSpec
 
+	// sigExits is, per supervisor path, the latest exit of a significant
+	// child of that supervisor's current run: what set off its
+	// auto_shutdown, if it shut down (see AutoShutdownCause).
+	exitMu   sync.Mutex
+	sigExits map[string]sigExit
+
 	stopping atomic.Bool // Shutdown or Halt was asked for
+	ending   atomic.Bool // the root stops its children by itself (auto_shutdown)
 	halted   atomic.Bool
 	gaveUp   atomic.Bool
 	up       chan struct{} // closed once the start is over (startErr says how)
@@ -135,6 +142,7 @@ func Begin(tree *spec.Tree, opts Options) (*Running, error) {
 		insts:    map[runtime.Pid]*instance{},
 		sups:     map[runtime.Pid]*current{},
 		dyn:      map[string]int{},
+		sigExits: map[string]sigExit{},
 		up:       make(chan struct{}),
 		done:     make(chan struct{}),
 		specSig:  make(chan struct{}),
@@ -271,6 +279,19 @@ func (r *Running) Reason() error {
 // GaveUp reports whether the root supervisor passed its restart intensity
 // (`otpctl run` then exits with status 3).
 func (r *Running) GaveUp() bool { return r.gaveUp.Load() }
+
+// Stopping reports whether the tree is stopping or has stopped: Shutdown
+// or Halt was called, the root supervisor gave up or shuts down by itself
+// (auto_shutdown: from its first child's termination on), or it has
+// exited.
+func (r *Running) Stopping() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return r.stopping.Load() || r.gaveUp.Load() || r.ending.Load()
+	}
+}
 
 // Halted reports whether Halt was called.
 func (r *Running) Halted() bool { return r.halted.Load() }
@@ -418,6 +439,7 @@ func (r *Running) onEvent(re runtime.Event) {
 		delete(r.sups, re.Pid)
 	}
 	r.mu.Unlock()
+	r.noteEnding(re)
 	if re.Type == runtime.EventGiveUp && re.Path == r.rootPath {
 		r.gaveUp.Store(true)
 	}

@@ -51,7 +51,9 @@
 // Exit reasons: status 0 is runtime.Normal; another status an *ExitError
 // reading "exit status N"; a signal an *ExitError reading "signal: NAME" as
 // Go names signals ("signal: killed", "signal: terminated", "signal:
-// interrupt").
+// interrupt"). Its ExitCode is the status a shell would report (N, or 128
+// plus the signal's number), which `otpctl run` exits with when that exit
+// ended the tree through auto_shutdown.
 //
 // # Actors
 //

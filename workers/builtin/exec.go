@@ -54,6 +54,17 @@ func (e *ExitError) Error() string {
 	return fmt.Sprintf("exit status %d", e.Status)
 }
 
+// ExitCode is the status a shell reports for the process: Status, or
+// 128 plus the signal's number when a signal ended it (143 for SIGTERM).
+// `otpctl run` exits with it when this exit ended the tree through
+// auto_shutdown.
+func (e *ExitError) ExitCode() int {
+	if e.Status < 0 {
+		return 128 + int(e.Signal)
+	}
+	return e.Status
+}
+
 // exitReason maps how an OS process ended to an exit reason.
 func exitReason(ps *os.ProcessState) error {
 	ws, ok := ps.Sys().(syscall.WaitStatus)

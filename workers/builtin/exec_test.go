@@ -178,14 +178,15 @@ func TestExecExitReasons(t *testing.T) {
 	for _, tc := range []struct {
 		script string
 		want   string
+		code   int // ExitCode, as a shell reports it
 	}{
-		{"exit 0", "normal"},
-		{"exit 2", "exit status 2"},
-		{"exit 255", "exit status 255"},
-		{"kill -TERM $$", "signal: terminated"},
-		{"kill -KILL $$", "signal: killed"},
-		{"kill -INT $$", "signal: interrupt"},
-		{"kill -HUP $$", "signal: hangup"},
+		{"exit 0", "normal", 0},
+		{"exit 2", "exit status 2", 2},
+		{"exit 255", "exit status 255", 255},
+		{"kill -TERM $$", "signal: terminated", 143},
+		{"kill -KILL $$", "signal: killed", 137},
+		{"kill -INT $$", "signal: interrupt", 130},
+		{"kill -HUP $$", "signal: hangup", 129},
 	} {
 		t.Run(tc.script, func(t *testing.T) {
 			tr := mustStartTree(t, execKind, execArgs(t, []string{"sh", "-c", tc.script}, nil),
@@ -195,6 +196,10 @@ func TestExecExitReasons(t *testing.T) {
 			e := tr.event(runtime.EventExited)
 			if e.Reason == nil || e.Reason.Error() != tc.want {
 				t.Fatalf("exit reason = %v, want %s", e.Reason, tc.want)
+			}
+			var ee *builtin.ExitError
+			if errors.As(e.Reason, &ee) != (tc.code != 0) || (tc.code != 0 && ee.ExitCode() != tc.code) {
+				t.Fatalf("exit reason %#v: want an *ExitError with ExitCode %d", e.Reason, tc.code)
 			}
 			if tc.want == "normal" && !errors.Is(e.Reason, runtime.Normal) {
 				t.Fatalf("status 0 is %#v, not runtime.Normal", e.Reason)
