@@ -264,9 +264,11 @@ type countingBackend struct {
 	reads atomic.Int64
 }
 
-// Tree is the fake's tree with a worker for every other path it knows.
+// Tree is the fake's tree with a worker for every other path it knows. A
+// read is counted once its snapshot is taken, so that a test that waits for
+// the count knows each reader has seen the states as they were.
 func (c *countingBackend) Tree() (*live.Node, error) {
-	c.reads.Add(1)
+	defer c.reads.Add(1)
 	root, _ := c.fakeBackend.Tree()
 	c.mu.Lock()
 	defer c.mu.Unlock()
