@@ -16,6 +16,7 @@
 //
 //	GET  /v1/tree                          the live tree (Node)
 //	GET  /v1/events[?follow=1][&since=N]   the event log, one JSON Event per line
+//	GET  /v1/events?sse=1[&since=N]        the same as server-sent events, following (the web page's)
 //	GET  /v1/wait?path=P&state=S&timeout=D wait until P is in state S (408 on timeout)
 //	POST /v1/kill     {"path","reason"}    make the process at path exit with reason
 //	POST /v1/stop     {"path"}             terminate a child (terminate_child)
