@@ -74,6 +74,7 @@ func NewServer(b Backend) *Server {
 	mux.HandleFunc("POST /v1/call", s.call)
 	mux.HandleFunc("POST /v1/reload", s.reload)
 	mux.HandleFunc("POST /v1/shutdown", s.shutdown)
+	handleWeb(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, Errorf(CodeNotFound, "no endpoint %s %s (see the README's control API)", r.Method, r.URL.Path))
 	})
