@@ -188,6 +188,8 @@ supervisor:
     - name: pool
       supervisor:
         strategy: rest_for_one
+        max_frequency: 5
+        period: 5s
         children:
           - {name: w1, kind: echo}
           - {name: w2, kind: echo}
@@ -232,6 +234,11 @@ func TestWebPageInBrowser(t *testing.T) {
 	waitFor(t, ctx, "web/sleeper's new OS pid", fmt.Sprintf(`(() => { const t = %s.querySelector('.ospid').textContent; return t !== '' && t !== %q })()`,
 		node("web/sleeper"), fmt.Sprint(snap.Find("web/sleeper").OSPid)))
 	waitFor(t, ctx, "the root's budget used", node("web")+`.querySelector('.budget-text').textContent === '2/10 in 1m'`)
+
+	// A budget empties as its period passes, with no event to say so.
+	post(t, url, "kill", control.KillRequest{Path: "web/pool/w2"})
+	waitFor(t, ctx, "web/pool's budget used", node("web/pool")+`.querySelector('.budget-text').textContent === '1/5 in 5s'`)
+	waitFor(t, ctx, "web/pool's budget emptied after its period", node("web/pool")+`.querySelector('.budget-text').textContent === '0/5 in 5s'`)
 
 	// Select a child and restart it with the button.
 	run(t, ctx, "select web/pool/w1", chromedp.Click(chromedp.CSS(`li[data-path="web/pool/w1"] > .row .name`)))
@@ -290,6 +297,7 @@ func TestWebScreenshot(t *testing.T) {
 	waitFor(t, ctx, "shop/pool/w3 restarted", node("shop/pool/w3")+`?.dataset.state === 'running' && `+node("shop/pool/w3")+`.dataset.restarts === '1'`)
 	run(t, ctx, "select shop/pool/w2", chromedp.Click(chromedp.CSS(`li[data-path="shop/pool/w2"] > .row .name`)))
 	waitFor(t, ctx, "shop/pool/w2's events", `document.querySelectorAll('#d-lines li.ev').length >= 3`)
+	waitFor(t, ctx, "the uptimes ticking", node("shop")+`.querySelector('.uptime').textContent === '3s'`)
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatal(err)

@@ -180,8 +180,39 @@ function updateNode(v, n) {
   }
 }
 
+// parseDuration reads a Go duration ("5s", "1m30s", "250ms") in
+// milliseconds; NaN when it cannot.
+function parseDuration(text) {
+  const units = { h: 3600e3, m: 60e3, s: 1e3, ms: 1, us: 1e-3, 'µs': 1e-3, ns: 1e-6 };
+  const parts = String(text).match(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g);
+  if (!parts || parts.join('') !== text) return NaN;
+  let ms = 0;
+  for (const p of parts) {
+    const [, n, u] = p.match(/(\d+(?:\.\d+)?)(.*)/);
+    ms += parseFloat(n) * units[u];
+  }
+  return ms;
+}
+
+// A restart budget empties as its period passes, with no event to say so:
+// while one is in use, the tree is read again once the shortest period of
+// those in use has passed.
+let budgetTimer = null;
+function watchBudgets(root) {
+  let wait = Infinity;
+  const walk = (n) => {
+    if (n.budget && n.budget.used > 0) wait = Math.min(wait, parseDuration(n.budget.period) || Infinity);
+    (n.children || []).forEach(walk);
+  };
+  walk(root);
+  clearTimeout(budgetTimer);
+  budgetTimer = null;
+  if (wait < Infinity) budgetTimer = setTimeout(readTreeSoon, Math.max(wait, TREE_EVERY_MS) + 50);
+}
+
 function renderTree(root) {
   current = root;
+  watchBudgets(root);
   $('tree-name').textContent = root.name || root.path;
   document.title = 'otpctl ' + (root.name || root.path);
   $('tree-empty').hidden = true;
@@ -301,7 +332,7 @@ function renderDetail() {
   fact(dl, 'pid', n.pid);
   fact(dl, 'OS pid', n.os_pid);
   fact(dl, 'restarts', n.restarts || 0);
-  fact(dl, 'last restart', n.last_restart && new Date(n.last_restart).toLocaleString());
+  fact(dl, 'last restart', n.last_restart && fmtClock(n.last_restart));
   fact(dl, 'restart', n.restart);
   fact(dl, 'shutdown', n.shutdown);
   fact(dl, 'budget', n.budget && n.budget.used + '/' + n.budget.max + ' in ' + n.budget.period);
