@@ -25,6 +25,7 @@
 //	POST /v1/call     {"path","request","timeout"} call an actor worker; its reply
 //	POST /v1/reload                        reload the tree files; the plan applied
 //	POST /v1/shutdown                      stop the tree and exit
+//	GET  /                                 the web page of the live tree (its files under /ui/)
 //
 // Every input is bounded: a body by MaxBodyBytes, each text field by
 // MaxFieldBytes, the open event streams by MaxStreams and the pending waits

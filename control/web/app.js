@@ -170,6 +170,7 @@ function updateNode(v, n) {
       v.meter.classList.toggle('full', frac >= 1);
       v.meter.setAttribute('aria-valuemax', String(b.max));
       v.meter.setAttribute('aria-valuenow', String(b.used));
+      v.meter.setAttribute('aria-valuetext', b.used + ' of ' + b.max + ' restarts used in ' + b.period);
       v.meter.setAttribute('aria-label', 'restart budget of ' + n.path);
       v.budgetText.textContent = b.used + '/' + b.max + ' in ' + b.period;
     } else {
