@@ -92,8 +92,9 @@ func requireToken(h http.Handler) http.Handler {
 }
 
 // webTree runs tree with its control server on a loopback TCP listener
-// (behind requireToken) and returns the tree and the server's URL.
-func webTree(t *testing.T, tree *spec.Tree) (*loader.Running, string) {
+// (behind requireToken) and returns the tree, the server's URL and the
+// event log.
+func webTree(t *testing.T, tree *spec.Tree) (*loader.Running, string, *control.EventLog) {
 	t.Helper()
 	log := control.NewEventLog(10000)
 	r, err := loader.Start(context.Background(), tree, loader.Options{
@@ -115,7 +116,7 @@ func webTree(t *testing.T, tree *spec.Tree) (*loader.Running, string) {
 		srv.Close()
 		ts.Close()
 	})
-	return r, ts.URL
+	return r, ts.URL, log
 }
 
 // post calls the API as the command line would, with the token.
@@ -205,7 +206,7 @@ func TestWebPageInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, url := webTree(t, tree)
+	r, url, log := webTree(t, tree)
 
 	run(t, ctx, "open the page", chromedp.Navigate(url+"/?token="+token))
 	snap, err := r.Snapshot()
@@ -268,6 +269,14 @@ func TestWebPageInBrowser(t *testing.T) {
 	run(t, ctx, "click stop again", chromedp.Click(chromedp.CSS(`.actions button[data-op="stop"]`)))
 	waitFor(t, ctx, "web/pool/w1 stopped", node("web/pool/w1")+`.dataset.state === 'stopped' && `+node("web/pool/w1")+`.querySelector('.state').textContent === 'stopped'`)
 
+	// The panel keeps the last 1000 events, however many come.
+	run(t, ctx, "clear the filter", chromedp.Evaluate[chromedp.Void](`document.getElementById('filter').value = ''; document.getElementById('filter').dispatchEvent(new Event('input'))`))
+	for i := range 1500 {
+		log.Append(live.Event{Type: "exited", Path: "web/echo", Reason: fmt.Sprint("burst ", i)})
+	}
+	waitFor(t, ctx, "the last 1000 events", `(() => { const rows = document.querySelectorAll('#events li.ev');
+		return rows.length === 1000 && rows[0].textContent.includes('burst 1499') && document.getElementById('events-count').textContent === '1000' })()`)
+
 	if !evaluate[bool](t, ctx, `window.notReloaded === true`) {
 		t.Error("the page was reloaded; it must follow the tree live")
 	}
@@ -286,7 +295,7 @@ func TestWebScreenshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, url := webTree(t, tree)
+	_, url, _ := webTree(t, tree)
 	post(t, url, "start", control.StartRequest{Path: "shop/jobs", Name: "job-a"})
 	post(t, url, "start", control.StartRequest{Path: "shop/jobs", Name: "job-b"})
 	post(t, url, "kill", control.KillRequest{Path: "shop/pool/w2", Reason: "boom"})

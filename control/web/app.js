@@ -456,13 +456,13 @@ function shownBy(filter, path) { return !filter || path.includes(filter); }
 
 function addEvent(e) {
   pending.push(e);
-  if (pending.length > MAX_EVENTS) pending = pending.slice(-MAX_EVENTS);
+  if (pending.length > 2 * MAX_EVENTS) pending = pending.slice(-MAX_EVENTS);
   if (!drawTimer) drawTimer = setTimeout(drawEvents, 0);
 }
 
 function drawEvents() {
   drawTimer = null;
-  const batch = pending;
+  const batch = pending.slice(-MAX_EVENTS);
   pending = [];
   events.push(...batch);
   if (events.length > MAX_EVENTS) events.splice(0, events.length - MAX_EVENTS);
