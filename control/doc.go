@@ -16,6 +16,7 @@
 //
 //	GET  /v1/tree                          the live tree (Node)
 //	GET  /v1/events[?follow=1][&since=N]   the event log, one JSON Event per line
+//	GET  /v1/events?sse=1[&since=N]        the same as server-sent events, following (the web page's)
 //	GET  /v1/wait?path=P&state=S&timeout=D wait until P is in state S (408 on timeout)
 //	POST /v1/kill     {"path","reason"}    make the process at path exit with reason
 //	POST /v1/stop     {"path"}             terminate a child (terminate_child)
@@ -27,6 +28,7 @@
 //	GET  /healthz                          liveness: 200 {"status":"ok"}; 503 once the tree is stopping
 //	GET  /readyz                           readiness: 200 when every node is ready (live.Node.Ready);
 //	                                       else 503 with the nodes that are not (HealthReply)
+//	GET  /                                 the web page of the live tree (its files under /ui/)
 //
 // Every input is bounded: a body by MaxBodyBytes, each text field by
 // MaxFieldBytes, the open event streams by MaxStreams and the pending waits

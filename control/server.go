@@ -76,6 +76,7 @@ func NewServer(b Backend) *Server {
 	mux.HandleFunc("POST /v1/shutdown", s.shutdown)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	handleWeb(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, Errorf(CodeNotFound, "no endpoint %s %s (see the README's control API)", r.Method, r.URL.Path))
 	})
@@ -90,6 +91,12 @@ func NewServer(b Backend) *Server {
 	}
 	return s
 }
+
+// Handler returns the server's handler, every endpoint of the API and the
+// web page, to serve on another listener as well (a TCP one: see the
+// README's Web view). Event streams opened through it are Server's like
+// any other: Close and Shutdown end them.
+func (s *Server) Handler() http.Handler { return s.http.Handler }
 
 // Serve serves on l until Close. It returns nil after Close.
 func (s *Server) Serve(l net.Listener) error {

@@ -39,11 +39,28 @@ type streamEnd struct {
 // before its last line: a stream is cut off, with a last line saying why,
 // when its reader falls behind the log or takes longer than
 // StreamWriteTimeout over a write.
+//
+// With ?sse=1 the stream is in the server-sent events format, for the web
+// page: it always follows, each event is a message whose id is its
+// sequence number and whose data is its JSON, a reconnecting reader's
+// Last-Event-ID header stands for ?since, and the last message of a
+// stream cut off is a slow_follower event.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	follow := r.URL.Query().Get("follow")
+	sse := r.URL.Query().Get("sse") == "1"
 	sinceText, ok := query(w, r, "since")
 	if !ok {
 		return
+	}
+	if id := r.Header.Get("Last-Event-ID"); sse && id != "" {
+		if e := fieldError("Last-Event-ID", id); e != nil {
+			writeError(w, e)
+			return
+		}
+		sinceText = id
+	}
+	if sse {
+		follow = "1"
 	}
 	var since uint64
 	if sinceText != "" {
@@ -70,7 +87,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadDeadline(time.Time{}) // the server's ReadTimeout was for the request
 	defer s.track(conn, false)
-	st := &stream{conn: conn, timeout: s.streamTimeout(), stalled: &s.stalled}
+	st := &stream{conn: conn, timeout: s.streamTimeout(), stalled: &s.stalled, sse: sse}
 	gone := make(chan struct{}) // the reader closed its end
 	go func() {
 		io.Copy(io.Discard, brw.Reader)
@@ -139,6 +156,7 @@ type stream struct {
 	conn    net.Conn
 	timeout time.Duration
 	stalled *atomic.Int64 // counts the streams cut off for not reading
+	sse     bool          // in the server-sent events format, not JSON lines
 	lines   bytes.Buffer  // the lines of the batch being written
 	enc     *json.Encoder
 	pending []byte // what a write that timed out left unwritten
@@ -147,11 +165,25 @@ type stream struct {
 // begin writes the response header.
 func (st *stream) begin() bool {
 	st.enc = json.NewEncoder(&st.lines)
-	return st.write([]byte("HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"+
+	contentType := "application/x-ndjson"
+	if st.sse {
+		contentType = "text/event-stream"
+	}
+	return st.write([]byte("HTTP/1.1 200 OK\r\nContent-Type: "+contentType+"\r\n"+
 		"Transfer-Encoding: chunked\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n")) == nil
 }
 
-func (st *stream) add(e live.Event) { st.enc.Encode(e) }
+// add adds e to the batch: a JSON line, or a server-sent event whose data
+// is that line (JSON escapes every newline, so it is one data line).
+func (st *stream) add(e live.Event) {
+	if !st.sse {
+		st.enc.Encode(e)
+		return
+	}
+	fmt.Fprintf(&st.lines, "id: %d\ndata: ", e.Seq)
+	st.enc.Encode(e)
+	st.lines.WriteByte('\n')
+}
 
 // flush writes the lines added since the last flush, as one chunk. A write
 // that times out cuts the stream off: flush writes the last line and
@@ -177,6 +209,9 @@ func (st *stream) flush() bool {
 // any write.
 func (st *stream) cut(why string) {
 	line, _ := json.Marshal(streamEnd{Message: why, Code: CodeSlowFollower})
+	if st.sse {
+		line = append([]byte("event: "+CodeSlowFollower+"\ndata: "), append(line, '\n')...)
+	}
 	rest := append(st.pending, chunk(append(line, '\n'))...)
 	st.pending = nil
 	st.write(append(rest, lastChunk...))
