@@ -5,7 +5,7 @@
 #   docker build -t otpctl .
 #   docker run -d --name stack otpctl
 #   docker exec stack otpctl tree
-#   docker stop stack                   # SIGTERM: the tree stops in reverse order
+#   docker stop -t 30 stack             # SIGTERM: the tree stops in reverse order
 #
 # See README.md, section Deploy.
 
@@ -32,7 +32,7 @@ COPY examples/stack.yaml /etc/otpctl/tree.yaml
 # The example's children need no privilege (port 18080): run them as a user.
 USER otpctl
 # otpctl stops the tree in order on SIGTERM; `docker stop -t` must cover the tree's
-# shutdown times (stack.yaml: 5s for web).
+# shutdown times (stack.yaml: 5s for web, 5s for worker).
 STOPSIGNAL SIGTERM
 # Healthy when every permanent child is running and healthy (GET /readyz on the
 # control socket).
