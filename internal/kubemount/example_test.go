@@ -9,10 +9,16 @@ import (
 )
 
 // A ConfigMap with one key, updated once: the file read through its link
-// changes, the link itself does not.
+// changes, the link itself does not, and the folder the old contents were
+// in is gone.
 func Example() {
-	dir, _ := os.MkdirTemp("", "kubemount")
-	defer os.RemoveAll(dir)
+	tmp, err := os.MkdirTemp("", "kubemount")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(tmp)
+	dir := filepath.Join(tmp, "otpctl") // as /etc/otpctl in a pod
+	_ = os.Mkdir(dir, 0o755)
 	v, _ := kubemount.Mount(dir, map[string]string{"tree.yaml": "version: 1\n"})
 	link, _ := os.Readlink(filepath.Join(dir, "tree.yaml"))
 	before, _ := os.Readlink(filepath.Join(dir, kubemount.Data))
@@ -20,7 +26,7 @@ func Example() {
 	_ = v.Update(map[string]string{"tree.yaml": "version: 1 # new\n"})
 	text, _ := os.ReadFile(filepath.Join(dir, "tree.yaml"))
 	after, _ := os.Readlink(filepath.Join(dir, kubemount.Data))
-	_, err := os.Stat(filepath.Join(dir, before))
+	_, err = os.Stat(filepath.Join(dir, before))
 	fmt.Println(link)
 	fmt.Print(string(text))
 	fmt.Println(before != after, os.IsNotExist(err))
