@@ -125,7 +125,10 @@ func TestNotifySystemd(t *testing.T) {
 			t.Errorf("%s is %s after READY=1", n.Path, n.State)
 		}
 	})
-	r.waitStderr("notify=[unset]")
+	r.waitStderr(`"line":"notify=`)
+	if !strings.Contains(r.stderr(), `"line":"notify=[unset]"`) {
+		t.Fatalf("an exec child sees NOTIFY_SOCKET:\n%s", r.stderr())
+	}
 
 	writeTree(t, dir, "unit.yaml", notifyTree(1))
 	r.mustCtl("reload")
