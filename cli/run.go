@@ -32,6 +32,9 @@ func init() {
 			"or updated (see `otpctl plan`); files that do not validate change nothing. Saves\n" +
 			"are seen in the files' folders (editors that save by renaming are seen too) and\n" +
 			"debounced: a burst of saves within 100ms of each other is one reload.\n\n" +
+			"Under systemd (a Type=notify unit, $NOTIFY_SOCKET set) it says READY=1 once the\n" +
+			"tree is up and the socket answers, RELOADING=1 then READY=1 around each reload,\n" +
+			"and STOPPING=1 when the tree stops; the children do not see NOTIFY_SOCKET.\n\n" +
 			"As PID 1 (a container's init) it also reaps the orphaned processes that end up\n" +
 			"as its children.\n\n" +
 			"Exit status: 0 stopped on request; 1 the files are not valid, a child failed to\n" +
@@ -78,6 +81,8 @@ func runTree(c *ucli.Context, elog *eventLogger) error {
 		return exit(ExitUsage, "run: one tree FILE is expected (otpctl run FILE)")
 	}
 	logger := elog.log
+	// Before any child starts: they must not inherit NOTIFY_SOCKET.
+	notify := newNotifier(logger)
 	st := &runState{file: c.Args().First(), noWatch: c.Bool("no-watch"), log: logger}
 
 	files := treeFileOptions(c, logger)
@@ -114,7 +119,8 @@ func runTree(c *ucli.Context, elog *eventLogger) error {
 	// The socket answers from the start: while a child starts, `tree`
 	// shows it starting, `events` and `wait` answer, and a stop signal or
 	// `otpctl shutdown` stops it (see loader.Begin).
-	r, err := loader.Begin(tree, loader.Options{Events: onEvent, Log: logger, Files: files})
+	r, err := loader.Begin(tree, loader.Options{Events: onEvent, Log: logger, Files: files,
+		Reloading: func() func() { return notify.reloading(tree.Name) }})
 	if err != nil {
 		events.Close()
 		return exit(ExitFailure, "run: %v", err)
@@ -138,6 +144,7 @@ func runTree(c *ucli.Context, elog *eventLogger) error {
 		}
 		stopping = true
 		elog.say(slog.LevelInfo, "stopping the tree", "by", why)
+		notify.stopping(tree.Name)
 		go r.Shutdown(context.Background())
 	}
 	up := r.Up()
@@ -160,6 +167,7 @@ loop:
 					watcher = w
 				}
 			}
+			notify.ready(tree.Name)
 		case s := <-sigs:
 			switch s {
 			case syscall.SIGHUP:
@@ -187,6 +195,9 @@ loop:
 		case <-r.Done():
 			break loop
 		}
+	}
+	if !stopping {
+		notify.stopping(tree.Name) // it ended by itself
 	}
 	if watcher != nil {
 		watcher.Close()

@@ -35,20 +35,29 @@ type Options struct {
 	// SafeFiles when it runs as root, as it read them at start. Default:
 	// spec.Load's checks alone.
 	Files spec.LoadOptions
+	// Reloading, if not nil, is called when a reload begins (ReloadFile
+	// or Reload, once the tree is up and while it has not stopped), before
+	// the files are read; the function it returns, if not nil, is called
+	// when that reload is over, applied or refused. Both run on the
+	// goroutine that reloads, one reload at a time, and must return
+	// promptly. `otpctl run` tells systemd with them (RELOADING=1, then
+	// READY=1). Default: nil.
+	Reloading func() (done func())
 }
 
 // Running is a tree started from a spec.Tree: the root supervisor and
 // everything under it, steered by path. Its methods are safe for concurrent
 // use. A stopped tree cannot be started again; Start a new one.
 type Running struct {
-	reg      *workers.Registry
-	files    spec.LoadOptions
-	clock    runtime.Clock
-	log      *slog.Logger
-	events   func(live.Event)
-	rootPath string
-	root     *runtime.Supervisor
-	started  time.Time
+	reg       *workers.Registry
+	files     spec.LoadOptions
+	reloading func() func()
+	clock     runtime.Clock
+	log       *slog.Logger
+	events    func(live.Event)
+	rootPath  string
+	root      *runtime.Supervisor
+	started   time.Time
 
 	cur atomic.Pointer[current]
 
@@ -137,7 +146,7 @@ func Begin(tree *spec.Tree, opts Options) (*Running, error) {
 		return nil, errors.New("loader: the tree has no root supervisor")
 	}
 	r := &Running{
-		reg: opts.Registry, files: opts.Files, clock: opts.Clock, log: opts.Log, events: opts.Events,
+		reg: opts.Registry, files: opts.Files, reloading: opts.Reloading, clock: opts.Clock, log: opts.Log, events: opts.Events,
 		rootPath: tree.Root.Path,
 		insts:    map[runtime.Pid]*instance{},
 		sups:     map[runtime.Pid]*current{},

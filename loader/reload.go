@@ -38,6 +38,7 @@ func (r *Running) ReloadFile() (ReloadResult, error) {
 	if err := r.stopped(); err != nil {
 		return ReloadResult{}, err
 	}
+	defer r.reloadBegins()()
 	t, err := spec.LoadWith(r.Spec().File, r.reg, r.files)
 	if err != nil {
 		var ds spec.Diagnostics
@@ -103,7 +104,19 @@ func (r *Running) Reload(t *spec.Tree) (ReloadResult, error) {
 	if err := r.stopped(); err != nil {
 		return ReloadResult{}, err
 	}
+	defer r.reloadBegins()()
 	return r.reload(t)
+}
+
+// reloadBegins calls Options.Reloading and returns what to call when the
+// reload is over (never nil).
+func (r *Running) reloadBegins() (done func()) {
+	if r.reloading != nil {
+		if done := r.reloading(); done != nil {
+			return done
+		}
+	}
+	return func() {}
 }
 
 // stopped says why the tree cannot be reloaded now: it has stopped, or it

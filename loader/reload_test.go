@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -516,5 +517,45 @@ func TestReloadAfterTheTreeStopped(t *testing.T) {
 	}
 	if _, err := r.ReloadFile(); !errors.Is(err, ErrStopped) {
 		t.Fatalf("ReloadFile = %v", err)
+	}
+}
+
+// TestReloadingHook: Options.Reloading frames every reload, applied or
+// refused, whoever asks for it; none is framed once the tree has stopped.
+func TestReloadingHook(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "app.yaml")
+	writeFile(t, file, "version: 1\nsupervisor:\n  children:\n    - {name: a, kind: echo}\n")
+	st, err := spec.Load(file, testKinds())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var calls []string
+	note := func(s string) { mu.Lock(); calls = append(calls, s); mu.Unlock() }
+	r, err := Start(context.Background(), st, Options{Registry: testKinds(), Log: quiet,
+		Reloading: func() func() { note("begin"); return func() { note("end") } }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, file, "version: 1\nsupervisor:\n  children:\n    - {name: a, kind: echo, args: {n: 1}}\n")
+	if _, err := r.ReloadFile(); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, file, "version: 1\nsupervisor:\n  children:\n    - {name: a, kind: nope}\n")
+	if _, err := r.ReloadFile(); err == nil {
+		t.Fatal("a bad file reloaded")
+	}
+	if _, err := r.Reload(st); err != nil {
+		t.Fatal(err)
+	}
+	shutdown(t, r)
+	if _, err := r.ReloadFile(); err == nil {
+		t.Fatal("a stopped tree reloaded")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(calls, " "); got != "begin end begin end begin end" {
+		t.Fatalf("calls: %s", got)
 	}
 }

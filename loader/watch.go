@@ -2,7 +2,9 @@ package loader
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"sync"
 	"time"
@@ -48,13 +50,28 @@ type WatchOptions struct {
 // include the reload added is watched and one it dropped no longer is. A
 // file that does not validate changes nothing (reload_failed) and watching
 // goes on: the next save is reloaded.
+//
+// A file that is a symbolic link is followed: the folder it leads to is
+// watched too, and a change there is a change of the file. When a file,
+// link or folder is created, renamed or removed in a watched folder, the
+// links of every file are followed again, and if one now leads elsewhere
+// the files are read again (and reloaded if their contents changed). That
+// is how a Kubernetes ConfigMap is updated: the kubelet mounts
+// /etc/otpctl/tree.yaml as a link to ..data/tree.yaml, ..data as a link to
+// a timestamped folder, and an update writes a new such folder, points a
+// new link ..data_tmp at it, renames ..data_tmp over ..data and removes
+// the old folder: the tree file itself is never written. What the
+// reload reads goes through the same checks as any file (a regular file,
+// at most the size limit, no blocking open, and SafeFiles both as written
+// and where its links lead).
 func (r *Running) Watch(opts WatchOptions) (*Watcher, error) {
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
 		return nil, fmt.Errorf("loader: watching the tree's files: %w", err)
 	}
 	w := &Watcher{r: r, fw: fw, errs: opts.Errors, debounce: opts.Debounce,
-		files: map[string][]byte{}, dirs: map[string]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
+		files: map[string][]byte{}, links: map[string]string{}, names: map[string]bool{}, dirs: map[string]bool{},
+		stop: make(chan struct{}), done: make(chan struct{})}
 	if w.debounce <= 0 {
 		w.debounce = DefaultDebounce
 	}
@@ -71,8 +88,13 @@ type Watcher struct {
 	errs     func(error)
 	debounce time.Duration
 	// files are the tree's files (absolute), with their contents as last
-	// read before a reload; dirs the folders watched.
+	// read before a reload; links where each leads once its symbolic
+	// links are followed ("" when it leads nowhere); names the names
+	// under which the watcher reports a change of one of them; dirs the
+	// folders watched.
 	files map[string][]byte
+	links map[string]string
+	names map[string]bool
 	dirs  map[string]bool
 
 	once sync.Once
@@ -104,8 +126,9 @@ func (w *Watcher) run(seen *spec.Tree) {
 			if w.follow(seen) {
 				// A file new to the watcher (an include the reload
 				// added) may have been saved after the reload read it
-				// and before its folder was watched: look once more.
-				// If nothing changed, the reload does nothing.
+				// and before its folder was watched, and a link may
+				// have been swapped while the reload ran: look once
+				// more. If nothing changed, the reload does nothing.
 				timer.Reset(w.debounce)
 			}
 		case ev, ok := <-w.fw.Events:
@@ -115,8 +138,15 @@ func (w *Watcher) run(seen *spec.Tree) {
 			if ev.Op == fsnotify.Chmod {
 				continue // a mode change alone changes no content
 			}
-			if _, ours := w.files[filepath.Clean(ev.Name)]; ours {
+			switch {
+			case w.names[filepath.Clean(ev.Name)]:
 				timer.Reset(w.debounce)
+			case ev.Op.Has(fsnotify.Create) || ev.Op.Has(fsnotify.Rename) || ev.Op.Has(fsnotify.Remove):
+				// A link on the way to a file may have been
+				// swapped (a ConfigMap's ..data).
+				if w.resolve() {
+					timer.Reset(w.debounce)
+				}
 			}
 		case err, ok := <-w.fw.Errors:
 			if !ok {
@@ -138,14 +168,13 @@ func (w *Watcher) report(err error) {
 }
 
 // follow makes the watched files and folders those of the spec t: new
-// folders are added, folders no file is in any more are dropped. A file
-// that is new to the watcher has no contents yet: what the reload read is
-// not known (the file may have changed since), so the next check of the
-// files reloads whatever its contents. follow reports whether there is
-// such a file.
+// folders are added, folders no file is in (or leads to) any more are
+// dropped. A file that is new to the watcher has no contents yet: what the
+// reload read is not known (the file may have changed since), so the next
+// check of the files reloads whatever its contents. follow reports
+// whether there is such a file, or a file whose links now lead elsewhere.
 func (w *Watcher) follow(t *spec.Tree) (added bool) {
 	files := map[string][]byte{}
-	dirs := map[string]bool{}
 	for _, f := range t.Files {
 		abs, err := filepath.Abs(f)
 		if err != nil {
@@ -155,25 +184,68 @@ func (w *Watcher) follow(t *spec.Tree) (added bool) {
 		old, known := w.files[abs]
 		files[abs] = old
 		added = added || !known
-		dirs[filepath.Dir(abs)] = true
 	}
-	for d := range dirs {
+	w.files = files
+	// A link swapped while the tree reloaded is seen here first: look at
+	// the files again, as for a new file.
+	moved := w.resolve()
+	return added || moved
+}
+
+// resolve follows the symbolic links of the files again, watches the
+// folders they are in and the folders they lead to, and reports whether a
+// known file now leads elsewhere (or somewhere, or nowhere) than before.
+func (w *Watcher) resolve() (moved bool) {
+	links := map[string]string{}
+	names := map[string]bool{}
+	dirs := map[string]bool{} // true: a file's own folder; false: one a link leads to
+	for abs := range w.files {
+		dir := filepath.Dir(abs)
+		dirs[dir] = true
+		names[abs] = true
+		// A file that is gone, or a link that leads nowhere (yet), is
+		// "": the reload says why it cannot be read.
+		target, _ := filepath.EvalSymlinks(abs)
+		if old, known := w.links[abs]; known && old != target {
+			moved = true
+		}
+		links[abs] = target
+		if target == "" || target == abs {
+			continue
+		}
+		names[target] = true
+		if real, err := filepath.EvalSymlinks(dir); err == nil && real == filepath.Dir(target) {
+			// It leads into the folder watched already (which may
+			// itself be a link): its changes come under that name.
+			names[filepath.Join(dir, filepath.Base(target))] = true
+		} else if !dirs[filepath.Dir(target)] {
+			dirs[filepath.Dir(target)] = false
+		}
+	}
+	for d, own := range dirs {
 		if !w.dirs[d] {
 			if err := w.fw.Add(d); err != nil {
-				w.report(fmt.Errorf("watching %s: %w", d, err))
+				// A folder a link led to a moment ago may be gone
+				// (swapped again): the next event follows the links
+				// again.
+				if own || !errors.Is(err, fs.ErrNotExist) {
+					w.report(fmt.Errorf("watching %s: %w", d, err))
+				}
 				continue
 			}
 		}
 		w.dirs[d] = true
 	}
 	for d := range w.dirs {
-		if !dirs[d] {
+		if _, keep := dirs[d]; !keep {
+			// A folder a link led to may be gone already (the
+			// kubelet removes the old one): its watch went with it.
 			w.fw.Remove(d)
 			delete(w.dirs, d)
 		}
 	}
-	w.files = files
-	return added
+	w.links, w.names = links, names
+	return moved
 }
 
 // changed reads the files again, just before a reload reads them, and

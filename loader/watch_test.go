@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otpctl/otpctl/internal/kubemount"
+	"github.com/otpctl/otpctl/internal/testrec"
 	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/spec"
 )
@@ -313,4 +315,129 @@ func allocWatchdog(what string, limit uint64) (stop func()) {
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// TestWatchConfigMapSwap mounts the tree as the kubelet mounts a ConfigMap
+// (tree.yaml -> ..data/tree.yaml, ..data -> a timestamped folder) and
+// updates it as the kubelet does, never writing the files watched: each
+// update that changes a file is one reload, one that changes nothing is
+// none, and what the reload reads through the links passes the same checks
+// as any tree file (here SafeFiles, and a FIFO that must not block).
+func TestWatchConfigMapSwap(t *testing.T) {
+	dir := t.TempDir()
+	app := func(n int) string {
+		return fmt.Sprintf("version: 1\nname: app\nsupervisor:\n  children:\n    - {name: a, kind: echo, args: {n: %d}}\n    - {name: sub, include: sub.yaml}\n", n)
+	}
+	sub := func(n int) string {
+		return fmt.Sprintf("version: 1\nsupervisor:\n  children:\n    - {name: x, kind: echo, args: {n: %d}}\n", n)
+	}
+	v, err := kubemount.Mount(dir, map[string]string{"tree.yaml": app(0), "sub.yaml": sub(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "tree.yaml")
+	safe := spec.LoadOptions{SafeFiles: true}
+	st, err := spec.LoadWith(file, testKinds(), safe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder()
+	r, err := Start(context.Background(), st, Options{Registry: testKinds(), Events: rec.Add, Log: quiet, Files: safe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { shutdown(t, r) })
+	var watchErrs testrec.Log[error]
+	w, err := r.Watch(WatchOptions{Debounce: 20 * time.Millisecond, Errors: watchErrs.Add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		w.Close()
+		for _, err := range watchErrs.All() {
+			t.Errorf("watch error: %v", err)
+		}
+	})
+	update := func(files map[string]string) {
+		t.Helper()
+		if err := v.Update(files); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	mark := rec.Len()
+	update(map[string]string{"tree.yaml": app(1), "sub.yaml": sub(0)})
+	ev, mark := rec.reloadEvent(t, mark)
+	if ev.Type != EventReload || strings.Join(ev.Changed, " ") != "app/a" {
+		t.Fatalf("tree.yaml updated: %+v", ev)
+	}
+	update(map[string]string{"tree.yaml": app(1), "sub.yaml": sub(1)})
+	ev, mark = rec.reloadEvent(t, mark+1)
+	if ev.Type != EventReload || strings.Join(ev.Changed, " ") != "app/sub/x" {
+		t.Fatalf("sub.yaml (an include) updated: %+v", ev)
+	}
+	// The same contents in a new folder: no reload; the next event is
+	// the next update's.
+	update(map[string]string{"tree.yaml": app(1), "sub.yaml": sub(1)})
+	update(map[string]string{"tree.yaml": app(2), "sub.yaml": sub(1)})
+	ev, mark = rec.reloadEvent(t, mark+1)
+	if ev.Type != EventReload || strings.Join(ev.Changed, " ") != "app/a" {
+		t.Fatalf("after an update that changed nothing: %+v", ev)
+	}
+
+	// What the links lead to is checked as any tree file: a file others
+	// may write is refused, a FIFO is not a tree file (and is not opened).
+	before := pids(t, r)
+	if err := v.Swap(func(folder string) error {
+		writeFile(t, filepath.Join(folder, "sub.yaml"), sub(1))
+		f := filepath.Join(folder, "tree.yaml")
+		writeFile(t, f, app(3))
+		return os.Chmod(f, 0o666)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ev, mark = rec.reloadEvent(t, mark+1)
+	if ev.Type != EventReloadFailed || len(ev.Errors) != 1 || !strings.Contains(ev.Errors[0], "is writable by others") {
+		t.Fatalf("a file others may write: %+v", ev)
+	}
+	if err := v.Swap(func(folder string) error {
+		writeFile(t, filepath.Join(folder, "sub.yaml"), sub(1))
+		return syscall.Mkfifo(filepath.Join(folder, "tree.yaml"), 0o644)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ev, mark = rec.reloadEvent(t, mark+1)
+	if ev.Type != EventReloadFailed || len(ev.Errors) != 1 || !strings.Contains(ev.Errors[0], "not a regular file") {
+		t.Fatalf("a FIFO: %+v", ev)
+	}
+	if !mapsEqual(before, pids(t, r)) {
+		t.Fatal("a refused update changed the tree")
+	}
+	update(map[string]string{"tree.yaml": app(4), "sub.yaml": sub(1)})
+	ev, _ = rec.reloadEvent(t, mark+1)
+	if ev.Type != EventReload || strings.Join(ev.Changed, " ") != "app/a" {
+		t.Fatalf("a good update after refused ones: %+v", ev)
+	}
+	checkShape(t, r)
+}
+
+// TestWatchFollowsLinksElsewhere: a tree file that is a link to a file in
+// another folder is reloaded when that file is written in place.
+func TestWatchFollowsLinksElsewhere(t *testing.T) {
+	real, dir := t.TempDir(), t.TempDir()
+	target := filepath.Join(real, "app.yaml")
+	app := func(n int) string {
+		return fmt.Sprintf("version: 1\nname: app\nsupervisor:\n  children:\n    - {name: a, kind: echo, args: {n: %d}}\n", n)
+	}
+	writeFile(t, target, app(0))
+	file := filepath.Join(dir, "app.yaml")
+	if err := os.Symlink(target, file); err != nil {
+		t.Fatal(err)
+	}
+	_, rec := watched(t, file, 0)
+	mark := rec.Len()
+	writeFile(t, target, app(1))
+	if ev, _ := rec.reloadEvent(t, mark); ev.Type != EventReload || strings.Join(ev.Changed, " ") != "app/a" {
+		t.Fatalf("the link's target written: %+v", ev)
+	}
 }
