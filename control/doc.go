@@ -24,6 +24,20 @@
 //	POST /v1/call     {"path","request","timeout"} call an actor worker; its reply
 //	POST /v1/reload                        reload the tree files; the plan applied
 //	POST /v1/shutdown                      stop the tree and exit
+//	GET  /metrics                          Prometheus text format (not JSON)
+//
+// GET /metrics reads the live tree at scrape time for its gauges and the
+// EventLog's counts for its counters (counted on Append, in O(1)); a
+// dynamic supervisor's children are summed under path="SUP/*", so the
+// series are bounded by the tree files' nodes. Each Server has its own
+// Prometheus registry, with Go's and the process's collectors.
+//
+// ServeTCP serves the same API on a TCP listener (`otpctl run --http`)
+// behind RequireToken: every request that can change the tree needs
+// "Authorization: Bearer TOKEN", and so does every request when the
+// listener is not on loopback (IsLoopback); 401 unauthorized otherwise. The
+// token (NewToken) is kept 0600 beside the socket (TokenFile,
+// WriteTokenFile). The socket itself needs no token.
 //
 // Every input is bounded: a body by MaxBodyBytes, each text field by
 // MaxFieldBytes, the open event streams by MaxStreams and the pending waits

@@ -31,8 +31,8 @@ var (
 			"For a dynamic supervisor's children (path=\"SUP/*\"): summed over them.",
 		[]string{"path", "cause"}, nil)
 	descChildStart = prometheus.NewDesc("otpctl_child_start_seconds",
-		"How long the child's latest start took, from its start to its started event (init or readiness check included). "+
-			"For a dynamic supervisor's children (path=\"SUP/*\"): the latest start of any of them.",
+		"How long the child's latest start took, from its start to its started event (init or readiness check included); "+
+			"the root's: the whole tree's start. For a dynamic supervisor's children (path=\"SUP/*\"): the latest start of any of them.",
 		[]string{"path"}, nil)
 	descChildLastExit = prometheus.NewDesc("otpctl_child_last_exit_timestamp_seconds",
 		"Unix time of the child's latest exit (exited or terminated event). "+
