@@ -503,7 +503,10 @@ func (st *sup) start(c *child, cause Cause, trigger string) (Pid, error) {
 	st.h.setActivity(cause, trigger)
 	st.h.setInStart(true)
 	st.startingChild, c.state = c, StateStarting
-	began := st.self.p.clock.Now()
+	var began time.Time // read only for the events' StartedIn: no cost without a hook
+	if st.events != nil {
+		began = st.self.p.clock.Now()
+	}
 	pid, err := callStart(c.spec.Start, st.self)
 	st.h.setInStart(false)
 	st.startingChild, st.pending = nil, Pid{}
@@ -540,8 +543,10 @@ func (st *sup) start(c *child, cause Cause, trigger string) (Pid, error) {
 	c.pid, c.state, c.started = pid, StateRunning, now
 	st.byPid[pid.p] = c
 	noteKind(c)
-	st.emit(Event{Type: EventStarted, Path: c.path, Kind: c.spec.Kind, Pid: pid, Cause: cause, Trigger: trigger,
-		Restart: restart, StartedIn: now.Sub(began)})
+	if st.events != nil {
+		st.emit(Event{Type: EventStarted, Path: c.path, Kind: c.spec.Kind, Pid: pid, Cause: cause, Trigger: trigger,
+			Restart: restart, StartedIn: now.Sub(began)})
+	}
 	return pid, nil
 }
 
