@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,6 +37,7 @@ type logQueue struct {
 	lines   [][]byte
 	bytes   int
 	dropped int
+	lost    atomic.Uint64 // every line dropped so far (GET /metrics' otpctl_events_dropped_total)
 	closed  bool
 	wake    chan struct{}
 	done    chan struct{}
@@ -60,6 +62,7 @@ func (q *logQueue) put(line []byte) {
 		// run is exiting: what is said now is not waited for
 	case len(q.lines) >= logQueueLines || q.bytes+len(line) > logQueueBytes:
 		q.dropped++
+		q.lost.Add(1)
 	default:
 		if q.dropped > 0 {
 			q.add(q.dropLine(q.dropped))
@@ -73,6 +76,9 @@ func (q *logQueue) put(line []byte) {
 	default:
 	}
 }
+
+// droppedTotal is how many lines were dropped since the queue began.
+func (q *logQueue) droppedTotal() uint64 { return q.lost.Load() }
 
 func (q *logQueue) add(line []byte) {
 	q.lines = append(q.lines, line)

@@ -133,6 +133,10 @@ func TestLogQueueMarksTheGapWhereLinesWereLost(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("%d lines, the last ones %q", len(got), got[max(0, len(got)-3):])
 	}
+	// GET /metrics' otpctl_events_dropped_total: every line lost, ever.
+	if n := q.droppedTotal(); n != 3 {
+		t.Errorf("droppedTotal = %d, want 3", n)
+	}
 }
 
 func TestLogQueueCloseDoesNotWaitForAStuckStderr(t *testing.T) {

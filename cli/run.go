@@ -35,6 +35,14 @@ func init() {
 			"Under systemd (a Type=notify unit, $NOTIFY_SOCKET set) it says READY=1 once the\n" +
 			"tree is up and the socket answers, RELOADING=1 then READY=1 around each reload,\n" +
 			"and STOPPING=1 when the tree stops; the children do not see NOTIFY_SOCKET.\n\n" +
+			"--http ADDR (off by default) also serves the control API over TCP on ADDR, as\n" +
+			"written (127.0.0.1:9090; port 0 picks a free port; an address without a host, :9090,\n" +
+			"listens on every interface): the same endpoints, GET /metrics for Prometheus and\n" +
+			"the page. A new random token is printed on the \"running\" line (token=, and\n" +
+			"url=http://ADDR/?token=...) and kept, mode 0600, in NAME.token beside the socket\n" +
+			"until run exits. Every POST (anything that changes the tree) needs the header\n" +
+			"Authorization: Bearer TOKEN; GETs need none on a loopback address, and the\n" +
+			"header or ?token=TOKEN on any other. The socket needs no token.\n\n" +
 			"As PID 1 (a container's init) it also reaps the orphaned processes that end up\n" +
 			"as its children.\n\n" +
 			"Exit status: 0 stopped on request; 1 the files are not valid, a child failed to\n" +
@@ -45,6 +53,7 @@ func init() {
 		Flags: append(instanceFlags(),
 			&ucli.StringFlag{Name: "log-format", Value: "text", Usage: "how events are logged to stderr: `text` or json (one object per line)"},
 			&ucli.BoolFlag{Name: "no-watch", Usage: "do not reload when the tree's files change"},
+			&ucli.StringFlag{Name: "http", Usage: "also serve the control API and /metrics over TCP on `ADDR` (e.g. 127.0.0.1:9090), with a token (see above)"},
 			allowUnsafeFlag,
 		),
 		Action: runAction,
@@ -97,6 +106,16 @@ func runTree(c *ucli.Context, elog *eventLogger) error {
 		return exit(ExitFailure, "run: %v", err)
 	}
 	defer ln.Close()
+	var web *httpListener
+	if addr := c.String("http"); addr != "" {
+		if web, err = listenHTTP(addr, socket); err != nil {
+			return err
+		}
+		defer web.close()
+		if !web.loopback {
+			elog.say(slog.LevelWarn, "--http is not on a loopback address: every request to it needs the token", "http", web.ln.Addr().String())
+		}
+	}
 	stopLeftovers(socket, logger)
 	defer builtin.DropRecord()
 
@@ -134,8 +153,12 @@ func runTree(c *ucli.Context, elog *eventLogger) error {
 		default:
 		}
 	}))
-	served := make(chan error, 1)
+	srv.DroppedLines = elog.q.droppedTotal
+	served := make(chan error, 2)
 	go func() { served <- srv.Serve(ln) }()
+	if web != nil {
+		go func() { served <- srv.ServeTCP(web.ln, web.token, web.loopback) }()
+	}
 
 	stopping := false
 	stop := func(why string) {
@@ -158,7 +181,11 @@ loop:
 			if r.StartErr() != nil || stopping {
 				continue // Done follows
 			}
-			elog.say(slog.LevelInfo, "running", "tree", tree.Name, "socket", socket)
+			attrs := []any{"tree", tree.Name, "socket", socket}
+			if web != nil {
+				attrs = append(attrs, web.attrs()...)
+			}
+			elog.say(slog.LevelInfo, "running", attrs...)
 			if !st.noWatch {
 				w, err := r.Watch(loader.WatchOptions{Errors: func(err error) { elog.say(slog.LevelWarn, "watch: "+err.Error()) }})
 				if err != nil {
@@ -209,6 +236,9 @@ loop:
 	srv.Shutdown(ctx)
 	cancel()
 	<-served
+	if web != nil {
+		<-served
+	}
 	if err := r.StartErr(); err != nil && !r.Halted() {
 		if stopping {
 			elog.say(slog.LevelInfo, "stopped while starting")

@@ -29,6 +29,20 @@
 //	GET  /readyz                           readiness: 200 when every node is ready (live.Node.Ready);
 //	                                       else 503 with the nodes that are not (HealthReply)
 //	GET  /                                 the web page of the live tree (its files under /ui/)
+//	GET  /metrics                          Prometheus text format (not JSON)
+//
+// GET /metrics reads the live tree at scrape time for its gauges and the
+// EventLog's counts for its counters (counted on Append, in O(1)); a
+// dynamic supervisor's children are summed under path="SUP/*", so the
+// series are bounded by the tree files' nodes. Each Server has its own
+// Prometheus registry, with Go's and the process's collectors.
+//
+// ServeTCP serves the same API on a TCP listener (`otpctl run --http`)
+// behind RequireToken: every request that can change the tree needs
+// "Authorization: Bearer TOKEN", and so does every request when the
+// listener is not on loopback (IsLoopback); 401 unauthorized otherwise. The
+// token (NewToken) is kept 0600 beside the socket (TokenFile,
+// WriteTokenFile). The socket itself needs no token.
 //
 // Every input is bounded: a body by MaxBodyBytes, each text field by
 // MaxFieldBytes, the open event streams by MaxStreams and the pending waits

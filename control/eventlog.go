@@ -22,6 +22,7 @@ type EventLog struct {
 	at     map[string]map[chan struct{}]struct{} // waiters by their path
 	under  map[string]map[chan struct{}]struct{} // waiters by each of their path's ancestors
 	closed bool
+	counts eventCounts // what GET /metrics counts of the events
 }
 
 // NewEventLog returns a log that keeps the last size events.
@@ -37,11 +38,13 @@ func NewEventLog(size int) *EventLog {
 	}
 }
 
-// Append numbers e, keeps it, and wakes the followers and the waiters it
-// concerns (see Watch). It returns e as numbered.
+// Append numbers e, keeps it, counts it for the metrics, and wakes the
+// followers and the waiters it concerns (see Watch). It returns e as
+// numbered.
 func (l *EventLog) Append(e live.Event) live.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.counts.observe(&e)
 	l.seq++
 	e.Seq = l.seq
 	if l.n < len(l.buf) {
@@ -192,6 +195,13 @@ func remove(m map[string]map[chan struct{}]struct{}, key string, ch chan struct{
 	if len(m[key]) == 0 {
 		delete(m, key)
 	}
+}
+
+// countsCopy returns a copy of the counts of the events appended so far.
+func (l *EventLog) countsCopy() countsCopy {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.counts.copy()
 }
 
 // Close closes every follower's and waiter's channel; later ones get a

@@ -42,12 +42,23 @@ type Server struct {
 	// reader before the stream is cut off; 0 means StreamWriteTimeout.
 	// Set it before Serve.
 	WriteTimeout time.Duration
+	// DroppedLines, if set, returns how many lines the program's log has
+	// dropped so far; GET /metrics serves it as otpctl_events_dropped_total
+	// (`otpctl run` counts the lines its stderr did not take). Set it
+	// before Serve.
+	DroppedLines func() uint64
 
 	backend hinting
 	http    *http.Server
 	streams limit        // open event streams, at most MaxStreams
 	waits   limit        // pending waits, at most MaxWaits
 	stalled atomic.Int64 // event streams cut off for not reading
+	behind  atomic.Int64 // event streams cut off for falling behind the log
+
+	// tcp are the servers of ServeTCP's listeners; stopped is set once
+	// Close or Shutdown has begun, after which ServeTCP serves nothing.
+	tcp     []*http.Server
+	stopped bool
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{} // the event streams' taken-over connections
@@ -77,11 +88,18 @@ func NewServer(b Backend) *Server {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	handleWeb(mux)
+	mux.Handle("GET /metrics", s.metricsHandler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, Errorf(CodeNotFound, "no endpoint %s %s (see the README's control API)", r.Method, r.URL.Path))
 	})
-	s.http = &http.Server{
-		Handler: mux,
+	s.http = httpServer(mux)
+	return s
+}
+
+// httpServer is the http.Server of one of the server's listeners.
+func httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler: h,
 		// A slow or stuck client cannot hold a request goroutine for
 		// long; event streams are not bound by a write timeout.
 		ReadHeaderTimeout: 5 * time.Second,
@@ -89,13 +107,12 @@ func NewServer(b Backend) *Server {
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
-	return s
 }
 
 // Handler returns the server's handler, every endpoint of the API and the
-// web page, to serve on another listener as well (a TCP one: see the
-// README's Web view). Event streams opened through it are Server's like
-// any other: Close and Shutdown end them.
+// web page, as Serve serves it (no token is asked for): ServeTCP wraps it in
+// RequireToken. Event streams opened through it are Server's like any
+// other: Close and Shutdown end them.
 func (s *Server) Handler() http.Handler { return s.http.Handler }
 
 // Serve serves on l until Close. It returns nil after Close.
@@ -107,24 +124,64 @@ func (s *Server) Serve(l net.Listener) error {
 	return err
 }
 
-// Close stops serving: the listener is closed, then open connections
+// ServeTCP serves the same API on l, a TCP listener (`otpctl run --http`),
+// under the token rule of RequireToken: loopback tells whether l's address
+// is a loopback one (see IsLoopback). Close and Shutdown stop it with the
+// rest, within the same bounds. It returns nil after Close or Shutdown,
+// and at once (closing l) if they have begun.
+func (s *Server) ServeTCP(l net.Listener, token string, loopback bool) error {
+	hs := httpServer(RequireToken(token, loopback, s.http.Handler))
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		l.Close()
+		return nil
+	}
+	s.tcp = append(s.tcp, hs)
+	s.mu.Unlock()
+	err := hs.Serve(l)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// servers marks the server stopped and returns every http.Server it runs.
+func (s *Server) servers() []*http.Server {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopped = true
+	return append([]*http.Server{s.http}, s.tcp...)
+}
+
+// Close stops serving: the listeners are closed, then open connections
 // (event streams included), and it waits for their handlers to return.
 func (s *Server) Close() error {
-	err := s.http.Close()
+	var err error
+	for _, hs := range s.servers() {
+		err = errors.Join(err, hs.Close())
+	}
 	s.drain()
 	s.closeStreams()
 	s.wg.Wait()
 	return err
 }
 
-// Shutdown stops serving gracefully: the listener is closed, then it waits
+// Shutdown stops serving gracefully: the listeners are closed, then it waits
 // for the requests in progress to finish until ctx ends (an event stream
 // finishes when the backend's event log is closed and its reader has
 // taken what is left), then closes what is left. `otpctl run` closes its
 // event log, then calls Shutdown, so that every follower sees its stream
 // end cleanly.
 func (s *Server) Shutdown(ctx context.Context) error {
-	err := s.http.Shutdown(ctx)
+	all := s.servers()
+	errs := make([]error, len(all))
+	var wg sync.WaitGroup
+	for i, hs := range all {
+		wg.Go(func() { errs[i] = hs.Shutdown(ctx) })
+	}
+	wg.Wait()
+	err := errors.Join(errs...)
 	s.drain()
 	streamsDone := make(chan struct{})
 	go func() { s.wg.Wait(); close(streamsDone) }()
@@ -136,7 +193,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	if err != nil {
-		s.http.Close()
+		for _, hs := range all {
+			hs.Close()
+		}
 	}
 	s.closeStreams()
 	<-streamsDone

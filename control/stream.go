@@ -113,6 +113,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	for {
 		n, behind := log.Read(since, batch)
 		if behind {
+			s.behind.Add(1)
 			st.cut(fmt.Sprintf("the event stream fell behind: events after %d are no longer kept (the log keeps the last %d); read faster, or resume with ?since=%d and accept the gap", since, len(log.buf), since))
 			return
 		}

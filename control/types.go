@@ -56,6 +56,9 @@ const (
 	CodeTimeout    = "timeout"     // a wait or a call timed out
 	CodeInvalid    = "invalid"     // a reload whose files do not validate
 	CodeBusy       = "busy"        // too many streams or waits are open (MaxStreams, MaxWaits); 503
+	// CodeUnauthorized (401) answers a request to the TCP listener
+	// without the token it needs (see RequireToken).
+	CodeUnauthorized = "unauthorized"
 	// CodeSlowFollower is the code of the last line of an event stream
 	// the server cut off: its reader fell behind the kept events, or did
 	// not take a write for the server's WriteTimeout.
@@ -96,6 +99,8 @@ func statusOf(code string) int {
 		return 422
 	case CodeBusy, CodeUnavailable:
 		return 503
+	case CodeUnauthorized:
+		return 401
 	}
 	return 500
 }

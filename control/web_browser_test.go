@@ -77,22 +77,8 @@ func browser(t *testing.T) context.Context {
 	return bctx
 }
 
-// requireToken refuses a POST without the token, as `otpctl run --http`
-// does on a loopback listener: the page must send it.
-func requireToken(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == "POST" && r.Header.Get("Authorization") != "Bearer "+token {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(401)
-			io.WriteString(w, `{"error":"the token is missing or wrong","code":"unauthorized"}`)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
 // webTree runs tree with its control server on a loopback TCP listener
-// (behind requireToken) and returns the tree, the server's URL and the
+// (behind RequireToken, as `otpctl run --http` on loopback) and returns the tree, the server's URL and the
 // event log.
 func webTree(t *testing.T, tree *spec.Tree) (*loader.Running, string, *control.EventLog) {
 	t.Helper()
@@ -105,7 +91,7 @@ func webTree(t *testing.T, tree *spec.Tree) (*loader.Running, string, *control.E
 		t.Fatal(err)
 	}
 	srv := control.NewServer(loader.NewBackend(r, log, nil))
-	ts := httptest.NewServer(requireToken(srv.Handler()))
+	ts := httptest.NewServer(control.RequireToken(token, true, srv.Handler()))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

@@ -49,6 +49,12 @@ type Event struct {
 	// while its goroutine ran outside the runtime: it is abandoned, not
 	// stopped (Go cannot kill a goroutine).
 	NotStopped bool `json:"not_stopped,omitempty"`
+	// Restart and StartedIn are a started's (runtime.Event's): the node had
+	// started before, and how long its start took (its time to ready).
+	// They are for the process that runs the tree (its metrics read them)
+	// and are not in the JSON.
+	Restart   bool          `json:"-"`
+	StartedIn time.Duration `json:"-"`
 	// Added, Removed, Changed and Updated are the paths a reload started,
 	// stopped, restarted and updated in place, and Failed those of them
 	// whose start failed (left failed). Errors are the FILE:LINE:COL

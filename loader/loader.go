@@ -174,12 +174,13 @@ func Begin(tree *spec.Tree, opts Options) (*Running, error) {
 		return nil, err
 	}
 
+	began := r.clock.Now()
 	root, err := runtime.SpawnSupervisor(ss, runtime.WithClock(r.clock))
 	if err != nil {
 		return nil, err
 	}
 	r.root = root
-	go r.watch(kindOf(tree.Root))
+	go r.watch(kindOf(tree.Root), began)
 	return r, nil
 }
 
@@ -226,9 +227,9 @@ func deepest(err error) error {
 	}
 }
 
-// watch reports the end of the root's start, then waits for the root to
+// watch reports the end of the root's start (which began at began), then waits for the root to
 // exit and reports it.
-func (r *Running) watch(kind string) {
+func (r *Running) watch(kind string, began time.Time) {
 	<-r.root.Started()
 	if err := r.root.StartErr(); err != nil {
 		err = deepest(err)
@@ -246,7 +247,8 @@ func (r *Running) watch(kind string) {
 		return
 	}
 	r.started = r.clock.Now()
-	r.emit(live.Event{Type: runtime.EventStarted, Time: r.started, Path: r.rootPath, Kind: kind, Proc: r.root.Pid(), Cause: runtime.CauseBoot})
+	r.emit(live.Event{Type: runtime.EventStarted, Time: r.started, Path: r.rootPath, Kind: kind, Proc: r.root.Pid(), Cause: runtime.CauseBoot,
+		StartedIn: r.started.Sub(began)})
 	close(r.up)
 	<-r.root.Done()
 	reason := r.root.Reason()
@@ -437,6 +439,7 @@ func (r *Running) onEvent(re runtime.Event) {
 	e := live.Event{
 		Type: re.Type, Time: re.Time, Path: re.Path, Kind: re.Kind, Proc: re.Pid,
 		Reason: ReasonText(re.Reason), Err: re.Reason, Cause: re.Cause, Trigger: re.Trigger, NotStopped: re.NotStopped,
+		Restart: re.Restart, StartedIn: re.StartedIn,
 	}
 	r.mu.Lock()
 	if inst := r.insts[re.Pid]; inst != nil && !re.Pid.IsZero() {

@@ -440,6 +440,10 @@ func (st *sup) start(c *child, cause Cause, trigger string) (Pid, error) {
 	st.h.setActivity(cause, trigger)
 	st.h.setInStart(true)
 	st.startingChild, c.state = c, StateStarting
+	var began time.Time // read only for the events' StartedIn: no cost without a hook
+	if st.events != nil {
+		began = st.self.p.clock.Now()
+	}
 	pid, err := callStart(c.spec.Start, st.self)
 	st.h.setInStart(false)
 	st.startingChild, st.pending = nil, Pid{}
@@ -467,7 +471,8 @@ func (st *sup) start(c *child, cause Cause, trigger string) (Pid, error) {
 		st.emit(Event{Type: EventStartFailed, Path: c.path, Kind: c.spec.Kind, Reason: err, Cause: cause, Trigger: trigger})
 		return Pid{}, err
 	}
-	if c.everStarted {
+	restart := c.everStarted
+	if restart {
 		c.restarts++
 		c.lastRestart = now
 	}
@@ -475,7 +480,10 @@ func (st *sup) start(c *child, cause Cause, trigger string) (Pid, error) {
 	c.pid, c.state, c.started = pid, StateRunning, now
 	st.byPid[pid.p] = c
 	noteKind(c)
-	st.emit(Event{Type: EventStarted, Path: c.path, Kind: c.spec.Kind, Pid: pid, Cause: cause, Trigger: trigger})
+	if st.events != nil {
+		st.emit(Event{Type: EventStarted, Path: c.path, Kind: c.spec.Kind, Pid: pid, Cause: cause, Trigger: trigger,
+			Restart: restart, StartedIn: now.Sub(began)})
+	}
 	return pid, nil
 }
 

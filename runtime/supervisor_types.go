@@ -323,6 +323,13 @@ type Event struct {
 	// while its goroutine was running outside the runtime: it is marked
 	// dead and abandoned, not stopped.
 	NotStopped bool
+	// Restart and StartedIn are set on started: Restart when the child had
+	// started before (the start counts in the snapshot's Restarts), and
+	// StartedIn is how long the start took on the supervisor's clock, from
+	// the call of the child's start function to its return (an init or a
+	// readiness check included): its time to ready.
+	Restart   bool
+	StartedIn time.Duration
 }
 
 // ChildState is a child's state in a snapshot.
