@@ -102,8 +102,13 @@ func TestNeverReadingFollowersAreBoundedAndCutOff(t *testing.T) {
 	eventually(t, 10*time.Second, "the followers' streams are not all open", func() bool { return openStreams(srv) == followers })
 	grown := int64(heapInuse()) - int64(base)
 	t.Logf("%d never-reading followers: heap in use grew by %d KB", followers, grown>>10)
-	// A copy of the log is about 3 MB; a stream holds a batch of 64.
-	if grown > 20<<20 {
+	// A copy of the log is about 3 MB, so a copy a follower would be
+	// 300 MB or more; a stream holds a batch of 64 (its events, their
+	// lines and the chunk: 60 to 80 KB). Alone the 100 grow the heap by
+	// 6 to 8 MB; with other packages' tests busy on every core, streams
+	// caught mid-write were seen at 40 MB. The bound stays far below a copy
+	// a follower.
+	if grown > 100<<20 {
 		t.Errorf("%d never-reading followers grew the heap by %d MB, want it bounded by their batches", followers, grown>>20)
 	}
 	// They stall; each is cut off, and when the server has cut them all
