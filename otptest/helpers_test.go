@@ -82,14 +82,19 @@ func stubbornKinds() *workers.Registry {
 	reg := workers.NewRegistry()
 	builtin.Register(reg)
 	reg.Register(workers.Kind{Name: "stubborn", Start: func(parent *runtime.Process, w workers.Worker) (workers.Instance, error) {
+		// The start returns once exits are trapped: a shutdown sent
+		// before that would stop it (seen under load, 1 run in 20).
+		trapping := make(chan struct{})
 		pid := runtime.SpawnLink(parent, func(p *runtime.Process) {
 			p.TrapExits(true)
+			close(trapping)
 			for {
 				runtime.NewSelector[runtime.ExitMessage]().
 					SelectingTrappedExits(func(m runtime.ExitMessage) runtime.ExitMessage { return m }).
 					Select(p, runtime.Forever)
 			}
 		})
+		<-trapping
 		return workers.Instance{Pid: pid}, nil
 	}})
 	return reg
