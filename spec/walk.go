@@ -2,6 +2,7 @@ package spec
 
 import (
 	"cmp"
+	"encoding/json"
 	"math"
 	"path/filepath"
 	"slices"
@@ -131,8 +132,8 @@ func (w *walker) supervisor(path string, m *yaml.Node, mv any) *Supervisor {
 
 // childFields are a child's keys, as written.
 type childFields struct {
-	name, kind, args, sup, include, dynamic *yaml.Node
-	restart, shutdown, significant          *yaml.Node
+	name, kind, args, sup, include, dynamic, pool *yaml.Node
+	restart, shutdown, significant                *yaml.Node
 }
 
 // child builds the i-th child of the supervisor at parent from its
@@ -157,6 +158,8 @@ func (w *walker) child(parent string, i int, c *yaml.Node, cv any, autoShutdown 
 			cf.include = v
 		case "dynamic":
 			cf.dynamic = v
+		case "pool":
+			cf.pool = v
 		case "restart":
 			cf.restart = v
 		case "shutdown":
@@ -193,6 +196,11 @@ func (w *walker) child(parent string, i int, c *yaml.Node, cv any, autoShutdown 
 			return n, nameNode
 		}
 		n.Supervisor = w.dynamic(cf.dynamic, jget(cv, "dynamic"))
+	case cf.pool != nil:
+		if w.tooDeep(cf.pool) {
+			return n, nameNode
+		}
+		n.Supervisor = w.pool(cf.pool, jget(cv, "pool"))
 	default:
 		return n, nameNode // the schema reported it
 	}
@@ -313,10 +321,48 @@ func (w *walker) include(n *Node, v *yaml.Node) *Supervisor {
 // dynamic builds a dynamic supervisor from its template m (mv as JSON
 // values).
 func (w *walker) dynamic(m *yaml.Node, mv any) *Supervisor {
+	d := &Dynamic{}
+	s := w.template(m, mv, true, func(k, v *yaml.Node) {
+		if k.Value == "max_children" {
+			if n, ok := scalarInt(v); ok {
+				d.MaxChildren = n
+			}
+		}
+	}, &d.Kind, &d.Base, &d.Args, &d.Restart, &d.Shutdown)
+	s.Dynamic = d
+	return s
+}
+
+// pool builds a pool from its mapping m (mv as JSON values). The schema
+// has checked the size's range and the dispatch's name.
+func (w *walker) pool(m *yaml.Node, mv any) *Supervisor {
+	p := &Pool{Size: 1, Dispatch: RoundRobin}
+	s := w.template(m, mv, false, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "size":
+			if n, ok := scalarInt(v); ok {
+				p.Size = n
+			}
+		case "dispatch":
+			if str, ok := scalarString(v); ok {
+				p.Dispatch = str
+			}
+		}
+	}, &p.Kind, &p.Base, &p.Args, &p.Restart, &p.Shutdown)
+	s.Pool = p
+	return s
+}
+
+// template reads what a dynamic supervisor's template and a pool share:
+// the supervisor's flags (strategy, max_frequency, period; auto_shutdown
+// is never) and its children's kind, args, restart and shutdown, which it
+// sets through the pointers; other gets every other key. The args of a
+// dynamic supervisor's template may leave required args to its children.
+func (w *walker) template(m *yaml.Node, mv any, dynamic bool, other func(k, v *yaml.Node), kind, base *string, args *json.RawMessage, restart *string, shutdown *Shutdown) *Supervisor {
 	f := w.f
 	s := &Supervisor{Strategy: OneForOne, MaxFrequency: DefaultMaxFrequency, Period: DefaultPeriod, AutoShutdown: Never}
-	d := &Dynamic{Restart: Permanent, Shutdown: DefaultWorkerShutdown}
-	var kindNode, argsNode, restart, shutdown *yaml.Node
+	*restart, *shutdown = Permanent, DefaultWorkerShutdown
+	var kindNode, argsNode, restartNode, shutdownNode *yaml.Node
 	eachField(m, func(k, v *yaml.Node) bool {
 		if f.bad[v] {
 			return true
@@ -327,12 +373,12 @@ func (w *walker) dynamic(m *yaml.Node, mv any) *Supervisor {
 		case "args":
 			argsNode = v
 		case "restart":
-			restart = v
+			restartNode = v
 		case "shutdown":
-			shutdown = v
-		case "max_children":
-			if n, ok := scalarInt(v); ok {
-				d.MaxChildren = n
+			shutdownNode = v
+		case "strategy":
+			if str, ok := scalarString(v); ok {
+				s.Strategy = str
 			}
 		case "max_frequency":
 			if n, ok := scalarInt(v); ok {
@@ -342,27 +388,28 @@ func (w *walker) dynamic(m *yaml.Node, mv any) *Supervisor {
 			if p, ok := durationValue(f.document, v, "period"); ok {
 				s.Period = p
 			}
+		default:
+			other(k, v)
 		}
 		return true
 	}, nil, nil)
 	if kindNode != nil {
-		if wk, fk := w.worker(kindNode, argsNode, jget(mv, "args"), true); wk != nil {
-			d.Kind, d.Base, d.Args = wk.Kind, wk.Base, wk.Args
+		if wk, fk := w.worker(kindNode, argsNode, jget(mv, "args"), dynamic); wk != nil {
+			*kind, *base, *args = wk.Kind, wk.Base, wk.Args
 			if r, sd := kindDefaults(fk); r != "" || sd != 0 {
-				d.Restart = cmp.Or(r, d.Restart)
-				d.Shutdown = cmp.Or(sd, d.Shutdown)
+				*restart = cmp.Or(r, *restart)
+				*shutdown = cmp.Or(sd, *shutdown)
 			}
 		}
 	}
-	if s, ok := scalarString(restart); ok {
-		d.Restart = s
+	if str, ok := scalarString(restartNode); ok {
+		*restart = str
 	}
-	if shutdown != nil {
-		if sd, ok := shutdownValue(f.document, shutdown); ok {
-			d.Shutdown = sd
+	if shutdownNode != nil {
+		if sd, ok := shutdownValue(f.document, shutdownNode); ok {
+			*shutdown = sd
 		}
 	}
-	s.Dynamic = d
 	return s
 }
 
