@@ -20,35 +20,6 @@ import (
 // Dispatching reads the members' table without asking the supervisor: it
 // costs no request, and a member being restarted is skipped.
 
-// Dispatch is how a pool chooses the member that gets a message.
-type Dispatch int
-
-const (
-	// RoundRobin takes the members in turn: 1, 2, …, N, 1, … The default
-	// (the zero value), as the seed's distribute_work.
-	RoundRobin Dispatch = iota
-	// Random takes a member at random.
-	Random
-	// LeastBusy takes the member with the shortest mailbox (the first one
-	// of those, in index order).
-	LeastBusy
-)
-
-var dispatchNames = [...]string{"round_robin", "random", "least_busy"}
-
-// String returns the tree file's name: round_robin, random, least_busy.
-func (d Dispatch) String() string { return enumName(dispatchNames[:], "Dispatch", int(d)) }
-
-// ParseDispatch reads a dispatch name as String writes it.
-func ParseDispatch(s string) (Dispatch, error) {
-	for i, n := range dispatchNames {
-		if n == s {
-			return Dispatch(i), nil
-		}
-	}
-	return 0, fmt.Errorf("dispatch %q: not one of round_robin, random, least_busy: %w", s, ErrInvalidSpec)
-}
-
 // ErrNoMember is returned when a pool has no member that can take a
 // message: every one is being restarted, or stopped.
 var ErrNoMember = errors.New("no pool member is running")
@@ -310,4 +281,33 @@ func (p *Pool[M]) Resize(n int) error {
 		slots = shrunk
 	}
 	return nil
+}
+
+// Dispatch is how a pool chooses the member that gets a message:
+// RoundRobin, the default (the zero value), takes the members in turn (1,
+// 2, …, N, 1, …), as the seed's distribute_work; Random takes one at
+// random; LeastBusy takes the one with the shortest mailbox (the first of
+// those, in index order).
+type Dispatch int
+
+// The dispatches, as Dispatch says.
+const (
+	RoundRobin Dispatch = iota
+	Random
+	LeastBusy
+)
+
+var dispatchNames = [...]string{"round_robin", "random", "least_busy"}
+
+// String returns the tree file's name: round_robin, random, least_busy.
+func (d Dispatch) String() string { return enumName(dispatchNames[:], "Dispatch", int(d)) }
+
+// ParseDispatch reads a dispatch name as String writes it.
+func ParseDispatch(s string) (Dispatch, error) {
+	for i, n := range dispatchNames {
+		if n == s {
+			return Dispatch(i), nil
+		}
+	}
+	return 0, fmt.Errorf("dispatch %q: not one of round_robin, random, least_busy: %w", s, ErrInvalidSpec)
 }
