@@ -98,7 +98,7 @@ func (r *Running) callPool(path string, p *pool, body json.RawMessage, timeout t
 // the end, the others are not touched. The running spec records the new
 // size, so that the pool keeps it if it is restarted, and a reload of the
 // file sets the file's size again. size is 1 to schema.MaxPoolSize(). It
-// returns the size before. A member that fails to start is removed again
+// returns the size before. The members' events say cause operator. A member that fails to start is removed again
 // and the pool keeps the members it had started (a *runtime.StartError).
 func (r *Running) Scale(path string, size int) (int, error) {
 	fail := func(err error) (int, error) { return 0, &PathError{"scale", path, err} }
@@ -120,7 +120,7 @@ func (r *Running) Scale(path string, size int) (int, error) {
 	}
 	old := p.Size()
 	r.setSpec(resized(r.Spec(), path, size))
-	if err := p.Resize(size); err != nil {
+	if err := p.Resize(size, runtime.CauseOperator); err != nil {
 		return old, &PathError{"scale", path, friendly(err)}
 	}
 	return old, nil
@@ -138,7 +138,7 @@ func (r *Running) resizePool(s *runtime.Supervisor, ps *spec.Pool) error {
 	if d, err := runtime.ParseDispatch(ps.Dispatch); err == nil {
 		p.SetDispatch(d)
 	}
-	return p.Resize(ps.Size)
+	return p.Resize(ps.Size, runtime.CauseReload)
 }
 
 // resized is t with the pool at path size members strong: the nodes from

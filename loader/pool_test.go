@@ -112,7 +112,8 @@ func TestPoolScaleKeepsTheOtherMembers(t *testing.T) {
 	if old, err := r.Scale("app/pool", 5); err != nil || old != 3 {
 		t.Fatalf("Scale to 5: %d, %v", old, err)
 	}
-	rec.wait(t, mark, "started app/pool/5")
+	rec.wait(t, mark, "started app/pool/4 operator") // an operator's, not a crash nor a reload
+	rec.wait(t, mark, "started app/pool/5 operator")
 	grown := members(t, r, 5)
 	for i, pid := range before {
 		if grown[i] != pid {
@@ -151,9 +152,10 @@ func TestPoolScaleKeepsTheOtherMembers(t *testing.T) {
 
 func TestPoolReloadOfSizeResizesInPlace(t *testing.T) {
 	dir := t.TempDir()
-	r, _ := startFile(t, poolFile(t, dir, 3, ""))
+	r, rec := startFile(t, poolFile(t, dir, 3, ""))
 	before := members(t, r, 3)
 	a := node(t, r, "app/a").Proc
+	mark := rec.Len()
 
 	poolFile(t, dir, 8, "")
 	res, err := r.ReloadFile()
@@ -169,6 +171,7 @@ func TestPoolReloadOfSizeResizesInPlace(t *testing.T) {
 			t.Errorf("member %s restarted by a reload of the size", i)
 		}
 	}
+	rec.wait(t, mark, "started app/pool/8 reload")
 
 	poolFile(t, dir, 2, "least_busy")
 	if _, err := r.ReloadFile(); err != nil {

@@ -252,8 +252,13 @@ func CallPool[Req, Rep any](p *Process, pool *Pool[Req], makeRequest func(reply 
 // stay are not touched, and nothing counts against the intensity (as a
 // reload's changes). A member that fails to start is removed again and
 // Resize stops there, with the *StartError; the pool keeps the members it
-// has. n must be at least 1.
-func (p *Pool[M]) Resize(n int) error {
+// has. n must be at least 1. cause is what the members' started and
+// terminated events say: CauseOperator (the zero value means it) for an
+// operator's scale, CauseReload for a reload's.
+func (p *Pool[M]) Resize(n int, cause Cause) error {
+	if cause == "" {
+		cause = CauseOperator
+	}
 	if n < 1 {
 		return fmt.Errorf("pool %s: size %d: at least 1: %w", p.sup.Path(), n, ErrInvalidSpec)
 	}
@@ -263,9 +268,9 @@ func (p *Pool[M]) Resize(n int) error {
 	for i := len(slots); i < n; i++ {
 		grown := append(slots[:len(slots):len(slots)], &poolSlot[M]{})
 		p.slots.Store(&grown)
-		_, err := p.sup.Apply(InsertChild{Pos: i, Spec: p.member(i+1, grown[i])})
+		_, err := p.sup.Apply(InsertChild{Pos: i, Spec: p.member(i+1, grown[i]), Cause: cause})
 		if err != nil {
-			p.sup.Apply(RemoveChild{ID: strconv.Itoa(i + 1)})
+			p.sup.Apply(RemoveChild{ID: strconv.Itoa(i + 1), Cause: cause})
 			p.slots.Store(&slots)
 			return err
 		}
@@ -275,7 +280,7 @@ func (p *Pool[M]) Resize(n int) error {
 		// The member leaves the dispatch first, then stops.
 		shrunk := slots[: i-1 : i-1]
 		p.slots.Store(&shrunk)
-		if _, err := p.sup.Apply(RemoveChild{ID: strconv.Itoa(i)}); err != nil && !errors.Is(err, ErrNotFound) {
+		if _, err := p.sup.Apply(RemoveChild{ID: strconv.Itoa(i), Cause: cause}); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
 		slots = shrunk

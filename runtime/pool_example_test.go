@@ -38,7 +38,7 @@ func ExampleStartPool() {
 		rep, _ := runtime.CallPool(me, pool, func(r runtime.Subject[string]) square { return square{n, r} }, time.Second)
 		fmt.Println(rep)
 	}
-	pool.Resize(5)
+	pool.Resize(5, runtime.CauseOperator)
 	fmt.Println("size", pool.Size(), "running", len(pool.Members()))
 	// Output:
 	// member 1: 1

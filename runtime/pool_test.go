@@ -164,10 +164,10 @@ func TestPoolSkipsAMemberBeingRestarted(t *testing.T) {
 func TestPoolResizeKeepsTheOtherMembers(t *testing.T) {
 	pool, rec := poolOf(t, 3, runtime.RoundRobin, nil)
 	old := pids(pool)
-	if err := pool.Resize(5); err != nil {
+	if err := pool.Resize(5, ""); err != nil {
 		t.Fatal(err)
 	}
-	rec.expect(t, "started p/1 boot", "started p/2 boot", "started p/3 boot", "started p/4 reload", "started p/5 reload")
+	rec.expect(t, "started p/1 boot", "started p/2 boot", "started p/3 boot", "started p/4 operator", "started p/5 operator")
 	grown := pids(pool)
 	if len(grown) != 5 || pool.Size() != 5 {
 		t.Fatalf("after growing to 5: %v", grown)
@@ -177,7 +177,7 @@ func TestPoolResizeKeepsTheOtherMembers(t *testing.T) {
 			t.Fatalf("member %d restarted by a grow", i)
 		}
 	}
-	if err := pool.Resize(2); err != nil {
+	if err := pool.Resize(2, runtime.CauseReload); err != nil {
 		t.Fatal(err)
 	}
 	rec.expect(t, "terminated p/5 reload (shutdown)", "terminated p/4 reload (shutdown)", "terminated p/3 reload (shutdown)")
@@ -187,7 +187,7 @@ func TestPoolResizeKeepsTheOtherMembers(t *testing.T) {
 	if got, want := answers(t, pool, 4), []int{1, 2, 1, 2}; !slices.Equal(got, want) {
 		t.Fatalf("after shrinking, round robin answered %v, want %v", got, want)
 	}
-	if err := pool.Resize(0); !errors.Is(err, runtime.ErrInvalidSpec) {
+	if err := pool.Resize(0, ""); !errors.Is(err, runtime.ErrInvalidSpec) {
 		t.Fatalf("Resize(0) = %v, want ErrInvalidSpec", err)
 	}
 	rec.noMore(t)
