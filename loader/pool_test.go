@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/otpctl/otpctl/runtime"
@@ -183,6 +184,24 @@ func TestPoolReloadOfSizeResizesInPlace(t *testing.T) {
 	}
 	if d := node(t, r, "app/pool").Dispatch; d != "least_busy" {
 		t.Fatalf("dispatch %q after the reload, want least_busy", d)
+	}
+
+	// What every member is changed: the pool restarts, with the new args.
+	file := poolFile(t, dir, 2, "least_busy")
+	text, _ := os.ReadFile(file)
+	if err := os.WriteFile(file, []byte(strings.Replace(string(text), `tag: "m`, `tag: "n`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err = r.ReloadFile()
+	if err != nil || res.Plan.String() != "~ app/pool (pool.args changed (tag): restart)\n2 unchanged\n" {
+		t.Fatalf("reload of the members' args: %v\n%s", err, res.Plan)
+	}
+	restarted := members(t, r, 2)
+	if restarted["1"] == shrunk["1"] || restarted["2"] == shrunk["2"] {
+		t.Fatal("members kept their process through a change of their args")
+	}
+	if got := tag(t, r, "app/pool/2"); got != "n2" {
+		t.Fatalf("member 2 restarted with tag %s, want n2", got)
 	}
 }
 
