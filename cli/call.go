@@ -14,7 +14,8 @@ func init() {
 		Usage:     "send a request to an actor worker and print its reply",
 		ArgsUsage: "PATH JSON",
 		Description: "Sends the JSON request to the worker at PATH and prints its JSON reply on stdout,\n" +
-			"e.g. otpctl call shop/counter '{\"op\":\"increment\"}'.",
+			"e.g. otpctl call shop/counter '{\"op\":\"increment\"}'. A call to a pool goes to one of\n" +
+			"its members, by the pool's dispatch; PATH/N reaches member N.",
 		Flags: append(instanceFlags(),
 			&ucli.DurationFlag{Name: "timeout", Value: 5 * time.Second, Usage: "wait for the reply up to `D`"},
 		),

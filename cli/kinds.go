@@ -21,7 +21,10 @@ func init() {
 		Description: "Lists the kinds a tree file's workers can use (kind: NAME), each with its\n" +
 			"one-line description and its args: name, type, whether it is required, its\n" +
 			"default and what it is for. A tree file's kinds: section builds named kinds\n" +
-			"on these. With --json, prints an array of {name, doc, args, args_schema},\n" +
+			"on these, and a pool runs N members of one (pool: {kind: NAME, size: N}), each\n" +
+			"with ${OTPCTL_INDEX} in its args replaced by its index (1 … N), which an exec\n" +
+			"member also gets as OTPCTL_INDEX in its environment.\n" +
+			"With --json, prints an array of {name, doc, args, args_schema},\n" +
 			"args_schema being the JSON Schema each worker's args are checked against." +
 			examples("otpctl kinds", `otpctl kinds --json | jq '.[] | select(.name == "exec") | .args_schema'`),
 		Flags: []ucli.Flag{jsonFlag("print the kinds as a JSON array")},

@@ -59,6 +59,12 @@ func sampleTree(now time.Time) *live.Node {
 					{Path: "shop/jobs/echo-1", Name: "echo-1", Type: "worker", Kind: "echo", State: "running", Pid: "<0.12>", Started: at(42 * time.Second)},
 					{Path: "shop/jobs/night", Name: "night", Type: "worker", Kind: "echo", State: "restarting", Restarts: 1, LastRestart: at(time.Second)},
 				}},
+			{Path: "shop/pool", Name: "pool", Type: "supervisor", Strategy: "one_for_one", Kind: "echo", Pool: true, Size: 2, Dispatch: "round_robin",
+				State: "running", Pid: "<0.14>", Started: at(2 * time.Hour), Budget: &live.Budget{Used: 0, Max: 1, Period: "5s"},
+				Children: []*live.Node{
+					{Path: "shop/pool/1", Name: "1", Type: "worker", Kind: "echo", State: "running", Pid: "<0.15>", Started: at(2 * time.Hour), Mailbox: 3},
+					{Path: "shop/pool/2", Name: "2", Type: "worker", Kind: "echo", State: "running", Pid: "<0.16>", Started: at(30 * time.Second)},
+				}},
 		}}
 }
 

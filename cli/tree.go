@@ -26,6 +26,7 @@ func init() {
 		Description: "Prints every node of the running tree: its kind (a supervisor's strategy), state\n" +
 			"and uptime, pid, restarts and how long ago the last one was, and for a supervisor\n" +
 			"its restart budget (restarts inside the current period against max_frequency),\n" +
+			"for a pool its dispatch as its kind (its members, 1 … size, are its children),\n" +
 			"for a worker its OS pid (exec) and mailbox length.",
 		Flags: append(instanceFlags(),
 			jsonFlag("print the tree as JSON"),
@@ -186,6 +187,8 @@ func kindCell(n *live.Node) string {
 		return "dynamic " + n.Kind
 	case n.Dynamic:
 		return "dynamic"
+	case n.Pool: // as a supervisor's strategy: how it spreads its work
+		return n.Dispatch
 	}
 	return n.Strategy
 }
@@ -215,7 +218,7 @@ func infoCell(n *live.Node) string {
 	var parts []string
 	if n.Type == "supervisor" {
 		// A dynamic supervisor's max_children is in --json: the line
-		// has no room for it.
+		// has no room for it, nor a pool's strategy.
 		if n.Budget != nil {
 			return n.Budget.String()
 		}

@@ -25,6 +25,7 @@
 //	POST /v1/call     {"path","request","timeout"} call an actor worker; its reply
 //	POST /v1/reload                        reload the tree files; the plan applied
 //	POST /v1/shutdown                      stop the tree and exit
+//	POST /v1/scale    {"path","size"}      resize a pool in place; {"path","old","size"}
 //	GET  /healthz                          liveness: 200 {"status":"ok"}; 503 once the tree is stopping
 //	GET  /readyz                           readiness: 200 when every node is ready (live.Node.Ready);
 //	                                       else 503 with the nodes that are not (HealthReply)

@@ -18,7 +18,7 @@ type Node struct {
 	// root is a supervisor.
 	Type string `json:"type"`
 	// Kind is a worker's kind (as the tree file writes it), or a dynamic
-	// supervisor's children's kind; Strategy is a supervisor's current
+	// supervisor's or a pool's children's kind; Strategy is a supervisor's current
 	// strategy (one_for_one for a dynamic one).
 	Kind     string `json:"kind,omitempty"`
 	Strategy string `json:"strategy,omitempty"`
@@ -51,6 +51,12 @@ type Node struct {
 	AutoShutdown string  `json:"auto_shutdown,omitempty"`
 	Dynamic      bool    `json:"dynamic,omitempty"`
 	MaxChildren  int     `json:"max_children,omitempty"`
+	// Pool, Size and Dispatch for a pool (a supervisor whose children are
+	// its members "1" … Size): how many members it has and how a call to
+	// it chooses one (round_robin, random, least_busy).
+	Pool     bool   `json:"pool,omitempty"`
+	Size     int    `json:"size,omitempty"`
+	Dispatch string `json:"dispatch,omitempty"`
 	// Children of a running supervisor, in start order.
 	Children []*Node `json:"children,omitempty"`
 }

@@ -11,6 +11,9 @@ import (
 // KindDynamic is the Kind a dynamic supervisor has in events and snapshots.
 const KindDynamic = "dynamic"
 
+// KindPool is the Kind a pool's supervisor has in events.
+const KindPool = "pool"
+
 // runtimeFlags returns the runtime flags of a supervisor as a tree file
 // declares them. Unknown names fall back to OTP's defaults (the checker
 // refuses them before they get here).
@@ -61,6 +64,8 @@ func kindOf(n *spec.Node) string {
 		return n.Worker.Kind
 	case n.Supervisor.Dynamic != nil:
 		return KindDynamic
+	case n.Supervisor.Pool != nil:
+		return KindPool
 	}
 	return n.Supervisor.Strategy
 }
@@ -79,6 +84,8 @@ func (r *Running) check(n *spec.Node) error {
 			base = m.Worker.Base
 		case m.Supervisor != nil && m.Supervisor.Dynamic != nil:
 			base = m.Supervisor.Dynamic.Base
+		case m.Supervisor != nil && m.Supervisor.Pool != nil:
+			base = m.Supervisor.Pool.Base
 		case m.Supervisor != nil:
 			return
 		default:
@@ -110,6 +117,13 @@ func (r *Running) childSpec(n *spec.Node) (runtime.ChildSpec, error) {
 	}
 	cs.Type = runtime.SupervisorChild
 	cs.Start = r.supervisorStart(n)
+	if n.Supervisor.Pool != nil {
+		k, err := r.reg.Lookup(n.Supervisor.Pool.Base)
+		if err != nil {
+			return cs, fmt.Errorf("%s: %w", n.Path, err)
+		}
+		cs.Start = r.poolStart(n, k)
+	}
 	return cs, nil
 }
 
@@ -177,17 +191,25 @@ func (r *Running) supervisorStart(n *spec.Node) func(*runtime.Process) (runtime.
 // it by pid (for Call and OS pids).
 func (r *Running) workerStart(k *workers.Kind, path, kind string, args []byte) func(*runtime.Process) (runtime.Pid, error) {
 	return func(parent *runtime.Process) (runtime.Pid, error) {
-		inst, err := k.Start(parent, workers.Worker{Path: path, Args: args, Log: r.log.With("path", path)})
-		if err != nil {
-			return runtime.Pid{}, err
-		}
-		if !inst.Pid.IsZero() {
-			r.mu.Lock()
-			r.insts[inst.Pid] = &instance{Instance: inst, path: path, kind: kind, args: args, start: k}
-			r.mu.Unlock()
-		}
-		return inst.Pid, nil
+		inst, err := r.startWorker(parent, k, workers.Worker{Path: path, Args: args}, kind)
+		return inst.Pid, err
 	}
+}
+
+// startWorker starts w, an instance of kind k (named kind in the tree
+// file), linked to parent, and records it by pid (for Call and OS pids).
+func (r *Running) startWorker(parent *runtime.Process, k *workers.Kind, w workers.Worker, kind string) (workers.Instance, error) {
+	w.Log = r.log.With("path", w.Path)
+	inst, err := k.Start(parent, w)
+	if err != nil {
+		return workers.Instance{}, err
+	}
+	if !inst.Pid.IsZero() {
+		r.mu.Lock()
+		r.insts[inst.Pid] = &instance{Instance: inst, path: w.Path, kind: kind, args: w.Args, start: k}
+		r.mu.Unlock()
+	}
+	return inst, nil
 }
 
 // instance is a started worker.

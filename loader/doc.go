@@ -8,7 +8,9 @@
 // Start maps every spec node to the runtime: a supervisor to a
 // runtime.SupervisorSpec (strategy, max_frequency, period, auto_shutdown),
 // a nested supervisor to a child whose start starts it, a dynamic
-// supervisor to a runtime.DynamicSpec, a worker to a child whose start
+// supervisor to a runtime.DynamicSpec, a pool to a runtime.Pool of workers
+// of its kind ("shop/pool/1" … "shop/pool/N", each with its Index and its
+// args' ${OTPCTL_INDEX} replaced), a worker to a child whose start
 // calls its kind's Start with the worker's path, args and logger; each
 // child keeps its restart, shutdown and significant. The root starts its
 // children in order, depth first, and Start returns once all are up, or
@@ -36,7 +38,9 @@
 // applies its restart rules as for a crash. Snapshot returns the live tree
 // with each worker's OS pid and each supervisor's restart budget. Errors
 // are *PathError values wrapping ErrNotFound, ErrNotRunning, ErrInvalid,
-// ErrRefused, ErrStopped or the runtime's own.
+// ErrRefused, ErrStopped or the runtime's own. A call to a pool's path
+// goes to one of its members, by its dispatch; Scale resizes a pool in
+// place.
 //
 // # Reload
 //
@@ -44,8 +48,8 @@
 // new, validated spec.Tree, changing only the difference (spec.Diff):
 // removed nodes stop, added ones start at their position, changed ones
 // (kind or args) restart at their place, and restart, shutdown,
-// significant, a supervisor's flags, a dynamic template and the children's
-// order change in place. Unchanged children keep their pid, state and
+// significant, a supervisor's flags, a dynamic template, the children's
+// order and a pool's size and dispatch change in place. Unchanged children keep their pid, state and
 // mailbox. A reload's stops and starts are cause reload: they count against
 // no restart intensity and restart no sibling. ReloadFile reads the tree's
 // files again first and refuses, changing nothing, when they do not

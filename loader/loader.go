@@ -64,6 +64,7 @@ type Running struct {
 	mu    sync.Mutex
 	insts map[runtime.Pid]*instance // live workers
 	sups  map[runtime.Pid]*current  // live nested supervisors, with the spec each was started from
+	pools map[runtime.Pid]*pool     // live pools, by their supervisor's pid (in sups too)
 	dyn   map[string]int            // dynamic supervisor path -> last generated child number
 
 	evMu sync.Mutex // serializes events
@@ -150,6 +151,7 @@ func Begin(tree *spec.Tree, opts Options) (*Running, error) {
 		rootPath: tree.Root.Path,
 		insts:    map[runtime.Pid]*instance{},
 		sups:     map[runtime.Pid]*current{},
+		pools:    map[runtime.Pid]*pool{},
 		dyn:      map[string]int{},
 		sigExits: map[string]sigExit{},
 		up:       make(chan struct{}),
@@ -267,6 +269,7 @@ func (r *Running) forget() {
 	r.mu.Lock()
 	clear(r.insts)
 	clear(r.sups)
+	clear(r.pools)
 	r.mu.Unlock()
 	close(r.done)
 }
@@ -449,6 +452,7 @@ func (r *Running) onEvent(re runtime.Event) {
 	case runtime.EventExited, runtime.EventTerminated:
 		delete(r.insts, re.Pid)
 		delete(r.sups, re.Pid)
+		delete(r.pools, re.Pid)
 	}
 	r.mu.Unlock()
 	r.noteEnding(re)

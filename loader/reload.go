@@ -293,7 +293,7 @@ func (a *applier) update(c *spec.Change) {
 	if c.New.Supervisor == nil {
 		return
 	}
-	if !c.UpdatesFlags() && !c.UpdatesTemplate() && !c.Has(spec.FieldOrder) {
+	if !c.UpdatesFlags() && !c.UpdatesTemplate() && !c.UpdatesPool() && !c.Has(spec.FieldOrder) {
 		return
 	}
 	s := a.sup(c.Path)
@@ -312,6 +312,9 @@ func (a *applier) update(c *spec.Change) {
 	}
 	if c.UpdatesTemplate() && a.sups[c.Path] != nil {
 		a.change(s, c.Path, c.Path, runtime.SetTemplate{Dynamic: *dynamicSpec(c.New.Supervisor.Dynamic)})
+	}
+	if c.UpdatesPool() && a.sups[c.Path] != nil {
+		a.check(c.Path, c.Path, a.r.resizePool(s, c.New.Supervisor.Pool))
 	}
 	if c.Has(spec.FieldOrder) && a.sups[c.Path] != nil {
 		a.check(c.Path, c.Path, a.reorder(s, c.Order))

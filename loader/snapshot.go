@@ -43,6 +43,7 @@ func (r *Running) fillSupervisor(n *live.Node, ss *runtime.SupervisorSnapshot) {
 	if sn := r.node(n.Path); ss.Dynamic && sn != nil && sn.Supervisor != nil && sn.Supervisor.Dynamic != nil {
 		n.Kind = sn.Supervisor.Dynamic.Kind
 	}
+	r.fillPool(n)
 	n.Children = make([]*live.Node, 0, len(ss.Children))
 	for i := range ss.Children {
 		c := &ss.Children[i]
@@ -70,6 +71,7 @@ func (r *Running) fillSupervisor(n *live.Node, ss *runtime.SupervisorSnapshot) {
 				if d := sn.Supervisor.Dynamic; d != nil {
 					cn.Dynamic, cn.Kind, cn.Strategy = true, d.Kind, spec.OneForOne
 				}
+				r.fillPool(cn)
 			}
 		}
 		n.Children = append(n.Children, cn)

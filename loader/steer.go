@@ -368,7 +368,9 @@ func (r *Running) Restart(path string) (string, runtime.Pid, error) {
 
 // Call sends the JSON request body to the worker at path and waits up to
 // timeout (zero: workers.DefaultCallTimeout) for its reply, measured on
-// the real clock. A worker that takes no requests, or a supervisor, gives
+// the real clock. A call to a pool goes to one of its members, chosen by
+// its dispatch (a member being restarted is skipped). A worker that takes
+// no requests, or a supervisor, gives
 // workers.ErrNotCallable; a worker's refusal is a *workers.ReplyError; no
 // reply in time is runtime.ErrTimeout; a worker that exits first gives a
 // *runtime.CallError.
@@ -379,6 +381,9 @@ func (r *Running) Call(path string, body json.RawMessage, timeout time.Duration)
 	t, err := r.resolve(path)
 	if err != nil {
 		return nil, &PathError{"call", path, err}
+	}
+	if p := r.livePool(t); p != nil {
+		return r.callPool(path, p, body, timeout)
 	}
 	if t.supervisor() {
 		return nil, &PathError{"call", path, explain(workers.ErrNotCallable, "a supervisor takes no requests")}

@@ -36,10 +36,12 @@
 //
 // # Steering
 //
-// Kill, Stop, Start, StartChild, Restart and Call are the command line's
-// verbs (`otpctl kill PATH --reason R`, …) and act on the node at a path
-// ("shop/workers/w1"). Each fails the test if the operation is refused;
-// TryCall returns a worker's refusal instead. Reload applies a new version
+// Kill, Stop, Start, StartChild, Restart, Call and Scale are the command
+// line's verbs (`otpctl kill PATH --reason R`, …) and act on the node at a
+// path ("shop/workers/w1"; a pool's members are "shop/pool/1" …, and a
+// Call to "shop/pool" goes to one of them). Each fails the test if the
+// operation is refused; TryCall returns a worker's refusal instead.
+// Snapshot's Pool gives a pool's size and dispatch. Reload applies a new version
 // of the YAML to the running tree, as a hot reload of its file does.
 //
 // # Time

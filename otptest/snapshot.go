@@ -82,6 +82,17 @@ func (s *Snapshot) Budget(path string) live.Budget {
 	return *n.Budget
 }
 
+// Pool returns the size and dispatch of the pool at path (its members are
+// its Children, "1" … size).
+func (s *Snapshot) Pool(path string) (size int, dispatch string) {
+	s.tb.Helper()
+	n := s.Node(path)
+	if !n.Pool {
+		s.tb.Fatalf("otptest: Pool: %s is not a pool", path)
+	}
+	return n.Size, n.Dispatch
+}
+
 // Children lists the children of the supervisor at path in start order,
 // each as NAME:STATE: "a:running b:stopped c:running".
 func (s *Snapshot) Children(path string) string {
@@ -97,12 +108,17 @@ func (s *Snapshot) Children(path string) string {
 //
 //	shop one_for_one running <0.5> budget 1/3 in 5s
 //	  db echo running <0.6> restarts 1
+//	  pool pool echo×2 round_robin running <0.7> budget 0/1 in 5s
+//	    1 echo running <0.8>
 func (s *Snapshot) String() string {
 	var b strings.Builder
 	var walk func(n *live.Node, depth int)
 	walk = func(n *live.Node, depth int) {
 		kind := n.Kind
-		if n.IsSupervisor() && n.Strategy != "" && !n.Dynamic {
+		switch {
+		case n.Pool:
+			kind = fmt.Sprintf("pool %s×%d %s", n.Kind, n.Size, n.Dispatch)
+		case n.IsSupervisor() && n.Strategy != "" && !n.Dynamic:
 			kind = n.Strategy
 		}
 		fmt.Fprintf(&b, "%s%s %s %s", strings.Repeat("  ", depth), n.Name, kind, n.State)

@@ -6,7 +6,7 @@ import (
 )
 
 // Steering by path: the verbs of the command line (`otpctl kill`, stop,
-// start, restart, call), on the loader's running tree. Each fails the test
+// start, restart, call, scale), on the loader's running tree. Each fails the test
 // with the loader's error ("otptest: kill shop/db: not running") when the
 // operation is refused. Each returns once the operation is done or, for
 // Kill, under way: what follows is in the event stream.
@@ -85,6 +85,19 @@ func (tr *Tree) Call(path string, request any) json.RawMessage {
 		tr.tb.Fatalf("otptest: %v", err)
 	}
 	return rep
+}
+
+// Scale resizes the pool at path to size members in place, as `otpctl
+// scale`: new members start at the end, surplus ones stop from the end,
+// the others are not touched. It returns the size before, once the new
+// members run and the surplus ones have stopped.
+func (tr *Tree) Scale(path string, size int) int {
+	tr.tb.Helper()
+	old, err := tr.r.Scale(path, size)
+	if err != nil {
+		tr.tb.Fatalf("otptest: %v", err)
+	}
+	return old
 }
 
 // TryCall is Call that returns the error instead of failing the test, for

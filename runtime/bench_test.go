@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -158,5 +159,64 @@ func TestBenchWorkloadsCleanUp(t *testing.T) {
 	}
 	if pid, ok := runtime.WhereIs(workload.W5Name); ok {
 		t.Fatalf("%s still registered to %v after the run", workload.W5Name, pid)
+	}
+}
+
+// BenchmarkPoolDispatch is the cost of a pool's dispatch: one op is one
+// call from one caller, through runtime.CallPool to a round-robin pool of
+// 8 (pool) or runtime.Call to one actor (actor, W4's call); the floor
+// picks one of 8 channel servers with an atomic counter.
+func BenchmarkPoolDispatch(b *testing.B) {
+	benchPool(b, 1, []twin{
+		{"pool", func(s workload.Sizes) (workload.Result, error) { return workload.PoolCalls(s, 8, 1) }},
+		{"actor", func(s workload.Sizes) (workload.Result, error) { return workload.PoolCalls(s, 0, 1) }},
+		{"floor", func(s workload.Sizes) (workload.Result, error) { return workload.PoolFloor(s, 8, 1) }},
+	})
+}
+
+// BenchmarkPoolThroughput is 8 callers at once over a pool of 8 members
+// (pool) and over one actor (actor), beside their plain-Go twins: one op is
+// one call, ns/op the wall time over all calls.
+func BenchmarkPoolThroughput(b *testing.B) {
+	benchPool(b, 8, []twin{
+		{"pool", func(s workload.Sizes) (workload.Result, error) { return workload.PoolCalls(s, 8, 8) }},
+		{"actor", func(s workload.Sizes) (workload.Result, error) { return workload.PoolCalls(s, 0, 8) }},
+		{"floor-pool", func(s workload.Sizes) (workload.Result, error) { return workload.PoolFloor(s, 8, 8) }},
+		{"floor-actor", func(s workload.Sizes) (workload.Result, error) { return workload.PoolFloor(s, 0, 8) }},
+	})
+}
+
+func benchPool(b *testing.B, callers int, twins []twin) {
+	for _, tw := range twins {
+		b.Run(tw.name, func(b *testing.B) {
+			r := runWorkload(b, tw.fn, workload.Sizes{C: max(b.N, callers)})
+			b.ReportMetric(r["ns_per_call"], "ns/op")
+		})
+	}
+}
+
+// BenchmarkPoolPick is the dispatch's own cost: one op is one Pool.Pick
+// over 8 idle members, by each dispatch.
+func BenchmarkPoolPick(b *testing.B) {
+	for _, d := range []runtime.Dispatch{runtime.RoundRobin, runtime.Random, runtime.LeastBusy} {
+		b.Run(d.String(), func(b *testing.B) {
+			pool, err := runtime.StartPool(nil, runtime.PoolSpec[int]{
+				Path: "pool", Size: 8, Dispatch: d,
+				Start: func(parent *runtime.Process, _ int) (runtime.Member[int], error) {
+					s, err := runtime.StartLink(parent, runtime.Spec[struct{}, int]{})
+					return runtime.Member[int]{Pid: s.Owner(), Subject: s}, err
+				},
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pool.Shutdown(context.Background())
+			b.ResetTimer()
+			for range b.N {
+				if _, err := pool.Pick(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -50,6 +50,16 @@
 // Change values) are not crashes: they count against no intensity and
 // restart no sibling.
 //
+// # Pools
+//
+// A Pool (StartPool) is the seed's worker_pool: N identical members, the
+// children "1" … "N" of one Supervisor with the pool's flags, and a
+// dispatcher: Send and CallPool hand a message to one member, chosen
+// round robin (the default), at random or by the shortest mailbox
+// (Dispatch), skipping members that are being restarted; Broadcast sends
+// it to all. Resize grows the pool at its end and shrinks it from there,
+// touching no other member.
+//
 // # Time
 //
 // Timeouts read a Clock (WithClock); FakeClock lets tests move time by hand.

@@ -831,7 +831,15 @@ func (ch InsertChild) apply(st *sup) (Pid, error) {
 	if err := st.checkFree(ch.Spec.ID); err != nil {
 		return Pid{}, err
 	}
-	return st.startFailing(st.add(ch.Pos, ch.Spec), CauseReload, "")
+	return st.startFailing(st.add(ch.Pos, ch.Spec), causeOr(ch.Cause), "")
+}
+
+// causeOr is a Change's cause: c, or CauseReload when it is not set.
+func causeOr(c Cause) Cause {
+	if c == "" {
+		return CauseReload
+	}
+	return c
 }
 
 func (ch RemoveChild) apply(st *sup) (Pid, error) {
@@ -839,7 +847,7 @@ func (ch RemoveChild) apply(st *sup) (Pid, error) {
 	if c == nil {
 		return Pid{}, ErrNotFound
 	}
-	st.terminate(c, CauseReload, "")
+	st.terminate(c, causeOr(ch.Cause), "")
 	st.remove(c)
 	return Pid{}, nil
 }

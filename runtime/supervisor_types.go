@@ -460,11 +460,18 @@ type Change interface {
 type InsertChild struct {
 	Pos  int
 	Spec ChildSpec
+	// Cause is what its started (or start_failed) event says; zero:
+	// CauseReload. (A pool's Resize by an operator says CauseOperator.)
+	Cause Cause
 }
 
 // RemoveChild terminates the child ID (as TerminateChild) and deletes its
-// spec. ErrNotFound if there is no such child.
-type RemoveChild struct{ ID string }
+// spec. ErrNotFound if there is no such child. Cause is what its
+// terminated event says; zero: CauseReload.
+type RemoveChild struct {
+	ID    string
+	Cause Cause
+}
 
 // ReplaceChild terminates the child with Spec.ID and starts Spec at its
 // place (its kind or arguments changed). A failed start leaves it in the

@@ -66,3 +66,23 @@ func ValidKindName(s string) bool { return kindNameRule.Match(s) }
 // validShutdown reports whether s is a shutdown's string form the tree
 // schema accepts ($defs/shutdown/pattern).
 func validShutdown(s string) bool { return shutdownRule.MatchString(s) }
+
+// maxPoolSize is $defs/poolSize/maximum, read as the patterns are.
+var maxPoolSize = func() int {
+	var sch struct {
+		Defs struct {
+			PoolSize struct {
+				Maximum int `json:"maximum"`
+			} `json:"poolSize"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal([]byte(treeSchema), &sch); err != nil || sch.Defs.PoolSize.Maximum < 1 {
+		panic("schema: the embedded tree schema has no $defs/poolSize/maximum")
+	}
+	return sch.Defs.PoolSize.Maximum
+}()
+
+// MaxPoolSize is the most members a pool may have ($defs/poolSize: 1 to
+// this), for `otpctl scale` and POST /v1/scale, which check a new size as
+// the schema checks a tree file's.
+func MaxPoolSize() int { return maxPoolSize }

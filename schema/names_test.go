@@ -128,3 +128,9 @@ func TestPatternsOfPanicsOnAMissingPattern(t *testing.T) {
 	}()
 	patternsOf(TreeSchema(), "nope")
 }
+
+func TestMaxPoolSizeIsTheSchemas(t *testing.T) {
+	if got := MaxPoolSize(); got != 1024 {
+		t.Fatalf("MaxPoolSize() = %d, want the schema's 1024", got)
+	}
+}

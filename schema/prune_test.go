@@ -22,6 +22,7 @@ var childValues = map[string][]any{
 	"supervisor":  {map[string]any{}, map[string]any{"strategy": "bad"}, "x"},
 	"include":     {"a.yaml", "", json.Number("1")},
 	"dynamic":     {map[string]any{"kind": "echo"}, map[string]any{}},
+	"pool":        {map[string]any{"kind": "echo", "size": json.Number("2")}, map[string]any{}},
 	"stratgy":     {"x"},
 }
 
@@ -136,7 +137,7 @@ func TestValidateTreeChangesNothing(t *testing.T) {
 	doc := decode(t, `{"version":1,"supervisor":{"children":[{"name":"a","kind":"echo"},{"name":"s","supervisor":{"children":[{"name":"b","kind":"echo"},{"name":"B"}]}}]}}`)
 	before, _ := json.Marshal(doc)
 	same(t, "violations", strs(ValidateTree(doc)), []string{
-		"/supervisor/children/1/supervisor/children/1: needs one of kind, supervisor, include or dynamic",
+		"/supervisor/children/1/supervisor/children/1: needs one of kind, supervisor, include, dynamic or pool",
 		`/supervisor/children/1/supervisor/children/1/name: must be a name: lower-case letters, digits, '_', '.' and '-', starting with a letter or a digit; got "B"`,
 	})
 	if after, _ := json.Marshal(doc); string(after) != string(before) {
@@ -163,7 +164,7 @@ func TestPlainWorkerRules(t *testing.T) {
 		b, _ := json.Marshal(v) // canonical: keys sorted
 		fmt.Fprintf(h, "%s=%s\n", d, b)
 	}
-	const want = "1e3d29bb5cc7e784564deb4d02dd220b63c7d9db9198bfbf055a16347bd07fbd"
+	const want = "ce94b80987363990270b4843074a9e87158e96c564d378cf2799f17864618447"
 	if got := hex.EncodeToString(h.Sum(nil)); got != want {
 		t.Errorf("the schema's child rules changed (digest %s): check that plainWorker still accepts only what $defs/child accepts", got)
 	}

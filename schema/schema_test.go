@@ -60,7 +60,8 @@ func TestValidateTree(t *testing.T) {
 				{"name":"web","kind":"web","restart":"temporary","shutdown":"brutal_kill","significant":true,"args":{"a":1}},
 				{"name":"sub","supervisor":{"children":[]},"shutdown":"infinity"},
 				{"name":"pay.v2","include":"payments.yaml"},
-				{"name":"jobs","dynamic":{"kind":"echo","args":{},"max_children":10,"restart":"transient","shutdown":"1s","max_frequency":5,"period":"1m30s"}}]}}`, nil},
+				{"name":"jobs","dynamic":{"kind":"echo","args":{},"max_children":10,"restart":"transient","shutdown":"1s","max_frequency":5,"period":"1m30s"}},
+				{"name":"pool","pool":{"kind":"echo","size":8,"args":{},"dispatch":"least_busy","restart":"transient","shutdown":"1s","strategy":"one_for_all","max_frequency":5,"period":"1m"}}]}}`, nil},
 		{"not a mapping", `[]`, []string{`/: must be a mapping; got a list`}},
 		{"nothing", `null`, []string{`/: must be a mapping; got nothing`}},
 		{"missing keys", `{}`, []string{
@@ -83,7 +84,7 @@ func TestValidateTree(t *testing.T) {
 			`/supervisor/max_frequency: must be at least 0; got -1`,
 			`/supervisor/period: must be a duration such as 500ms, 5s or 2m, or a whole number of seconds; got "5 s"`}},
 		{"child forms", `{"version":1,"supervisor":{"children":[{"name":"a"},{"name":"b","kind":"echo","include":"x.yaml"},{"name":"c","supervisor":{},"args":{}},{"kind":"echo"}]}}`, []string{
-			`/supervisor/children/0: needs one of kind, supervisor, include or dynamic`,
+			`/supervisor/children/0: needs one of kind, supervisor, include, dynamic or pool`,
 			`/supervisor/children/1/include: include is not allowed together with kind [key]`,
 			`/supervisor/children/2/args: args is not allowed together with supervisor [key]`,
 			`/supervisor/children/3: missing required key "name"`}},
@@ -106,6 +107,11 @@ func TestValidateTree(t *testing.T) {
 			`/supervisor/children/0/dynamic: missing required key "kind"`,
 			`/supervisor/children/0/dynamic/max_children: must be at least 0; got -1`,
 			`/supervisor/children/0/dynamic/strategy: unknown key "strategy"; expected one of args, kind, max_children, max_frequency, period, restart, shutdown [key]`}},
+		{"pool", `{"version":1,"supervisor":{"children":[{"name":"p","pool":{"kind":"echo","size":1025,"dispatch":"first"}},{"name":"q","pool":{"kind":"echo"},"args":{}}]}}`, []string{
+			`/supervisor/children/0/pool/dispatch: must be one of round_robin, random, least_busy; got "first"`,
+			`/supervisor/children/0/pool/size: must be at most 1024; got 1025`,
+			`/supervisor/children/1/args: args is not allowed together with pool [key]`,
+			`/supervisor/children/1/pool: missing required key "size"`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			same(t, c.doc, strs(ValidateTree(decode(t, c.doc))), c.want)

@@ -19,8 +19,10 @@ import (
 // child's own last), checks them against the registered kind's args
 // schema and returns them as canonical JSON. A dynamic supervisor's
 // template may leave out required args: they can come with each child at
-// run time. argsValue is argsNode as JSON values.
-func (w *walker) args(wk *Worker, fk *fileKind, kindNode, argsNode *yaml.Node, argsValue any, dynamic bool) json.RawMessage {
+// run time. A pool's go to the kind's own check (CheckArgs) as its first
+// member gets them, IndexVar replaced, so that a URL or an address with
+// the index in it is checked as one. argsValue is argsNode as JSON values.
+func (w *walker) args(wk *Worker, fk *fileKind, kindNode, argsNode *yaml.Node, argsValue any, use argsUse) json.RawMessage {
 	// The layers, nearest first: the child's args, then its kinds'.
 	var nodes []*yaml.Node
 	var values []any
@@ -49,7 +51,7 @@ func (w *walker) args(wk *Worker, fk *fileKind, kindNode, argsNode *yaml.Node, a
 	canon := canonical(merged)
 
 	// Many workers share their args: check each distinct pair once.
-	key := argsKey{wk.Base, string(canon), dynamic}
+	key := argsKey{wk.Base, string(canon), use}
 	violations, seen := w.l.argsChecked[key]
 	if !seen {
 		text, _ := w.l.kinds.ArgsSchema(wk.Base)
@@ -62,14 +64,18 @@ func (w *walker) args(wk *Worker, fk *fileKind, kindNode, argsNode *yaml.Node, a
 		} else {
 			partial := false // a dynamic template that leaves required args to its children
 			for _, v := range sch.Validate(merged) {
-				if dynamic && v.Keyword == "required" {
+				if use == argsTemplate && v.Keyword == "required" {
 					partial = true
 					continue
 				}
 				violations = append(violations, v)
 			}
 			if len(violations) == 0 && !partial {
-				violations = w.l.checkArgs(wk.Base, canon)
+				checked := canon
+				if use == argsPool {
+					checked = MemberArgs(canon, 1)
+				}
+				violations = w.l.checkArgs(wk.Base, checked)
 			}
 		}
 		w.l.argsChecked[key] = violations
@@ -131,8 +137,18 @@ func argsViolations(err error) []schema.Violation {
 // argsKey names one check of args against a kind's schema.
 type argsKey struct {
 	base, args string
-	dynamic    bool
+	use        argsUse
 }
+
+// argsUse is whose args are checked: a worker's, a dynamic supervisor's
+// template's or a pool's members'.
+type argsUse int
+
+const (
+	argsWorker argsUse = iota
+	argsTemplate
+	argsPool
+)
 
 // argsViolation reports an args violation at the layer that wrote the
 // value at fault: the child's args, else the nearest kind's; a value no

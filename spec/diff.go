@@ -21,19 +21,21 @@ const (
 	// Removed: the node (with everything below it) is gone; terminate it
 	// with its shutdown setting and delete it.
 	Removed Op = "removed"
-	// Changed: the node's kind, base or args changed, or it turned from
-	// worker to supervisor, static to dynamic or back: terminate it (with
+	// Changed: the node's kind, base or args changed (a pool's members'
+	// kind, base, args, restart or shutdown), or it turned from worker to
+	// supervisor, static to dynamic or pool or back: terminate it (with
 	// everything below it) and start the new one at its place.
 	Changed Op = "changed"
 	// Updated: the node keeps running; only what Fields name changes, in
 	// place: how its parent supervises it (restart, shutdown,
-	// significant), its own flags, its dynamic template, or its
-	// children's order.
+	// significant), its own flags, its dynamic template, its children's
+	// order, or a pool's size (members started at the end or stopped from
+	// there, the others untouched) and dispatch.
 	Updated Op = "updated"
 )
 
 // The fields a Change names. Each is the YAML key that was edited; "type"
-// is worker, supervisor or dynamic; "order" is the order of a supervisor's
+// is worker, supervisor, dynamic or pool; "order" is the order of a supervisor's
 // children; "name" is the root's name (the instance name).
 const (
 	FieldName            = "name"
@@ -54,6 +56,13 @@ const (
 	FieldDynamicRestart  = "dynamic.restart"
 	FieldDynamicShutdown = "dynamic.shutdown"
 	FieldMaxChildren     = "dynamic.max_children"
+	FieldPoolKind        = "pool.kind"
+	FieldPoolBase        = "pool.base"
+	FieldPoolArgs        = "pool.args"
+	FieldPoolRestart     = "pool.restart"
+	FieldPoolShutdown    = "pool.shutdown"
+	FieldSize            = "size"
+	FieldDispatch        = "dispatch"
 	FieldOrder           = "order"
 )
 
@@ -198,6 +207,12 @@ func (c *Change) UpdatesTemplate() bool {
 	return false
 }
 
+// UpdatesPool reports whether an Updated change changes a pool's size or
+// dispatch (the runtime's Pool.Resize and Pool.SetDispatch).
+func (c *Change) UpdatesPool() bool {
+	return c.Op == Updated && (c.Has(FieldSize) || c.Has(FieldDispatch))
+}
+
 // Diff compares two resolved trees path by path and returns the plan that
 // takes a running old tree to new; see Plan for what it holds and in what
 // order. Both trees are only read. Diff(t, t) is empty.
@@ -283,6 +298,9 @@ func (d *differ) kept(o, n *Node, parent string, index int) {
 		if o.Worker != nil && n.Worker != nil {
 			fs = workerFields(fs, o.Worker, n.Worker)
 		}
+		if op, np := poolOf(o), poolOf(n); op != nil && np != nil {
+			fs = memberFields(fs, op, np)
+		}
 		fs = supervisedFields(fs, o, n)
 		d.plan.Changes = append(d.plan.Changes, Change{
 			Op: Changed, Path: n.Path, Parent: parent, Name: n.Name, Index: index,
@@ -298,9 +316,12 @@ func (d *differ) kept(o, n *Node, parent string, index int) {
 	var order []string
 	if o.Supervisor != nil {
 		fs = flagFields(fs, o.Supervisor, n.Supervisor)
-		if o.Supervisor.Dynamic != nil {
+		switch {
+		case o.Supervisor.Dynamic != nil:
 			fs = dynamicFields(fs, o.Supervisor.Dynamic, n.Supervisor.Dynamic)
-		} else {
+		case o.Supervisor.Pool != nil:
+			fs = poolFields(fs, o.Supervisor.Pool, n.Supervisor.Pool)
+		default:
 			p = pairs(o.Supervisor.Children, n.Supervisor.Children)
 			if p != nil {
 				if d.paired == nil {
@@ -442,7 +463,8 @@ func longestIncreasing(seq []int) []bool {
 }
 
 // replaced reports whether the node at one path must be terminated and
-// started again: another type, or a worker whose kind, base or args differ.
+// started again: another type, a worker whose kind, base or args differ,
+// or a pool whose members' do (or their restart or shutdown).
 func replaced(o, n *Node) bool {
 	if nodeType(o) != nodeType(n) {
 		return true
@@ -451,7 +473,18 @@ func replaced(o, n *Node) bool {
 		return o.Worker.Kind != n.Worker.Kind || o.Worker.Base != n.Worker.Base ||
 			!bytes.Equal(o.Worker.Args, n.Worker.Args)
 	}
+	if op, np := poolOf(o), poolOf(n); op != nil {
+		return len(memberFields(nil, op, np)) > 0
+	}
 	return false
+}
+
+// poolOf returns n's pool, or nil.
+func poolOf(n *Node) *Pool {
+	if n.Supervisor == nil {
+		return nil
+	}
+	return n.Supervisor.Pool
 }
 
 // Node types, as the type field names them.
@@ -459,6 +492,7 @@ const (
 	typeWorker     = "worker"
 	typeSupervisor = "supervisor"
 	typeDynamic    = "dynamic"
+	typePool       = "pool"
 )
 
 func nodeType(n *Node) string {
@@ -467,12 +501,16 @@ func nodeType(n *Node) string {
 		return typeWorker
 	case n.Supervisor != nil && n.Supervisor.Dynamic != nil:
 		return typeDynamic
+	case n.Supervisor != nil && n.Supervisor.Pool != nil:
+		return typePool
 	default:
 		return typeSupervisor
 	}
 }
 
-func static(n *Node) bool { return n.Supervisor != nil && n.Supervisor.Dynamic == nil }
+func static(n *Node) bool {
+	return n.Supervisor != nil && n.Supervisor.Dynamic == nil && n.Supervisor.Pool == nil
+}
 
 // size counts n and the nodes below it.
 func size(n *Node) int {
@@ -523,23 +561,63 @@ func flagFields(fs []Field, o, n *Supervisor) []Field {
 }
 
 func dynamicFields(fs []Field, o, n *Dynamic) []Field {
-	if o.Kind != n.Kind {
-		fs = append(fs, Field{Name: FieldDynamicKind, Old: o.Kind, New: n.Kind})
-	}
-	if o.Kind == n.Kind && o.Base != n.Base {
-		fs = append(fs, Field{Name: FieldDynamicBase, Old: o.Base, New: n.Base})
-	}
-	fs = argsField(fs, FieldDynamicArgs, o.Args, n.Args)
-	if o.Restart != n.Restart {
-		fs = append(fs, Field{Name: FieldDynamicRestart, Old: o.Restart, New: n.Restart})
-	}
-	if o.Shutdown != n.Shutdown {
-		fs = append(fs, Field{Name: FieldDynamicShutdown,
-			Old: shutdownText(o.Shutdown), New: shutdownText(n.Shutdown)})
-	}
+	fs = templateFields(fs, "dynamic.", o.template(), n.template())
 	if o.MaxChildren != n.MaxChildren {
 		fs = append(fs, Field{Name: FieldMaxChildren,
 			Old: strconv.Itoa(o.MaxChildren), New: strconv.Itoa(n.MaxChildren)})
+	}
+	return fs
+}
+
+// template is what a dynamic supervisor's template and a pool say of
+// their children.
+type template struct {
+	kind, base, restart string
+	args                json.RawMessage
+	shutdown            Shutdown
+}
+
+func (d *Dynamic) template() template {
+	return template{kind: d.Kind, base: d.Base, restart: d.Restart, args: d.Args, shutdown: d.Shutdown}
+}
+
+func (p *Pool) template() template {
+	return template{kind: p.Kind, base: p.Base, restart: p.Restart, args: p.Args, shutdown: p.Shutdown}
+}
+
+// templateFields appends the fields prefix+kind, base, args, restart and
+// shutdown where o and n differ.
+func templateFields(fs []Field, prefix string, o, n template) []Field {
+	if o.kind != n.kind {
+		fs = append(fs, Field{Name: prefix + "kind", Old: o.kind, New: n.kind})
+	}
+	if o.kind == n.kind && o.base != n.base { // a kind's new name says enough
+		fs = append(fs, Field{Name: prefix + "base", Old: o.base, New: n.base})
+	}
+	fs = argsField(fs, prefix+"args", o.args, n.args)
+	if o.restart != n.restart {
+		fs = append(fs, Field{Name: prefix + "restart", Old: o.restart, New: n.restart})
+	}
+	if o.shutdown != n.shutdown {
+		fs = append(fs, Field{Name: prefix + "shutdown", Old: shutdownText(o.shutdown), New: shutdownText(n.shutdown)})
+	}
+	return fs
+}
+
+// memberFields are the fields of a pool whose change restarts its members:
+// their kind, base, args, restart and shutdown.
+func memberFields(fs []Field, o, n *Pool) []Field {
+	return templateFields(fs, "pool.", o.template(), n.template())
+}
+
+// poolFields are the fields of a pool that change in place: its size and
+// dispatch.
+func poolFields(fs []Field, o, n *Pool) []Field {
+	if o.Size != n.Size {
+		fs = append(fs, Field{Name: FieldSize, Old: strconv.Itoa(o.Size), New: strconv.Itoa(n.Size)})
+	}
+	if o.Dispatch != n.Dispatch {
+		fs = append(fs, Field{Name: FieldDispatch, Old: o.Dispatch, New: n.Dispatch})
 	}
 	return fs
 }

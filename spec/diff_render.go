@@ -42,7 +42,8 @@ func (c *Change) String() string {
 	case Changed:
 		b.WriteString(": restart")
 	case Updated:
-		b.WriteString(": updated in place")
+		b.WriteString(": ")
+		b.WriteString(c.updatedText())
 	}
 	if c.Nodes > 1 {
 		b.WriteString(", ")
@@ -53,11 +54,37 @@ func (c *Change) String() string {
 	return b.String()
 }
 
+// updatedText says what an Updated change does: "updated in place", and
+// for a pool's new size how many members it starts or stops ("5
+// started"), or only that when the size is all that changed.
+func (c *Change) updatedText() string {
+	var resized string
+	for _, f := range c.Fields {
+		if f.Name != FieldSize {
+			continue
+		}
+		o, _ := strconv.Atoi(f.Old)
+		n, _ := strconv.Atoi(f.New)
+		if n > o {
+			resized = strconv.Itoa(n-o) + " started"
+		} else {
+			resized = strconv.Itoa(o-n) + " stopped"
+		}
+	}
+	switch {
+	case resized == "":
+		return "updated in place"
+	case len(c.Fields) == 1:
+		return resized
+	}
+	return "updated in place, " + resized
+}
+
 // String reads as the field appears in a plan line: "shutdown 5s → 10s",
 // "args changed (command, env)", "order changed (db moved)".
 func (f Field) String() string {
 	switch f.Name {
-	case FieldArgs, FieldDynamicArgs:
+	case FieldArgs, FieldDynamicArgs, FieldPoolArgs:
 		return f.Name + " changed" + keyList(f.Keys, "")
 	case FieldOrder:
 		return "order changed" + keyList(f.Keys, " moved")
@@ -152,11 +179,11 @@ func (p *Plan) MarshalJSON() ([]byte, error) {
 // jsonValue types a field's text for JSON.
 func jsonValue(field, s string) json.RawMessage {
 	switch field {
-	case FieldArgs, FieldDynamicArgs:
+	case FieldArgs, FieldDynamicArgs, FieldPoolArgs:
 		if json.Valid([]byte(s)) {
 			return json.RawMessage(s)
 		}
-	case FieldMaxFrequency, FieldMaxChildren, FieldSignificant:
+	case FieldMaxFrequency, FieldMaxChildren, FieldSignificant, FieldSize:
 		return json.RawMessage(s) // strconv.Itoa, strconv.FormatBool
 	case FieldOrder:
 		b, _ := json.Marshal(strings.Fields(s))

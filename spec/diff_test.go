@@ -455,6 +455,11 @@ func apply(old *Tree, p *Plan) (*Tree, error) {
 				d := *c.New.Supervisor.Dynamic
 				n.Supervisor.Dynamic = &d
 			}
+			if c.UpdatesPool() {
+				p := *n.Supervisor.Pool
+				p.Size, p.Dispatch = c.New.Supervisor.Pool.Size, c.New.Supervisor.Pool.Dispatch
+				n.Supervisor.Pool = &p
+			}
 			if c.Has(FieldOrder) {
 				cs := n.Supervisor.Children
 				if len(c.Order) != len(cs) {

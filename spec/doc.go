@@ -45,7 +45,9 @@
 // permanent or whose supervisor's auto_shutdown is never (both refused by
 // OTP), durations that overflow; and each worker's args against its kind's
 // args schema (Kinds.ArgsSchema). A dynamic supervisor's template may leave
-// out required args, since each child started at run time can bring them.
+// out required args, since each child started at run time can bring them;
+// a pool's args go to the kind's own check as its member 1 gets them, with
+// IndexVar (${OTPCTL_INDEX}, the only variable) replaced by 1.
 // A value gets one diagnostic: one that fails the schema is not checked
 // again.
 //

@@ -103,6 +103,10 @@ func dump(t *Tree) string {
 				fmt.Fprintf(&b, "\n    dynamic %s (%s) args %s restart=%s shutdown=%s max_children=%d",
 					d.Kind, d.Base, d.Args, d.Restart, d.Shutdown, d.MaxChildren)
 			}
+			if p := s.Pool; p != nil {
+				fmt.Fprintf(&b, "\n    pool %s (%s) args %s size=%d dispatch=%s restart=%s shutdown=%s",
+					p.Kind, p.Base, p.Args, p.Size, p.Dispatch, p.Restart, p.Shutdown)
+			}
 		}
 		b.WriteString("\n")
 	})

@@ -1,8 +1,10 @@
 package spec
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -82,9 +84,10 @@ type Tree struct {
 	Root *Node
 }
 
-// Node is one node of the tree: a worker, a supervisor or a dynamic
-// supervisor. Exactly one of Worker, Supervisor is set; a dynamic
-// supervisor has Supervisor with Dynamic set.
+// Node is one node of the tree: a worker, a supervisor, a dynamic
+// supervisor or a pool. Exactly one of Worker, Supervisor is set; a
+// dynamic supervisor has Supervisor with Dynamic set, a pool Supervisor
+// with Pool set.
 type Node struct {
 	// Name is unique among siblings; Path is the parent's path, "/", and
 	// Name (the root's path is the tree's name).
@@ -125,11 +128,52 @@ type Supervisor struct {
 	MaxFrequency int
 	Period       time.Duration
 	AutoShutdown string
-	// Children are in start order. Empty for a dynamic supervisor.
+	// Children are in start order. Empty for a dynamic supervisor and a
+	// pool.
 	Children []*Node
 	// Dynamic makes the supervisor dynamic (a factory): its children are
 	// started at run time from this template.
 	Dynamic *Dynamic
+	// Pool makes the supervisor a pool: Size members of one kind, named
+	// 1 … Size.
+	Pool *Pool
+}
+
+// Pool is a pool's members: Size workers alike, the children "1" … "Size"
+// of the pool's supervisor (whose strategy, max_frequency and period are
+// the pool's; auto_shutdown is never).
+type Pool struct {
+	Kind, Base string
+	// Args are every member's, canonical as Worker.Args; IndexVar in them
+	// is replaced by the member's index when it starts (MemberArgs).
+	Args     json.RawMessage
+	Size     int
+	Dispatch string // round_robin, random or least_busy
+	Restart  string
+	Shutdown Shutdown
+}
+
+// The dispatches of a pool, as tree files spell them.
+const (
+	RoundRobin = "round_robin"
+	Random     = "random"
+	LeastBusy  = "least_busy"
+)
+
+// IndexVar is the one variable a pool member's args may hold: each
+// member's start replaces ${OTPCTL_INDEX} by its index, 1 … size (so
+// that N copies of a server listen on N ports: "80${OTPCTL_INDEX}").
+// Nothing else in args is expanded.
+const IndexVar = "${OTPCTL_INDEX}"
+
+// MemberArgs returns the args of member index of a pool whose args are
+// args: every IndexVar replaced by the index. (The index is digits, so the
+// JSON stays valid: a "$" can only be inside a string.)
+func MemberArgs(args json.RawMessage, index int) json.RawMessage {
+	if !bytes.Contains(args, []byte(IndexVar)) {
+		return args
+	}
+	return bytes.ReplaceAll(args, []byte(IndexVar), []byte(strconv.Itoa(index)))
 }
 
 // Dynamic is a dynamic supervisor's child template.

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"cmp"
+	"encoding/json"
 	"math"
 	"path/filepath"
 	"slices"
@@ -129,11 +130,28 @@ func (w *walker) supervisor(path string, m *yaml.Node, mv any) *Supervisor {
 	return s
 }
 
-// childFields are a child's keys, as written.
-type childFields struct {
-	name, kind, args, sup, include, dynamic *yaml.Node
-	restart, shutdown, significant          *yaml.Node
-}
+// childKey numbers the keys of a child that child reads.
+type childKey int
+
+const (
+	keyName childKey = iota
+	keyKind
+	keyArgs
+	keySup
+	keyInclude
+	keyDynamic
+	keyPool
+	keyRestart
+	keyShutdown
+	keySignificant
+	nChildKeys
+)
+
+// childKeyNames are the keys, as written, by childKey.
+var childKeyNames = [nChildKeys]string{"name", "kind", "args", "supervisor", "include", "dynamic", "pool", "restart", "shutdown", "significant"}
+
+// childFields are a child's keys, as written, by childKey.
+type childFields [nChildKeys]*yaml.Node
 
 // child builds the i-th child of the supervisor at parent from its
 // mapping c (cv as JSON values), and returns it with its name's node.
@@ -144,33 +162,16 @@ func (w *walker) child(parent string, i int, c *yaml.Node, cv any, autoShutdown 
 		if f.bad[v] {
 			return true
 		}
-		switch k.Value {
-		case "name":
-			cf.name = v
-		case "kind":
-			cf.kind = v
-		case "args":
-			cf.args = v
-		case "supervisor":
-			cf.sup = v
-		case "include":
-			cf.include = v
-		case "dynamic":
-			cf.dynamic = v
-		case "restart":
-			cf.restart = v
-		case "shutdown":
-			cf.shutdown = v
-		case "significant":
-			cf.significant = v
+		if i := slices.Index(childKeyNames[:], k.Value); i >= 0 {
+			cf[i] = v
 		}
 		return true
 	}, nil, nil)
 	w.l.nodes++
 	n = &Node{Pos: posOf(f.name, deref(c))}
-	if name, ok := scalarString(cf.name); ok {
+	if name, ok := scalarString(cf[keyName]); ok {
 		n.Name = name
-		nameNode = deref(cf.name)
+		nameNode = deref(cf[keyName])
 	} else {
 		n.Name = "#" + strconv.Itoa(i) // the schema reported it; keep going
 	}
@@ -180,19 +181,24 @@ func (w *walker) child(parent string, i int, c *yaml.Node, cv any, autoShutdown 
 	var kindRestart string
 	var kindShutdown Shutdown
 	switch {
-	case cf.kind != nil:
-		wk, fk := w.worker(cf.kind, cf.args, jget(cv, "args"), false)
+	case cf[keyKind] != nil:
+		wk, fk := w.worker(cf[keyKind], cf[keyArgs], jget(cv, "args"), argsWorker)
 		n.Worker = wk
 		kindRestart, kindShutdown = kindDefaults(fk)
-	case cf.sup != nil:
-		n.Supervisor = w.supervisor(n.Path, cf.sup, jget(cv, "supervisor"))
-	case cf.include != nil:
-		n.Supervisor = w.include(n, cf.include)
-	case cf.dynamic != nil:
-		if w.tooDeep(cf.dynamic) {
+	case cf[keySup] != nil:
+		n.Supervisor = w.supervisor(n.Path, cf[keySup], jget(cv, "supervisor"))
+	case cf[keyInclude] != nil:
+		n.Supervisor = w.include(n, cf[keyInclude])
+	case cf[keyDynamic] != nil:
+		if w.tooDeep(cf[keyDynamic]) {
 			return n, nameNode
 		}
-		n.Supervisor = w.dynamic(cf.dynamic, jget(cv, "dynamic"))
+		n.Supervisor = w.dynamic(cf[keyDynamic], jget(cv, "dynamic"))
+	case cf[keyPool] != nil:
+		if w.tooDeep(cf[keyPool]) {
+			return n, nameNode
+		}
+		n.Supervisor = w.pool(cf[keyPool], jget(cv, "pool"))
 	default:
 		return n, nameNode // the schema reported it
 	}
@@ -201,7 +207,7 @@ func (w *walker) child(parent string, i int, c *yaml.Node, cv any, autoShutdown 
 	if kindRestart != "" {
 		n.Restart = kindRestart
 	}
-	if s, ok := scalarString(cf.restart); ok {
+	if s, ok := scalarString(cf[keyRestart]); ok {
 		n.Restart = s
 	}
 	n.Shutdown = DefaultWorkerShutdown
@@ -211,20 +217,20 @@ func (w *walker) child(parent string, i int, c *yaml.Node, cv any, autoShutdown 
 	if kindShutdown != 0 {
 		n.Shutdown = kindShutdown
 	}
-	if cf.shutdown != nil {
-		if d, ok := shutdownValue(f.document, cf.shutdown); ok {
+	if cf[keyShutdown] != nil {
+		if d, ok := shutdownValue(f.document, cf[keyShutdown]); ok {
 			n.Shutdown = d
 		}
 	}
-	if cf.significant != nil {
+	if cf[keySignificant] != nil {
 		var sig bool
-		if err := deref(cf.significant).Decode(&sig); err == nil && sig {
+		if err := deref(cf[keySignificant]).Decode(&sig); err == nil && sig {
 			n.Significant = true
 			switch {
 			case autoShutdown == Never:
-				f.errorf(cf.significant, "significant: the supervisor's auto_shutdown is never, so no child may be significant (OTP's rule); set auto_shutdown to any_significant or all_significant")
+				f.errorf(cf[keySignificant], "significant: the supervisor's auto_shutdown is never, so no child may be significant (OTP's rule); set auto_shutdown to any_significant or all_significant")
 			case n.Restart == Permanent:
-				f.errorf(cf.significant, "significant: a permanent child cannot be significant (OTP's rule); make it transient or temporary")
+				f.errorf(cf[keySignificant], "significant: a permanent child cannot be significant (OTP's rule); make it transient or temporary")
 			}
 		}
 	}
@@ -234,7 +240,7 @@ func (w *walker) child(parent string, i int, c *yaml.Node, cv any, autoShutdown 
 // worker resolves a kind reference and its args. It returns nil for a
 // kind that does not resolve (reported here or where the kind is
 // declared), and the file kind used, if any.
-func (w *walker) worker(kindNode, argsNode *yaml.Node, argsValue any, dynamic bool) (*Worker, *fileKind) {
+func (w *walker) worker(kindNode, argsNode *yaml.Node, argsValue any, use argsUse) (*Worker, *fileKind) {
 	f := w.f
 	name, ok := scalarString(kindNode)
 	if !ok {
@@ -255,7 +261,7 @@ func (w *walker) worker(kindNode, argsNode *yaml.Node, argsValue any, dynamic bo
 		}
 		wk.Base = name
 	}
-	wk.Args = w.args(wk, fk, kindNode, argsNode, argsValue, dynamic)
+	wk.Args = w.args(wk, fk, kindNode, argsNode, argsValue, use)
 	return wk, fk
 }
 
@@ -313,10 +319,48 @@ func (w *walker) include(n *Node, v *yaml.Node) *Supervisor {
 // dynamic builds a dynamic supervisor from its template m (mv as JSON
 // values).
 func (w *walker) dynamic(m *yaml.Node, mv any) *Supervisor {
+	d := &Dynamic{}
+	s := w.template(m, mv, argsTemplate, func(k, v *yaml.Node) {
+		if k.Value == "max_children" {
+			if n, ok := scalarInt(v); ok {
+				d.MaxChildren = n
+			}
+		}
+	}, &d.Kind, &d.Base, &d.Args, &d.Restart, &d.Shutdown)
+	s.Dynamic = d
+	return s
+}
+
+// pool builds a pool from its mapping m (mv as JSON values). The schema
+// has checked the size's range and the dispatch's name.
+func (w *walker) pool(m *yaml.Node, mv any) *Supervisor {
+	p := &Pool{Size: 1, Dispatch: RoundRobin}
+	s := w.template(m, mv, argsPool, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "size":
+			if n, ok := scalarInt(v); ok {
+				p.Size = n
+			}
+		case "dispatch":
+			if str, ok := scalarString(v); ok {
+				p.Dispatch = str
+			}
+		}
+	}, &p.Kind, &p.Base, &p.Args, &p.Restart, &p.Shutdown)
+	s.Pool = p
+	return s
+}
+
+// template reads what a dynamic supervisor's template and a pool share:
+// the supervisor's flags (strategy, max_frequency, period; auto_shutdown
+// is never) and its children's kind, args, restart and shutdown, which it
+// sets through the pointers; other gets every other key; use says whose
+// args they are.
+func (w *walker) template(m *yaml.Node, mv any, use argsUse, other func(k, v *yaml.Node), kind, base *string, args *json.RawMessage, restart *string, shutdown *Shutdown) *Supervisor {
 	f := w.f
 	s := &Supervisor{Strategy: OneForOne, MaxFrequency: DefaultMaxFrequency, Period: DefaultPeriod, AutoShutdown: Never}
-	d := &Dynamic{Restart: Permanent, Shutdown: DefaultWorkerShutdown}
-	var kindNode, argsNode, restart, shutdown *yaml.Node
+	*restart, *shutdown = Permanent, DefaultWorkerShutdown
+	var kindNode, argsNode, restartNode, shutdownNode *yaml.Node
 	eachField(m, func(k, v *yaml.Node) bool {
 		if f.bad[v] {
 			return true
@@ -327,12 +371,12 @@ func (w *walker) dynamic(m *yaml.Node, mv any) *Supervisor {
 		case "args":
 			argsNode = v
 		case "restart":
-			restart = v
+			restartNode = v
 		case "shutdown":
-			shutdown = v
-		case "max_children":
-			if n, ok := scalarInt(v); ok {
-				d.MaxChildren = n
+			shutdownNode = v
+		case "strategy":
+			if str, ok := scalarString(v); ok {
+				s.Strategy = str
 			}
 		case "max_frequency":
 			if n, ok := scalarInt(v); ok {
@@ -342,27 +386,28 @@ func (w *walker) dynamic(m *yaml.Node, mv any) *Supervisor {
 			if p, ok := durationValue(f.document, v, "period"); ok {
 				s.Period = p
 			}
+		default:
+			other(k, v)
 		}
 		return true
 	}, nil, nil)
 	if kindNode != nil {
-		if wk, fk := w.worker(kindNode, argsNode, jget(mv, "args"), true); wk != nil {
-			d.Kind, d.Base, d.Args = wk.Kind, wk.Base, wk.Args
+		if wk, fk := w.worker(kindNode, argsNode, jget(mv, "args"), use); wk != nil {
+			*kind, *base, *args = wk.Kind, wk.Base, wk.Args
 			if r, sd := kindDefaults(fk); r != "" || sd != 0 {
-				d.Restart = cmp.Or(r, d.Restart)
-				d.Shutdown = cmp.Or(sd, d.Shutdown)
+				*restart = cmp.Or(r, *restart)
+				*shutdown = cmp.Or(sd, *shutdown)
 			}
 		}
 	}
-	if s, ok := scalarString(restart); ok {
-		d.Restart = s
+	if str, ok := scalarString(restartNode); ok {
+		*restart = str
 	}
-	if shutdown != nil {
-		if sd, ok := shutdownValue(f.document, shutdown); ok {
-			d.Shutdown = sd
+	if shutdownNode != nil {
+		if sd, ok := shutdownValue(f.document, shutdownNode); ok {
+			*shutdown = sd
 		}
 	}
-	s.Dynamic = d
 	return s
 }
 

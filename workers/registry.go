@@ -57,6 +57,11 @@ type Worker struct {
 	// output lines, a ticker's heartbeat). It already carries the path.
 	// Never nil.
 	Log *slog.Logger
+	// Index is a pool member's index, 1 … the pool's size (0 for a worker
+	// that is not in a pool). Its args have had ${OTPCTL_INDEX} replaced
+	// by it already; an exec member also gets it as OTPCTL_INDEX in its
+	// environment.
+	Index int
 }
 
 // Instance is a started worker.

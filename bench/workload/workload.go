@@ -94,6 +94,9 @@ var Metrics = map[string]Metric{
 	"late_vs_early":  {"rate of the last 10% of restarts / rate of the first 10%", "×", Higher},
 	"start_s":        {"start tree, s", "s", Lower},
 	"tree_stop_s":    {"stop tree, s", "s", Lower},
+	// Pool
+	"pool_calls_per_s": {"calls/s, all callers together", "/s", Higher},
+	"ns_per_call":      {"wall ns / call, all callers together", "ns", Lower},
 	// W7
 	"write_to_reload_s": {"file written → reload event (watcher, debounce included), s", "s", Lower},
 	"reload_file_s":     {"reload alone (read, validate, diff, restart), s", "s", Lower},

@@ -23,6 +23,7 @@ func TestWorkloads(t *testing.T) {
 	w4 := append([]string{"calls_per_s"}, lat...)
 	w5 := append([]string{"restarts_per_s", "p50_first1k_ns", "late_vs_early"}, lat...)
 	w6 := []string{"start_s", "tree_stop_s"}
+	pool := []string{"pool_calls_per_s", "ns_per_call"}
 	tests := []struct {
 		name    string
 		run     func(workload.Sizes) (workload.Result, error)
@@ -46,6 +47,9 @@ func TestWorkloads(t *testing.T) {
 		{"W5/floor", workload.W5Floor, w5},
 		{"W6/tree", workload.W6Tree, w6},
 		{"W6/floor", workload.W6Floor, w6},
+		{"pool/8x8", func(s workload.Sizes) (workload.Result, error) { return workload.PoolCalls(s, 8, 8) }, pool},
+		{"pool/actor-x8", func(s workload.Sizes) (workload.Result, error) { return workload.PoolCalls(s, 0, 8) }, pool},
+		{"pool/floor-8x8", func(s workload.Sizes) (workload.Result, error) { return workload.PoolFloor(s, 8, 8) }, pool},
 	}
 	mayBeZero := []string{"rss_per_n", "mem_per_n"} // memory deltas of small runs are noise
 	for _, tt := range tests {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -269,10 +270,21 @@ type execState struct {
 	stopping error // set once asked to stop: the reason to exit with
 }
 
+// IndexEnv is the environment variable that holds a pool member's index
+// (1 … size) in an exec member's environment.
+const IndexEnv = "OTPCTL_INDEX"
+
 func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, error) {
 	cfg, err := parseExecArgs(w.Args)
 	if err != nil {
 		return workers.Instance{}, err
+	}
+	if w.Index > 0 { // a pool member: its index, for its args' ${OTPCTL_INDEX}'s sake too
+		base := cfg.env
+		if base == nil {
+			base = os.Environ()
+		}
+		cfg.env = mergeEnv(base, map[string]string{IndexEnv: strconv.Itoa(w.Index)})
 	}
 	log := w.Log
 	if log == nil {
