@@ -13,6 +13,7 @@ import (
 
 	"github.com/otpctl/otpctl/control"
 	"github.com/otpctl/otpctl/live"
+	"github.com/otpctl/otpctl/loader"
 )
 
 // liveYAML is the tree the reload tests edit; c2's args and cache's
@@ -162,6 +163,7 @@ func TestReloadWatchesTheFiles(t *testing.T) {
 
 	// Ten saves within 50ms are one reload, which reads the last.
 	before = pidsOf(r.tree())
+	burst := time.Now()
 	for i := range 10 {
 		text := liveYAML(fmt.Sprint(10+i), 20, "    - {name: more, include: more/more.yaml}\n")
 		if i%2 == 0 {
@@ -170,6 +172,11 @@ func TestReloadWatchesTheFiles(t *testing.T) {
 			saveRenamed(t, file, text)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+	if took := time.Since(burst); took >= loader.DefaultDebounce {
+		// Seen with both cores busy with other tests: the saves were
+		// not a burst, so more than one reload is right.
+		t.Skipf("the ten saves took %v, not less than the watcher's debounce (%v): this machine is too busy to test a burst", took, loader.DefaultDebounce)
 	}
 	ev, next = r.nextReload(mark)
 	mark = next
