@@ -257,7 +257,7 @@ func TestBackoffIntensityWorkedExample(t *testing.T) {
 			began := tt.clock.Now()
 			for i, at := range c.crashes {
 				tt.clock.Advance(at - tt.clock.Now().Sub(began)) // it runs 2s...
-				tt.exit("r/a", boom)                              // ...and crashes
+				tt.exit("r/a", boom)                             // ...and crashes
 				if i == len(c.crashes)-1 && c.giveUp {
 					tt.rec.expect(t, "exited r/a (boom)", "give_up r <-r/a (reached_max_restart_intensity)")
 					<-s.Done()

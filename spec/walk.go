@@ -76,6 +76,10 @@ func (w *walker) supervisor(path string, m *yaml.Node, mv any) *Supervisor {
 			if d, ok := durationValue(f.document, v, "period"); ok {
 				s.Period = d
 			}
+		case "backoff":
+			if b, ok := backoffValue(f.document, v); ok {
+				s.Backoff = b
+			}
 		case "children":
 			children = deref(v)
 		}
@@ -144,11 +148,12 @@ const (
 	keyRestart
 	keyShutdown
 	keySignificant
+	keyBackoff
 	nChildKeys
 )
 
 // childKeyNames are the keys, as written, by childKey.
-var childKeyNames = [nChildKeys]string{"name", "kind", "args", "supervisor", "include", "dynamic", "pool", "restart", "shutdown", "significant"}
+var childKeyNames = [nChildKeys]string{"name", "kind", "args", "supervisor", "include", "dynamic", "pool", "restart", "shutdown", "significant", "backoff"}
 
 // childFields are a child's keys, as written, by childKey.
 type childFields [nChildKeys]*yaml.Node
@@ -185,6 +190,7 @@ func (w *walker) child(parent string, i int, c *yaml.Node, cv any, autoShutdown 
 		wk, fk := w.worker(cf[keyKind], cf[keyArgs], jget(cv, "args"), argsWorker)
 		n.Worker = wk
 		kindRestart, kindShutdown = kindDefaults(fk)
+		n.Backoff = kindBackoff(fk)
 	case cf[keySup] != nil:
 		n.Supervisor = w.supervisor(n.Path, cf[keySup], jget(cv, "supervisor"))
 	case cf[keyInclude] != nil:
@@ -220,6 +226,11 @@ func (w *walker) child(parent string, i int, c *yaml.Node, cv any, autoShutdown 
 	if cf[keyShutdown] != nil {
 		if d, ok := shutdownValue(f.document, cf[keyShutdown]); ok {
 			n.Shutdown = d
+		}
+	}
+	if cf[keyBackoff] != nil {
+		if b, ok := backoffValue(f.document, cf[keyBackoff]); ok {
+			n.Backoff = b
 		}
 	}
 	if cf[keySignificant] != nil {
@@ -523,6 +534,20 @@ func kindDefaults(fk *fileKind) (restart string, shutdown Shutdown) {
 		}
 	}
 	return restart, shutdown
+}
+
+// kindBackoff returns the backoff a file kind's chain sets (the nearest
+// kind that sets one wins), or nil.
+func kindBackoff(fk *fileKind) *Backoff {
+	if fk == nil {
+		return nil
+	}
+	for _, k := range fk.chain {
+		if k.backoff != nil {
+			return k.backoff
+		}
+	}
+	return nil
 }
 
 // jget returns key of v if v is a JSON object, or nil.
