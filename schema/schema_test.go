@@ -75,7 +75,7 @@ func TestValidateTree(t *testing.T) {
 		{"unknown keys", `{"version":1,"supervisor":{"stratgy":"one_for_one","zzz":1},"extra":true}`, []string{
 			`/extra: unknown key "extra"; expected one of kinds, name, supervisor, version [key]`,
 			`/supervisor/stratgy: unknown key "stratgy" (did you mean "strategy"?) [key]`,
-			`/supervisor/zzz: unknown key "zzz"; expected one of auto_shutdown, children, max_frequency, period, strategy [key]`}},
+			`/supervisor/zzz: unknown key "zzz"; expected one of auto_shutdown, backoff, children, max_frequency, period, strategy [key]`}},
 		{"numbers and durations", `{"version":1,"supervisor":{"max_frequency":-1,"period":"5 s","children":[
 			{"name":"a","kind":"k","shutdown":0},{"name":"b","kind":"k","shutdown":"soon"},{"name":"c","kind":"k","shutdown":1.5}]}}`, []string{
 			`/supervisor/children/0/shutdown: must be a duration such as 500ms or 5s, a whole number of seconds, brutal_kill or infinity; got 0`,
