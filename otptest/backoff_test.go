@@ -116,3 +116,24 @@ func TestBackoffValidate(t *testing.T) {
 		t.Errorf("a full backoff: %v", err)
 	}
 }
+
+// A pool's and a dynamic supervisor's backoff is their members' default.
+func TestBackoffPoolAndDynamic(t *testing.T) {
+	tr := otptest.StartYAML(t, `
+version: 1
+name: r
+supervisor:
+  children:
+    - {name: p, pool: {kind: echo, size: 2, backoff: 2s}}
+    - {name: d, dynamic: {kind: echo, backoff: 3s}}
+`, otptest.WithFakeClock())
+	child := tr.StartChild("r/d", "x", nil)
+	for path, want := range map[string]string{"r/p/1": "2s", child: "3s"} {
+		m := tr.Mark()
+		tr.Kill(path, "boom")
+		tr.AssertTrace(m, "exited "+path+" reason=boom")
+		if n := tr.Snapshot().Node(path); n.State != runtime.StateRestarting || n.RestartIn != want {
+			t.Fatalf("%s: %s in %q, want restarting in %s", path, n.State, n.RestartIn, want)
+		}
+	}
+}

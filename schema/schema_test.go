@@ -106,7 +106,7 @@ func TestValidateTree(t *testing.T) {
 		{"dynamic", `{"version":1,"supervisor":{"children":[{"name":"d","dynamic":{"max_children":-1,"strategy":"one_for_all"}}]}}`, []string{
 			`/supervisor/children/0/dynamic: missing required key "kind"`,
 			`/supervisor/children/0/dynamic/max_children: must be at least 0; got -1`,
-			`/supervisor/children/0/dynamic/strategy: unknown key "strategy"; expected one of args, kind, max_children, max_frequency, period, restart, shutdown [key]`}},
+			`/supervisor/children/0/dynamic/strategy: unknown key "strategy"; expected one of args, backoff, kind, max_children, max_frequency, period, restart, shutdown [key]`}},
 		{"pool", `{"version":1,"supervisor":{"children":[{"name":"p","pool":{"kind":"echo","size":1025,"dispatch":"first"}},{"name":"q","pool":{"kind":"echo"},"args":{}}]}}`, []string{
 			`/supervisor/children/0/pool/dispatch: must be one of round_robin, random, least_busy; got "first"`,
 			`/supervisor/children/0/pool/size: must be at most 1024; got 1025`,

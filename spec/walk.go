@@ -363,15 +363,15 @@ func (w *walker) pool(m *yaml.Node, mv any) *Supervisor {
 }
 
 // template reads what a dynamic supervisor's template and a pool share:
-// the supervisor's flags (strategy, max_frequency, period; auto_shutdown
-// is never) and its children's kind, args, restart and shutdown, which it
+// the supervisor's flags (strategy, max_frequency, period, backoff (the
+// kind's when it sets none); auto_shutdown is never) and its children's kind, args, restart and shutdown, which it
 // sets through the pointers; other gets every other key; use says whose
 // args they are.
 func (w *walker) template(m *yaml.Node, mv any, use argsUse, other func(k, v *yaml.Node), kind, base *string, args *json.RawMessage, restart *string, shutdown *Shutdown) *Supervisor {
 	f := w.f
 	s := &Supervisor{Strategy: OneForOne, MaxFrequency: DefaultMaxFrequency, Period: DefaultPeriod, AutoShutdown: Never}
 	*restart, *shutdown = Permanent, DefaultWorkerShutdown
-	var kindNode, argsNode, restartNode, shutdownNode *yaml.Node
+	var kindNode, argsNode, restartNode, shutdownNode, backoffNode *yaml.Node
 	eachField(m, func(k, v *yaml.Node) bool {
 		if f.bad[v] {
 			return true
@@ -397,6 +397,8 @@ func (w *walker) template(m *yaml.Node, mv any, use argsUse, other func(k, v *ya
 			if p, ok := durationValue(f.document, v, "period"); ok {
 				s.Period = p
 			}
+		case "backoff":
+			backoffNode = v
 		default:
 			other(k, v)
 		}
@@ -409,6 +411,12 @@ func (w *walker) template(m *yaml.Node, mv any, use argsUse, other func(k, v *ya
 				*restart = cmp.Or(r, *restart)
 				*shutdown = cmp.Or(sd, *shutdown)
 			}
+			s.Backoff = kindBackoff(fk)
+		}
+	}
+	if backoffNode != nil {
+		if b, ok := backoffValue(f.document, backoffNode); ok {
+			s.Backoff = b
 		}
 	}
 	if str, ok := scalarString(restartNode); ok {
