@@ -51,7 +51,7 @@ func TestBackoffFromYAML(t *testing.T) {
 		t.Fatalf("second restart in %q, want 2s", got)
 	}
 	tr.Start("r/a")
-	tr.AssertTrace(m, "exited r/a reason=boom", "started r/a cause=operator trigger=r/a")
+	tr.AssertTrace(m, "exited r/a reason=boom", "started r/a cause=operator")
 	tr.Advance(time.Minute)
 	tr.AssertQuiet(m)
 }
@@ -136,4 +136,17 @@ supervisor:
 			t.Fatalf("%s: %s in %q, want restarting in %s", path, n.State, n.RestartIn, want)
 		}
 	}
+}
+
+// `otpctl restart` of a child waiting for its backoff starts it now (it
+// has no process to stop).
+func TestBackoffOperatorRestart(t *testing.T) {
+	tr := otptest.StartYAML(t, backoffTree, otptest.WithFakeClock())
+	m := tr.Mark()
+	tr.Kill("r/b", "boom")
+	tr.AssertTrace(m, "exited r/b reason=boom")
+	tr.Restart("r/b")
+	tr.AssertTrace(m, "exited r/b reason=boom", "started r/b cause=operator")
+	tr.Advance(time.Minute)
+	tr.AssertQuiet(m)
 }

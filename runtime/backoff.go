@@ -158,14 +158,17 @@ func (st *sup) startScope(c *child, cause Cause, trigger string) (Pid, error) {
 		if st.byID[o.spec.ID] != o || (!o.pid.IsZero() && o != c) {
 			continue // a temporary sibling, removed; or one started meanwhile
 		}
-		oc := CauseSibling
+		oc, ot := CauseSibling, trigger
 		if o == c {
 			oc = cause
+			if cause == CauseOperator {
+				ot = "" // an operator's start has no trigger
+			}
 		}
-		pid, err := st.start(o, oc, trigger)
+		pid, err := st.start(o, oc, ot)
 		if err != nil {
 			o.state = StateRestarting
-			st.retry.Send(retryMsg{c: o, cause: oc, trigger: trigger})
+			st.retry.Send(retryMsg{c: o, cause: oc, trigger: ot})
 			if cerr == nil && cpid.IsZero() {
 				cerr = &StartError{Path: o.path, Reason: err}
 			}
@@ -179,7 +182,8 @@ func (st *sup) startScope(c *child, cause Cause, trigger string) (Pid, error) {
 }
 
 // skipWait starts now the delayed restart pending for c (an operator's
-// start or restart), with its group.
+// start or restart), with its group: the siblings' starts say cause
+// sibling and the crash that stopped them as trigger.
 func (st *sup) skipWait(c *child) (Pid, error) {
 	st.cancelWait(c)
 	return st.startScope(c, CauseOperator, c.waitTrigger)

@@ -174,7 +174,7 @@ func TestBackoffOperatorRestartSkipsWait(t *testing.T) {
 	if pid.IsZero() {
 		t.Fatal("restart_child gave no process")
 	}
-	tt.rec.expect(t, "started r/a operator <-r/a")
+	tt.rec.expect(t, "started r/a operator")
 	tt.clock.Advance(time.Hour)
 	tt.quiet()
 	if got := tt.ids(s); got != "a:running" {
@@ -286,4 +286,20 @@ func secs(ss ...int) []time.Duration {
 		out[i] = time.Duration(s) * time.Second
 	}
 	return out
+}
+
+// An operator's restart of a child waiting under one_for_all starts the
+// whole group now.
+func TestBackoffOperatorRestartStartsGroup(t *testing.T) {
+	tt := newTree(t)
+	s := tt.start(flags(runtime.OneForAll, 100),
+		tt.worker("a"), tt.worker("b", backoff(runtime.Backoff{Initial: time.Hour})))
+	tt.rec.expect(t, "started r/a boot", "started r/b boot")
+	tt.exit("r/b", boom)
+	tt.rec.expect(t, "exited r/b (boom)", "terminated r/a sibling <-r/b (shutdown)")
+	_, err := s.RestartChild("b")
+	mustf(t, err, "restart_child")
+	tt.rec.expect(t, "started r/a sibling <-r/b", "started r/b operator")
+	tt.clock.Advance(time.Hour)
+	tt.quiet()
 }
