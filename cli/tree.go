@@ -197,6 +197,9 @@ func statusCell(n *live.Node, now time.Time) string {
 	if n.State == "running" && n.Started != nil {
 		return "running " + ago(now.Sub(*n.Started))
 	}
+	if n.RestartIn != "" { // waiting for its backoff
+		return string(n.State) + " in " + n.RestartIn
+	}
 	return string(n.State)
 }
 

@@ -45,6 +45,14 @@ type Node struct {
 	Restart     string `json:"restart"`
 	Shutdown    string `json:"shutdown,omitempty"`
 	Significant bool   `json:"significant,omitempty"`
+	// Backoff is the restart backoff in use (its own, its kind's or its
+	// supervisor's default), as a tree file writes it; empty for none.
+	// RestartDue and RestartIn are set while a restart waits for it
+	// (state restarting): when it starts, and how long that was from the
+	// snapshot, to the tenth of a second ("3.2s").
+	Backoff    string     `json:"backoff,omitempty"`
+	RestartDue *time.Time `json:"restart_due,omitempty"`
+	RestartIn  string     `json:"restart_in,omitempty"`
 	// A running supervisor's restart budget and auto_shutdown; Dynamic and
 	// MaxChildren (zero: no limit) for a dynamic supervisor.
 	Budget       *Budget `json:"budget,omitempty"`

@@ -18,7 +18,7 @@ const KindPool = "pool"
 // declares them. Unknown names fall back to OTP's defaults (the checker
 // refuses them before they get here).
 func runtimeFlags(s *spec.Supervisor) runtime.Flags {
-	f := runtime.Flags{MaxFrequency: s.MaxFrequency, Period: s.Period}
+	f := runtime.Flags{MaxFrequency: s.MaxFrequency, Period: s.Period, Backoff: runtimeBackoff(s.Backoff)}
 	switch s.Strategy {
 	case spec.OneForAll:
 		f.Strategy = runtime.OneForAll
@@ -50,10 +50,19 @@ func restartType(restart string) runtime.RestartType {
 }
 
 // supervision returns how n's parent supervises it: its restart type,
-// shutdown and significance, the three settings a reload changes in place
-// (the runtime.UpdateChild of n).
+// shutdown, significance and backoff, the settings a reload changes in
+// place (the runtime.UpdateChild of n).
 func supervision(n *spec.Node) runtime.UpdateChild {
-	return runtime.UpdateChild{ID: n.Name, Restart: restartType(n.Restart), Shutdown: runtime.ShutdownPolicy(n.Shutdown), Significant: n.Significant}
+	return runtime.UpdateChild{ID: n.Name, Restart: restartType(n.Restart), Shutdown: runtime.ShutdownPolicy(n.Shutdown),
+		Significant: n.Significant, Backoff: runtimeBackoff(n.Backoff)}
+}
+
+// runtimeBackoff is a tree file's backoff for the runtime (nil: none).
+func runtimeBackoff(b *spec.Backoff) runtime.Backoff {
+	if b == nil {
+		return runtime.Backoff{}
+	}
+	return runtime.Backoff{Initial: b.Initial, Max: b.Max, Factor: b.Factor, Jitter: b.Jitter, ResetAfter: b.ResetAfter}
 }
 
 // kindOf is what events and snapshots call a node: a worker's kind, a
@@ -106,7 +115,7 @@ func (r *Running) check(n *spec.Node) error {
 // (see check for the whole subtree).
 func (r *Running) childSpec(n *spec.Node) (runtime.ChildSpec, error) {
 	u := supervision(n)
-	cs := runtime.ChildSpec{ID: n.Name, Restart: u.Restart, Shutdown: u.Shutdown, Significant: u.Significant, Kind: kindOf(n)}
+	cs := runtime.ChildSpec{ID: n.Name, Restart: u.Restart, Shutdown: u.Shutdown, Significant: u.Significant, Kind: kindOf(n), Backoff: u.Backoff}
 	if n.Worker != nil {
 		k, err := r.reg.Lookup(n.Worker.Base)
 		if err != nil {

@@ -53,6 +53,7 @@ func (r *Running) fillSupervisor(n *live.Node, ss *runtime.SupervisorSnapshot) {
 			Restart: c.Restart.String(), Shutdown: shutdownText(c.Shutdown), Significant: c.Significant,
 		}
 		setProc(cn, c.Pid)
+		fillBackoff(cn, c, ss.Taken)
 		if c.Type != runtime.SupervisorChild {
 			cn.Kind = c.Kind
 		}

@@ -356,6 +356,17 @@ func (r *Running) Restart(path string) (string, runtime.Pid, error) {
 		}
 		return path, pid, nil
 	}
+	if t.info.State == runtime.StateRestarting {
+		// Waiting for its backoff: start it (and its group) now. A
+		// restart being retried after a failed start says
+		// ErrRestarting, and is stopped and started as any.
+		if pid, err := t.parent.RestartChild(t.info.ID); !errors.Is(err, runtime.ErrRestarting) {
+			if err != nil {
+				return "", runtime.Pid{}, &PathError{"restart", path, friendly(err)}
+			}
+			return path, pid, nil
+		}
+	}
 	if err := t.parent.TerminateChild(t.info.ID); err != nil {
 		return "", runtime.Pid{}, &PathError{"restart", path, friendly(err)}
 	}

@@ -427,7 +427,9 @@ func (tr *Tree) unsettled(snap *live.Node) string {
 			return
 		}
 		switch {
-		case n.State == runtime.StateRestarting:
+		case n.State == runtime.StateRestarting && n.RestartDue == nil:
+			// (One waiting for its backoff is settled: it starts when
+			// its time comes, which a test with a fake clock arranges.)
 			why = n.Path + " is being restarted"
 		case n.State == runtime.StateStarting:
 			why = n.Path + " is starting"

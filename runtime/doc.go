@@ -48,7 +48,10 @@
 // Trigger; Snapshot returns the live subtree. The operator and reload
 // operations (TerminateChild, RestartChild, and Apply of the reload's
 // Change values) are not crashes: they count against no intensity and
-// restart no sibling.
+// restart no sibling. A Backoff (per child, or Flags.Backoff for the
+// children that set none) delays the start of a restart, not its count:
+// the supervisor waits on a timer message, answering meanwhile, so that it
+// gives up on sustained failure rather than on a burst.
 //
 // # Pools
 //

@@ -22,7 +22,7 @@ func checkFlags(path string, f Flags, dynamic bool) error {
 	case f.AutoShutdown < Never || f.AutoShutdown > AllSignificant:
 		return fmt.Errorf("supervisor %s: invalid_auto_shutdown %v: %w", path, f.AutoShutdown, ErrInvalidSpec)
 	}
-	return nil
+	return checkBackoff(path, "(default)", f.Backoff)
 }
 
 // checkChild checks a child spec as OTP's check_childspec. A dynamic
@@ -48,7 +48,7 @@ func checkChild(path string, c *ChildSpec, as AutoShutdown, dynamic bool) error 
 	case c.Significant && c.Restart == Permanent:
 		return bad("bad_combination restart permanent, significant true")
 	}
-	return nil
+	return checkBackoff(path, c.ID, c.Backoff)
 }
 
 func checkDynamic(path string, d *DynamicSpec, as AutoShutdown) error {

@@ -23,6 +23,14 @@ type child struct {
 	restarts    int
 	lastRestart time.Time
 	started     time.Time
+	// Backoff (backoff.go): the consecutive restarts counted for the
+	// delay; and, while a delayed restart is pending, its timer, when it
+	// is due, its trigger, and the sequence number its message carries.
+	streak      int
+	timer       Timer
+	due         time.Time
+	waitTrigger string
+	waitSeq     uint64
 }
 
 // sup is a supervisor's state, owned by its goroutine (OTP's #state{}).
@@ -44,6 +52,7 @@ type sup struct {
 	scratch   []*child         // the children a restart touches, reused
 	downSel   Selector[Down]   // awaitDown's, reused
 	downSrc   downSource[Down] // its one source
+	rand      func() float64   // jitter's numbers (SupervisorSpec.Rand)
 	stop      bool
 	exited    bool // it ended by itself (exit), not by a kill that unwound it
 	// A child's start (see supervisor_start.go): the child being started,
@@ -59,10 +68,15 @@ type sup struct {
 // retryMsg is OTP's try_again_restart: a failed restart of c, sent to the
 // supervisor itself so that what is already queued (a shutdown, an operator
 // request) comes first.
+//
+// A delayed restart (backoff.go) is the same message, sent by a timer:
+// delayed is set and seq is the child's waitSeq when it was armed.
 type retryMsg struct {
 	c       *child
 	cause   Cause // the cause of c's failed start
 	trigger string
+	seq     uint64
+	delayed bool
 }
 
 // supMsg is whatever the supervisor's loop receives. It is a struct, not an
@@ -190,7 +204,7 @@ func spawnSupervisor(parent *Process, spec SupervisorSpec, opts []Option) (*Supe
 		st = &sup{
 			self: self, h: h, path: spec.Path, flags: spec.Flags, events: spec.Events,
 			byID: make(map[string]*child, len(spec.Children)), byPid: make(map[*proc]*child, len(spec.Children)),
-			dyn: spec.Dynamic, retry: NewSubject[retryMsg](self), parentSup: parentSup,
+			dyn: spec.Dynamic, retry: NewSubject[retryMsg](self), parentSup: parentSup, rand: spec.Rand,
 		}
 		if parent != nil {
 			st.parent = parent.p
@@ -240,6 +254,7 @@ func inheritedCause(c Cause, trigger string) (Cause, string) {
 }
 
 func (st *sup) exit(reason error) {
+	st.cancelWaits()
 	st.exited = true
 	h := st.h
 	h.mu.Lock()
@@ -271,6 +286,15 @@ func (st *sup) loop() error {
 			}
 		case msgRetry:
 			m := msg.retry
+			if m.delayed {
+				// A backoff's timer: start the group, unless the
+				// wait was cancelled or skipped meanwhile.
+				if c := st.byID[m.c.spec.ID]; c == m.c && c.state == StateRestarting && c.waitSeq == m.seq {
+					c.timer, c.due = nil, time.Time{}
+					st.startScope(c, m.cause, m.trigger)
+				}
+				break
+			}
 			// Only if it is still waiting for that retry: an operator
 			// may have terminated or removed it, or a sibling's restart
 			// restarted it, meanwhile.
@@ -314,6 +338,7 @@ func (st *sup) handleExit(m ExitMessage) error {
 	}
 	delete(st.byPid, m.From.p)
 	c.pid, c.state = Pid{}, StateStopped
+	st.noteExit(c, st.self.p.clock.Now())
 	st.emit(Event{Type: EventExited, Path: c.path, Kind: c.spec.Kind, Pid: m.From, Reason: m.Reason})
 	st.reported(c, m.From)
 	if c.spec.Restart == Permanent || (c.spec.Restart == Transient && IsAbnormal(m.Reason)) {
@@ -375,21 +400,12 @@ func (st *sup) restart(c *child, cause Cause, trigger string) error {
 			}
 		}
 	}
-	for _, o := range scope {
-		if st.byID[o.spec.ID] != o {
-			continue // a temporary sibling, removed
-		}
-		oc := CauseSibling
-		if o == c {
-			oc = cause
-		}
-		if _, err := st.start(o, oc, trigger); err != nil {
-			o.state = StateRestarting
-			st.retry.Send(retryMsg{o, oc, trigger})
-			break
-		}
-	}
 	clear(scope)
+	if d := st.delayOf(c); d > 0 {
+		st.wait(c, d, cause, trigger)
+		return nil
+	}
+	st.startScope(c, cause, trigger)
 	return nil
 }
 
@@ -424,6 +440,7 @@ func (st *sup) remove(c *child) {
 		st.children = slices.Delete(st.children, i, i+1)
 	}
 	delete(st.byID, c.spec.ID)
+	st.cancelWait(c)
 	if !c.pid.IsZero() {
 		delete(st.byPid, c.pid.p)
 	}
@@ -477,6 +494,7 @@ func (st *sup) start(c *child, cause Cause, trigger string) (Pid, error) {
 		c.lastRestart = now
 	}
 	c.everStarted = true
+	st.cancelWait(c)
 	c.pid, c.state, c.started = pid, StateRunning, now
 	st.byPid[pid.p] = c
 	noteKind(c)
@@ -577,6 +595,7 @@ func (st *sup) awaitDown(m Monitor, timeout time.Duration) (Down, error) {
 // temporary ones (OTP's terminate_children); a dynamic supervisor's
 // children are asked to stop all at once.
 func (st *sup) terminateAll(cause Cause, trigger string) {
+	st.cancelWaits()
 	if st.dyn != nil {
 		st.terminateDynamic(cause, trigger)
 		return
@@ -703,6 +722,7 @@ func (st *sup) snapshot() (SupervisorSnapshot, error) {
 			ID: c.spec.ID, Path: c.path, Kind: c.spec.Kind, Type: c.spec.Type, State: c.state, Pid: st.pidOf(c),
 			Restart: c.spec.Restart, Shutdown: c.spec.shutdown(), Significant: c.spec.Significant,
 			Restarts: c.restarts, LastRestart: c.lastRestart, Started: c.started, Mailbox: st.pidOf(c).MailboxLen(),
+			RestartDue: c.due, Backoff: st.backoffOf(c),
 		})
 	}
 	return out, nil
@@ -753,6 +773,7 @@ func (st *sup) startChild(spec ChildSpec) (Pid, error) {
 			spec.Start = t.Start
 		}
 		spec.Restart, spec.Shutdown, spec.Type, spec.Kind, spec.Significant = t.Restart, t.Shutdown, t.Type, t.Kind, t.Significant
+		spec.Backoff = t.Backoff
 	}
 	if err := checkChild(st.path, &spec, st.flags.AutoShutdown, false); err != nil {
 		return Pid{}, err
@@ -780,6 +801,7 @@ func (st *sup) terminateChild(id string) error {
 		st.remove(c)
 	} else if c.state == StateRestarting {
 		c.state = StateStopped // its queued retry will find it so and do nothing
+		st.cancelWait(c)
 	}
 	return nil
 }
@@ -793,6 +815,8 @@ func (st *sup) restartChild(id string) (Pid, error) {
 	switch {
 	case c == nil:
 		return Pid{}, ErrNotFound
+	case c.state == StateRestarting && c.timer != nil:
+		return st.skipWait(c) // a backoff's wait: start it now
 	case c.state == StateRestarting:
 		return Pid{}, ErrRestarting
 	case !c.pid.IsZero():
@@ -884,7 +908,7 @@ func (ch UpdateChild) apply(st *sup) (Pid, error) {
 		return Pid{}, ErrNotFound
 	}
 	spec := c.spec
-	spec.Restart, spec.Shutdown, spec.Significant = ch.Restart, ch.Shutdown, ch.Significant
+	spec.Restart, spec.Shutdown, spec.Significant, spec.Backoff = ch.Restart, ch.Shutdown, ch.Significant, ch.Backoff
 	if err := checkChild(st.path, &spec, st.flags.AutoShutdown, false); err != nil {
 		return Pid{}, err
 	}
@@ -938,6 +962,7 @@ func (ch SetTemplate) apply(st *sup) (Pid, error) {
 	st.dyn = &d
 	for _, c := range st.children {
 		c.spec.Restart, c.spec.Shutdown, c.spec.Significant = d.Template.Restart, d.Template.Shutdown, d.Template.Significant
+		c.spec.Backoff = d.Template.Backoff
 	}
 	return Pid{}, nil
 }

@@ -171,6 +171,10 @@ type Flags struct {
 	Period time.Duration
 	// AutoShutdown is OTP's auto_shutdown. Default (zero): Never.
 	AutoShutdown AutoShutdown
+	// Backoff is the restart backoff of the children that set none (its
+	// direct children only, not theirs). Default (zero): none, OTP's
+	// restarts at once. See Backoff.
+	Backoff Backoff
 }
 
 // DefaultFlags are OTP's defaults: one_for_one, intensity 1, period 5s,
@@ -213,6 +217,9 @@ type ChildSpec struct {
 	// Kind is what the child is, for events and snapshots (a worker kind
 	// name, or a strategy for a supervisor).
 	Kind string
+	// Backoff delays its restarts. Default (zero): the supervisor's
+	// Flags.Backoff. See Backoff.
+	Backoff Backoff
 }
 
 func (c *ChildSpec) shutdown() ShutdownPolicy {
@@ -273,6 +280,9 @@ type SupervisorSpec struct {
 	// order things happen, and must not block nor call the supervisor's
 	// API; nil drops them.
 	Events func(Event)
+	// Rand returns the numbers in [0,1) that jitter a backoff's delays;
+	// nil: a generator seeded at random. Tests pin it.
+	Rand func() float64
 }
 
 // EventType names a lifecycle event. The names are public API (logs, JSON).
@@ -339,7 +349,7 @@ type ChildState string
 const (
 	StateRunning    ChildState = "running"
 	StateStarting   ChildState = "starting"   // its start is in progress (init or readiness check not returned yet)
-	StateRestarting ChildState = "restarting" // its restart failed; it is being retried
+	StateRestarting ChildState = "restarting" // its restart failed and is being retried, or waits for its backoff
 	StateStopped    ChildState = "stopped"    // not running: terminated, ignored, or exited and not restarted
 	StateFailed     ChildState = "failed"     // its start failed and is not retried (operator or reload start)
 )
@@ -435,6 +445,11 @@ type ChildSnapshot struct {
 	LastRestart time.Time
 	Started     time.Time
 	Mailbox     int
+	// RestartDue is when the delayed restart of a restarting child
+	// starts (its Backoff); zero when none is pending. Backoff is the
+	// one in use (its own, or the supervisor's default).
+	RestartDue time.Time
+	Backoff    Backoff
 	// Supervisor is the nested supervisor's own snapshot, for a running
 	// supervisor child (nil if it exited while the snapshot was taken).
 	Supervisor *SupervisorSnapshot
@@ -487,11 +502,15 @@ type ReplaceChild struct{ Spec ChildSpec }
 // significant is invalid on a permanent child and under AutoShutdown Never
 // (so when a reload turns auto_shutdown off, clear significant first, and
 // when it turns it on, SetFlags first). ErrNotFound, ErrDynamic.
+//
+// Backoff is changed too; a delayed restart already pending keeps its
+// time, and the next one uses the new backoff.
 type UpdateChild struct {
 	ID          string
 	Restart     RestartType
 	Shutdown    ShutdownPolicy
 	Significant bool
+	Backoff     Backoff
 }
 
 // ReorderChildren puts the children in the order of IDs, which must name

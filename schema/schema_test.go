@@ -75,7 +75,7 @@ func TestValidateTree(t *testing.T) {
 		{"unknown keys", `{"version":1,"supervisor":{"stratgy":"one_for_one","zzz":1},"extra":true}`, []string{
 			`/extra: unknown key "extra"; expected one of kinds, name, supervisor, version [key]`,
 			`/supervisor/stratgy: unknown key "stratgy" (did you mean "strategy"?) [key]`,
-			`/supervisor/zzz: unknown key "zzz"; expected one of auto_shutdown, children, max_frequency, period, strategy [key]`}},
+			`/supervisor/zzz: unknown key "zzz"; expected one of auto_shutdown, backoff, children, max_frequency, period, strategy [key]`}},
 		{"numbers and durations", `{"version":1,"supervisor":{"max_frequency":-1,"period":"5 s","children":[
 			{"name":"a","kind":"k","shutdown":0},{"name":"b","kind":"k","shutdown":"soon"},{"name":"c","kind":"k","shutdown":1.5}]}}`, []string{
 			`/supervisor/children/0/shutdown: must be a duration such as 500ms or 5s, a whole number of seconds, brutal_kill or infinity; got 0`,
@@ -106,7 +106,7 @@ func TestValidateTree(t *testing.T) {
 		{"dynamic", `{"version":1,"supervisor":{"children":[{"name":"d","dynamic":{"max_children":-1,"strategy":"one_for_all"}}]}}`, []string{
 			`/supervisor/children/0/dynamic: missing required key "kind"`,
 			`/supervisor/children/0/dynamic/max_children: must be at least 0; got -1`,
-			`/supervisor/children/0/dynamic/strategy: unknown key "strategy"; expected one of args, kind, max_children, max_frequency, period, restart, shutdown [key]`}},
+			`/supervisor/children/0/dynamic/strategy: unknown key "strategy"; expected one of args, backoff, kind, max_children, max_frequency, period, restart, shutdown [key]`}},
 		{"pool", `{"version":1,"supervisor":{"children":[{"name":"p","pool":{"kind":"echo","size":1025,"dispatch":"first"}},{"name":"q","pool":{"kind":"echo"},"args":{}}]}}`, []string{
 			`/supervisor/children/0/pool/dispatch: must be one of round_robin, random, least_busy; got "first"`,
 			`/supervisor/children/0/pool/size: must be at most 1024; got 1025`,

@@ -38,32 +38,36 @@ const (
 // is worker, supervisor, dynamic or pool; "order" is the order of a supervisor's
 // children; "name" is the root's name (the instance name).
 const (
-	FieldName            = "name"
-	FieldType            = "type"
-	FieldKind            = "kind"
-	FieldBase            = "base"
-	FieldArgs            = "args"
-	FieldRestart         = "restart"
-	FieldShutdown        = "shutdown"
-	FieldSignificant     = "significant"
-	FieldStrategy        = "strategy"
-	FieldMaxFrequency    = "max_frequency"
-	FieldPeriod          = "period"
-	FieldAutoShutdown    = "auto_shutdown"
-	FieldDynamicKind     = "dynamic.kind"
-	FieldDynamicBase     = "dynamic.base"
-	FieldDynamicArgs     = "dynamic.args"
-	FieldDynamicRestart  = "dynamic.restart"
-	FieldDynamicShutdown = "dynamic.shutdown"
-	FieldMaxChildren     = "dynamic.max_children"
-	FieldPoolKind        = "pool.kind"
-	FieldPoolBase        = "pool.base"
-	FieldPoolArgs        = "pool.args"
-	FieldPoolRestart     = "pool.restart"
-	FieldPoolShutdown    = "pool.shutdown"
-	FieldSize            = "size"
-	FieldDispatch        = "dispatch"
-	FieldOrder           = "order"
+	FieldName        = "name"
+	FieldType        = "type"
+	FieldKind        = "kind"
+	FieldBase        = "base"
+	FieldArgs        = "args"
+	FieldRestart     = "restart"
+	FieldShutdown    = "shutdown"
+	FieldSignificant = "significant"
+	FieldBackoff     = "backoff"
+	// FieldSupervisorBackoff is a supervisor's own backoff: the default
+	// of its children.
+	FieldSupervisorBackoff = "supervisor.backoff"
+	FieldStrategy          = "strategy"
+	FieldMaxFrequency      = "max_frequency"
+	FieldPeriod            = "period"
+	FieldAutoShutdown      = "auto_shutdown"
+	FieldDynamicKind       = "dynamic.kind"
+	FieldDynamicBase       = "dynamic.base"
+	FieldDynamicArgs       = "dynamic.args"
+	FieldDynamicRestart    = "dynamic.restart"
+	FieldDynamicShutdown   = "dynamic.shutdown"
+	FieldMaxChildren       = "dynamic.max_children"
+	FieldPoolKind          = "pool.kind"
+	FieldPoolBase          = "pool.base"
+	FieldPoolArgs          = "pool.args"
+	FieldPoolRestart       = "pool.restart"
+	FieldPoolShutdown      = "pool.shutdown"
+	FieldSize              = "size"
+	FieldDispatch          = "dispatch"
+	FieldOrder             = "order"
 )
 
 // Field is one field that differs between the old and the new node, with
@@ -181,7 +185,7 @@ func (c *Change) Has(field string) bool {
 // parent supervises it (restart, shutdown, significant: the runtime's
 // UpdateChild on the parent).
 func (c *Change) UpdatesChild() bool {
-	return c.Op == Updated && (c.Has(FieldRestart) || c.Has(FieldShutdown) || c.Has(FieldSignificant))
+	return c.Op == Updated && (c.Has(FieldRestart) || c.Has(FieldShutdown) || c.Has(FieldSignificant) || c.Has(FieldBackoff))
 }
 
 // UpdatesFlags reports whether an Updated change changes the supervisor's
@@ -189,7 +193,7 @@ func (c *Change) UpdatesChild() bool {
 // SetFlags).
 func (c *Change) UpdatesFlags() bool {
 	return c.Op == Updated && (c.Has(FieldStrategy) || c.Has(FieldMaxFrequency) ||
-		c.Has(FieldPeriod) || c.Has(FieldAutoShutdown))
+		c.Has(FieldPeriod) || c.Has(FieldAutoShutdown) || c.Has(FieldSupervisorBackoff))
 }
 
 // UpdatesTemplate reports whether an Updated change changes a dynamic
@@ -540,6 +544,9 @@ func supervisedFields(fs []Field, o, n *Node) []Field {
 		fs = append(fs, Field{Name: FieldSignificant,
 			Old: strconv.FormatBool(o.Significant), New: strconv.FormatBool(n.Significant)})
 	}
+	if o.Backoff.String() != n.Backoff.String() {
+		fs = append(fs, Field{Name: FieldBackoff, Old: o.Backoff.String(), New: n.Backoff.String()})
+	}
 	return fs
 }
 
@@ -556,6 +563,9 @@ func flagFields(fs []Field, o, n *Supervisor) []Field {
 	}
 	if o.AutoShutdown != n.AutoShutdown {
 		fs = append(fs, Field{Name: FieldAutoShutdown, Old: o.AutoShutdown, New: n.AutoShutdown})
+	}
+	if o.Backoff.String() != n.Backoff.String() {
+		fs = append(fs, Field{Name: FieldSupervisorBackoff, Old: o.Backoff.String(), New: n.Backoff.String()})
 	}
 	return fs
 }

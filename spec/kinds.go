@@ -19,6 +19,7 @@ type fileKind struct {
 	argsV    any        // args as JSON values
 	restart  string     // "" when it sets none
 	shutdown Shutdown   // 0 when it sets none
+	backoff  *Backoff   // nil when it sets none
 
 	state int // unresolved, resolving, resolved, broken
 	// registered is the registered kind it comes down to; chain is the
@@ -73,6 +74,10 @@ func (l *loader) resolveKinds(f *fileDoc) {
 			case "shutdown":
 				if d, ok := shutdownValue(f.document, v); ok {
 					fk.shutdown = d
+				}
+			case "backoff":
+				if b, ok := backoffValue(f.document, v); ok {
+					fk.backoff = b
 				}
 			}
 			return true

@@ -105,6 +105,10 @@ type Node struct {
 	Restart     string
 	Shutdown    Shutdown
 	Significant bool
+	// Backoff delays the node's restarts: its own `backoff:`, else its
+	// kind's; nil when neither sets one (its supervisor's, if any, then
+	// applies: Supervisor.Backoff).
+	Backoff *Backoff
 
 	Worker     *Worker
 	Supervisor *Supervisor
@@ -128,6 +132,9 @@ type Supervisor struct {
 	MaxFrequency int
 	Period       time.Duration
 	AutoShutdown string
+	// Backoff is the default backoff of its direct children that set none
+	// (not of their children); nil: none.
+	Backoff *Backoff
 	// Children are in start order. Empty for a dynamic supervisor and a
 	// pool.
 	Children []*Node

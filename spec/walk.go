@@ -76,6 +76,10 @@ func (w *walker) supervisor(path string, m *yaml.Node, mv any) *Supervisor {
 			if d, ok := durationValue(f.document, v, "period"); ok {
 				s.Period = d
 			}
+		case "backoff":
+			if b, ok := backoffValue(f.document, v); ok {
+				s.Backoff = b
+			}
 		case "children":
 			children = deref(v)
 		}
@@ -144,11 +148,12 @@ const (
 	keyRestart
 	keyShutdown
 	keySignificant
+	keyBackoff
 	nChildKeys
 )
 
 // childKeyNames are the keys, as written, by childKey.
-var childKeyNames = [nChildKeys]string{"name", "kind", "args", "supervisor", "include", "dynamic", "pool", "restart", "shutdown", "significant"}
+var childKeyNames = [nChildKeys]string{"name", "kind", "args", "supervisor", "include", "dynamic", "pool", "restart", "shutdown", "significant", "backoff"}
 
 // childFields are a child's keys, as written, by childKey.
 type childFields [nChildKeys]*yaml.Node
@@ -185,6 +190,7 @@ func (w *walker) child(parent string, i int, c *yaml.Node, cv any, autoShutdown 
 		wk, fk := w.worker(cf[keyKind], cf[keyArgs], jget(cv, "args"), argsWorker)
 		n.Worker = wk
 		kindRestart, kindShutdown = kindDefaults(fk)
+		n.Backoff = kindBackoff(fk)
 	case cf[keySup] != nil:
 		n.Supervisor = w.supervisor(n.Path, cf[keySup], jget(cv, "supervisor"))
 	case cf[keyInclude] != nil:
@@ -220,6 +226,11 @@ func (w *walker) child(parent string, i int, c *yaml.Node, cv any, autoShutdown 
 	if cf[keyShutdown] != nil {
 		if d, ok := shutdownValue(f.document, cf[keyShutdown]); ok {
 			n.Shutdown = d
+		}
+	}
+	if cf[keyBackoff] != nil {
+		if b, ok := backoffValue(f.document, cf[keyBackoff]); ok {
+			n.Backoff = b
 		}
 	}
 	if cf[keySignificant] != nil {
@@ -352,15 +363,15 @@ func (w *walker) pool(m *yaml.Node, mv any) *Supervisor {
 }
 
 // template reads what a dynamic supervisor's template and a pool share:
-// the supervisor's flags (strategy, max_frequency, period; auto_shutdown
-// is never) and its children's kind, args, restart and shutdown, which it
+// the supervisor's flags (strategy, max_frequency, period, backoff (the
+// kind's when it sets none); auto_shutdown is never) and its children's kind, args, restart and shutdown, which it
 // sets through the pointers; other gets every other key; use says whose
 // args they are.
 func (w *walker) template(m *yaml.Node, mv any, use argsUse, other func(k, v *yaml.Node), kind, base *string, args *json.RawMessage, restart *string, shutdown *Shutdown) *Supervisor {
 	f := w.f
 	s := &Supervisor{Strategy: OneForOne, MaxFrequency: DefaultMaxFrequency, Period: DefaultPeriod, AutoShutdown: Never}
 	*restart, *shutdown = Permanent, DefaultWorkerShutdown
-	var kindNode, argsNode, restartNode, shutdownNode *yaml.Node
+	var kindNode, argsNode, restartNode, shutdownNode, backoffNode *yaml.Node
 	eachField(m, func(k, v *yaml.Node) bool {
 		if f.bad[v] {
 			return true
@@ -386,6 +397,8 @@ func (w *walker) template(m *yaml.Node, mv any, use argsUse, other func(k, v *ya
 			if p, ok := durationValue(f.document, v, "period"); ok {
 				s.Period = p
 			}
+		case "backoff":
+			backoffNode = v
 		default:
 			other(k, v)
 		}
@@ -398,6 +411,12 @@ func (w *walker) template(m *yaml.Node, mv any, use argsUse, other func(k, v *ya
 				*restart = cmp.Or(r, *restart)
 				*shutdown = cmp.Or(sd, *shutdown)
 			}
+			s.Backoff = kindBackoff(fk)
+		}
+	}
+	if backoffNode != nil {
+		if b, ok := backoffValue(f.document, backoffNode); ok {
+			s.Backoff = b
 		}
 	}
 	if str, ok := scalarString(restartNode); ok {
@@ -523,6 +542,20 @@ func kindDefaults(fk *fileKind) (restart string, shutdown Shutdown) {
 		}
 	}
 	return restart, shutdown
+}
+
+// kindBackoff returns the backoff a file kind's chain sets (the nearest
+// kind that sets one wins), or nil.
+func kindBackoff(fk *fileKind) *Backoff {
+	if fk == nil {
+		return nil
+	}
+	for _, k := range fk.chain {
+		if k.backoff != nil {
+			return k.backoff
+		}
+	}
+	return nil
 }
 
 // jget returns key of v if v is a JSON object, or nil.

@@ -153,7 +153,7 @@ function updateNode(v, n) {
   let kind = v.sup ? (n.strategy || '') : (n.kind || '');
   if (n.dynamic) kind = 'dynamic · ' + (n.kind || '');
   v.kind.textContent = kind;
-  v.state.textContent = n.state;
+  v.state.textContent = n.restart_in ? n.state + ' in ' + n.restart_in : n.state;
   v.state.className = 'state st-' + n.state;
   v.started = n.state === 'running' ? n.started : '';
   v.uptime.textContent = uptime(v.started);
@@ -336,6 +336,7 @@ function renderDetail() {
   fact(dl, 'last restart', n.last_restart && fmtClock(n.last_restart));
   fact(dl, 'restart', n.restart);
   fact(dl, 'shutdown', n.shutdown);
+  fact(dl, 'backoff', n.backoff);
   fact(dl, 'budget', n.budget && n.budget.used + '/' + n.budget.max + ' in ' + n.budget.period);
   fact(dl, 'health', healthText(n.health));
   const running = n.state === 'running';
