@@ -23,6 +23,19 @@ type child struct {
 	restarts    int
 	lastRestart time.Time
 	started     time.Time
+	// crashRestarts counts the restarts the intensity counts (cause
+	// crash, sibling or escalation); lastExit and lastExitAt are the
+	// reason and time of its process's latest end (an exit or a
+	// termination). Counters and one interface value: a restart
+	// allocates nothing for them.
+	crashRestarts int
+	lastExit      error
+	lastExitAt    time.Time
+}
+
+// ended records that c's process ended with reason, now.
+func (st *sup) ended(c *child, reason error) {
+	c.lastExit, c.lastExitAt = reason, st.self.p.clock.Now()
 }
 
 // sup is a supervisor's state, owned by its goroutine (OTP's #state{}).
@@ -314,6 +327,7 @@ func (st *sup) handleExit(m ExitMessage) error {
 	}
 	delete(st.byPid, m.From.p)
 	c.pid, c.state = Pid{}, StateStopped
+	st.ended(c, m.Reason)
 	st.emit(Event{Type: EventExited, Path: c.path, Kind: c.spec.Kind, Pid: m.From, Reason: m.Reason})
 	st.reported(c, m.From)
 	if c.spec.Restart == Permanent || (c.spec.Restart == Transient && IsAbnormal(m.Reason)) {
@@ -475,6 +489,9 @@ func (st *sup) start(c *child, cause Cause, trigger string) (Pid, error) {
 	if restart {
 		c.restarts++
 		c.lastRestart = now
+		if cause.counted() {
+			c.crashRestarts++
+		}
 	}
 	c.everStarted = true
 	c.pid, c.state, c.started = pid, StateRunning, now
@@ -558,6 +575,7 @@ func (st *sup) terminate(c *child, cause Cause, trigger string) {
 	}
 	delete(st.byPid, pid.p)
 	c.pid, c.state = Pid{}, StateStopped
+	st.ended(c, reason)
 	st.emit(Event{Type: EventTerminated, Path: c.path, Kind: c.spec.Kind, Pid: pid, Reason: reason, Cause: cause, Trigger: trigger, NotStopped: pid.p.isStray()})
 	st.reported(c, pid)
 }
@@ -636,6 +654,7 @@ func (st *sup) terminateDynamic(cause Cause, trigger string) {
 		}
 		delete(st.byPid, pid.p)
 		c.pid, c.state = Pid{}, StateStopped
+		st.ended(c, reason)
 		st.emit(Event{Type: EventTerminated, Path: c.path, Kind: c.spec.Kind, Pid: pid, Reason: reason, Cause: cause, Trigger: trigger, NotStopped: pid.p.isStray()})
 		st.reported(c, pid)
 	}
@@ -703,6 +722,7 @@ func (st *sup) snapshot() (SupervisorSnapshot, error) {
 			ID: c.spec.ID, Path: c.path, Kind: c.spec.Kind, Type: c.spec.Type, State: c.state, Pid: st.pidOf(c),
 			Restart: c.spec.Restart, Shutdown: c.spec.shutdown(), Significant: c.spec.Significant,
 			Restarts: c.restarts, LastRestart: c.lastRestart, Started: c.started, Mailbox: st.pidOf(c).MailboxLen(),
+			CrashRestarts: c.crashRestarts, LastExit: c.lastExit, LastExitAt: c.lastExitAt,
 		})
 	}
 	return out, nil
