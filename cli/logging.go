@@ -68,6 +68,7 @@ func eventRecord(e live.Event) slog.Record {
 	add("reason", e.Reason)
 	add("cause", string(e.Cause))
 	add("trigger", e.Trigger)
+	add("signal", e.Signal)
 	if e.OSPid != 0 {
 		rec.AddAttrs(slog.Int("os_pid", e.OSPid))
 	}

@@ -292,6 +292,7 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 	}
 	parentPid := parent.Self()
 	var osPid int
+	var proc *osProc
 	self, err := runtime.StartLink(parent, runtime.Spec[*execState, execMsg]{
 		InitTimeout: cfg.ready.bound() + 10*time.Second,
 		Init: func(p *runtime.Process, self runtime.Subject[execMsg], sel *runtime.Selector[execMsg]) (*execState, error) {
@@ -325,7 +326,7 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 			if err != nil {
 				return nil, err
 			}
-			osPid = pid
+			osPid, proc = pid, o
 			if err := cfg.ready.wait(p, self, sel); err != nil {
 				// Kill it here, not only in OnExit: the runtime acks a
 				// failed Init before the actor exits, and the start must
@@ -345,7 +346,7 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 		}
 		return workers.Instance{}, err
 	}
-	return workers.Instance{Pid: self.Owner(), OSPid: osPid}, nil
+	return workers.Instance{Pid: self.Owner(), OSPid: osPid, Signal: proc.signalLive}, nil
 }
 
 // execLoop: the supervisor's Shutdown sends stop_signal to the group and
@@ -421,4 +422,18 @@ func (o *osProc) signal(sig syscall.Signal) {
 	if o.pid > 0 && !o.exited {
 		o.signalGroup(sig)
 	}
+}
+
+// signalLive is an operator's signal (`otpctl signal`): sig to the whole
+// process group while the process has not exited (workers.ErrExited
+// after). The supervisor knows nothing of it: an exit it causes is an
+// exit as any other.
+func (o *osProc) signalLive(sig syscall.Signal) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.pid <= 0 || o.exited {
+		return workers.ErrExited
+	}
+	o.signalGroup(sig)
+	return nil
 }
