@@ -41,6 +41,12 @@ type Kind struct {
 	// cannot say (a number too large for its Go type, a NUL in a string,
 	// a duration that overflows). Nil: the schema is the only check.
 	Check CheckFunc
+	// Warn, when set, checks args (that passed Args and Check) against
+	// this machine and returns what would fail a start here: an exec
+	// program not found in PATH, a dir that does not exist. Only `otpctl
+	// validate` runs it, and reports what it returns as warnings (errors
+	// with --strict). Nil: no warnings.
+	Warn WarnFunc
 }
 
 // StartFunc starts an instance of a kind. w.Args has been validated against

@@ -174,6 +174,51 @@ func checkExecArgs(raw json.RawMessage) error {
 	return err
 }
 
+// warnExecArgs is exec's Warn: the program and the folder as a start on
+// this machine would look for them (the program in otpctl's PATH, or, for
+// a path with a slash, relative to dir), without running anything.
+func warnExecArgs(raw json.RawMessage) error {
+	c, err := parseExecArgs(raw)
+	if err != nil {
+		return nil // Check reports it
+	}
+	var warns []error
+	dirOK := true
+	if c.dir != "" {
+		fi, err := os.Stat(c.dir)
+		switch {
+		case err != nil:
+			dirOK = false
+			warns = append(warns, &workers.ArgError{Pointer: "/dir", Message: fmt.Sprintf("folder %q does not exist on this machine", c.dir)})
+		case !fi.IsDir():
+			dirOK = false
+			warns = append(warns, &workers.ArgError{Pointer: "/dir", Message: fmt.Sprintf("%q is not a folder", c.dir)})
+		}
+	}
+	prog := c.command[0]
+	if !strings.Contains(prog, "/") {
+		if _, err := exec.LookPath(prog); err != nil {
+			warns = append(warns, &workers.ArgError{Pointer: "/command/0", Message: fmt.Sprintf("program %q is not found in PATH on this machine", prog)})
+		}
+		return errors.Join(warns...)
+	}
+	path := prog
+	if !filepath.IsAbs(path) && c.dir != "" {
+		if !dirOK {
+			return errors.Join(warns...) // the folder's warning says it
+		}
+		path = filepath.Join(c.dir, path)
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		warns = append(warns, &workers.ArgError{Pointer: "/command/0", Message: fmt.Sprintf("program %q does not exist on this machine", prog)})
+	case fi.IsDir() || fi.Mode().Perm()&0o111 == 0:
+		warns = append(warns, &workers.ArgError{Pointer: "/command/0", Message: fmt.Sprintf("%q is not an executable file", prog)})
+	}
+	return errors.Join(warns...)
+}
+
 func signalNames() []string {
 	names := make([]string, 0, len(signals))
 	for n := range signals {
@@ -221,6 +266,7 @@ func Exec() workers.Kind {
 		Args:  execSchema,
 		Start: startExec,
 		Check: checkExecArgs,
+		Warn:  warnExecArgs,
 	}
 }
 
