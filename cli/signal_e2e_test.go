@@ -96,4 +96,10 @@ func TestSignalReachesTheChildWithoutCountingACrash(t *testing.T) {
 			t.Errorf("tree's RESTARTS for trap is not its 1 crash restart: %q", line)
 		}
 	}
+
+	// A child that is not running has no group to signal.
+	r.mustCtl("stop", "sig/trap")
+	if res := r.ctl("signal", "sig/trap", "HUP"); res.code != 1 || !strings.Contains(res.stderr, "it is stopped") {
+		t.Errorf("signal to a stopped child: status %d, stderr %q", res.code, res.stderr)
+	}
 }
