@@ -11,6 +11,7 @@ import (
 
 	"github.com/otpctl/otpctl/control"
 	"github.com/otpctl/otpctl/live"
+	"github.com/otpctl/otpctl/loader"
 	ucli "github.com/urfave/cli/v2"
 )
 
@@ -101,6 +102,8 @@ func complete(app *ucli.App, words []string, out io.Writer) {
 			}
 		}
 		candidates = append(candidates, "--help")
+	case cmd.Name == "signal" && len(second(splitFlags(rest[1:], takesValue, false))) == 1:
+		candidates = loader.Signals // PATH given: SIG
 	case strings.Contains(cmd.ArgsUsage, "PATH"):
 		flags, _ := splitFlags(append(lead, rest[1:]...), takesValue, false)
 		candidates = treePaths(cmd, flags, cur)
@@ -163,3 +166,6 @@ func treePaths(cmd *ucli.Command, flags []string, prefix string) []string {
 	})
 	return slices.Compact(paths)
 }
+
+// second returns the second of two results.
+func second[A, B any](_ A, b B) B { return b }

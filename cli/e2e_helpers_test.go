@@ -34,6 +34,7 @@ type logLine struct {
 	Reason  string   `json:"reason"`
 	Cause   string   `json:"cause"`
 	Trigger string   `json:"trigger"`
+	Signal  string   `json:"signal"`
 	Added   []string `json:"added"`
 	Removed []string `json:"removed"`
 	Changed []string `json:"changed"`

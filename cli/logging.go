@@ -52,7 +52,7 @@ func eventLevel(e live.Event) slog.Level {
 
 // eventRecord is e as a log record, the same for `run`'s log and `otpctl
 // events`: msg and event are the event's name, then path, kind, pid,
-// reason, cause and trigger (each when set), as the SPEC's example;
+// reason, cause, trigger and signal (each when set), as the SPEC's example;
 // os_pid, not_stopped and a reload's lists when they apply.
 func eventRecord(e live.Event) slog.Record {
 	rec := slog.NewRecord(e.Time, eventLevel(e), string(e.Type), 0)
@@ -68,6 +68,7 @@ func eventRecord(e live.Event) slog.Record {
 	add("reason", e.Reason)
 	add("cause", string(e.Cause))
 	add("trigger", e.Trigger)
+	add("signal", e.Signal)
 	if e.OSPid != 0 {
 		rec.AddAttrs(slog.Int("os_pid", e.OSPid))
 	}

@@ -220,6 +220,8 @@ func TestCompletionOfCommandsFlagsAndPaths(t *testing.T) {
 		{[]string{"--name", "shop", "kill", "shop/pool/w"}, []string{"shop/pool/w1", "shop/pool/w2", "shop/pool/w3"}},
 		{[]string{"kill", "--name", "nosuch", "shop/p"}, nil},
 		{[]string{"validate", "sh"}, nil}, // files: the shell completes them
+		{[]string{"signal", "shop/pool/w1", "U"}, []string{"USR1", "USR2"}},
+		{[]string{"signal", "shop/pool/w"}, []string{"shop/pool/w1", "shop/pool/w2", "shop/pool/w3"}},
 	} {
 		if got := lines(c.args...); !slices.Equal(got, c.want) {
 			t.Errorf("__complete %v = %v, want %v", c.args, got, c.want)

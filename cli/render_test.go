@@ -35,29 +35,34 @@ func golden(t *testing.T, name string, got []byte) {
 
 // sampleTree is a live tree at a fixed time: a nested rest_for_one
 // supervisor, an exec worker with its OS pid, a stopped and a failed
-// child, a dynamic supervisor with two children.
+// child, a dynamic supervisor with two children; last exits, and an
+// operator's restart beside crash restarts.
 func sampleTree(now time.Time) *live.Node {
 	at := func(ago time.Duration) *time.Time { t := now.Add(-ago); return &t }
 	return &live.Node{Path: "shop", Name: "shop", Type: "supervisor", Strategy: "one_for_one", State: "running",
 		Pid: "<0.3>", Started: at(2*time.Hour + 5*time.Minute), Budget: &live.Budget{Used: 1, Max: 3, Period: "5s"},
 		Children: []*live.Node{
 			{Path: "shop/web", Name: "web", Type: "worker", Kind: "web", State: "running", Pid: "<0.41>", OSPid: 48213,
-				Restarts: 2, LastRestart: at(3 * time.Second), Started: at(3 * time.Second)},
+				Restarts: 3, CrashRestarts: 2, LastRestart: at(3 * time.Second), Started: at(3 * time.Second),
+				LastExit: &live.Exit{Reason: "exit status 1", At: *at(3 * time.Second)}},
 			{Path: "shop/counter", Name: "counter", Type: "worker", Kind: "counter", State: "running", Pid: "<0.5>",
 				Mailbox: 12, Started: at(2*time.Hour + 5*time.Minute)},
 			{Path: "shop/workers", Name: "workers", Type: "supervisor", Strategy: "rest_for_one", State: "running", Pid: "<0.6>",
-				Started: at(65 * time.Minute), Restarts: 1, LastRestart: at(65 * time.Minute),
-				Budget: &live.Budget{Used: 0, Max: 5, Period: "1m"},
+				Started: at(65 * time.Minute), Restarts: 1, CrashRestarts: 1, LastRestart: at(65 * time.Minute),
+				LastExit: &live.Exit{Reason: "shutdown", At: *at(65 * time.Minute)},
+				Budget:   &live.Budget{Used: 0, Max: 5, Period: "1m"},
 				Children: []*live.Node{
 					{Path: "shop/workers/w1", Name: "w1", Type: "worker", Kind: "echo", State: "running", Pid: "<0.7>", Started: at(65 * time.Minute)},
-					{Path: "shop/workers/w2", Name: "w2", Type: "worker", Kind: "echo", State: "stopped", Restarts: 4, LastRestart: at(26 * time.Hour)},
+					{Path: "shop/workers/w2", Name: "w2", Type: "worker", Kind: "echo", State: "stopped", Restarts: 4, CrashRestarts: 4, LastRestart: at(26 * time.Hour),
+						LastExit: &live.Exit{Reason: "normal", At: *at(26 * time.Hour)}},
 				}},
 			{Path: "shop/mailer", Name: "mailer", Type: "worker", Kind: "exec", State: "failed"},
 			{Path: "shop/jobs", Name: "jobs", Type: "supervisor", Strategy: "one_for_one", Kind: "echo", Dynamic: true, MaxChildren: 100,
 				State: "running", Pid: "<0.9>", Started: at(2 * time.Hour), Budget: &live.Budget{Used: 0, Max: 1, Period: "5s"},
 				Children: []*live.Node{
 					{Path: "shop/jobs/echo-1", Name: "echo-1", Type: "worker", Kind: "echo", State: "running", Pid: "<0.12>", Started: at(42 * time.Second)},
-					{Path: "shop/jobs/night", Name: "night", Type: "worker", Kind: "echo", State: "restarting", Restarts: 1, LastRestart: at(time.Second)},
+					{Path: "shop/jobs/night", Name: "night", Type: "worker", Kind: "echo", State: "restarting", Restarts: 1, CrashRestarts: 1, LastRestart: at(time.Second),
+						LastExit: &live.Exit{Reason: "panic: a very long reason that goes on and on past the end of the line", At: *at(time.Second)}},
 				}},
 			{Path: "shop/pool", Name: "pool", Type: "supervisor", Strategy: "one_for_one", Kind: "echo", Pool: true, Size: 2, Dispatch: "round_robin",
 				State: "running", Pid: "<0.14>", Started: at(2 * time.Hour), Budget: &live.Budget{Used: 0, Max: 1, Period: "5s"},

@@ -24,10 +24,13 @@ func init() {
 		Name:  "tree",
 		Usage: "show the live tree",
 		Description: "Prints every node of the running tree: its kind (a supervisor's strategy), state\n" +
-			"and uptime, pid, restarts and how long ago the last one was, and for a supervisor\n" +
+			"and uptime, pid, crash restarts (crash, sibling and escalation: those the restart\n" +
+			"intensity counts) and how long ago the last restart was, and for a supervisor\n" +
 			"its restart budget (restarts inside the current period against max_frequency),\n" +
 			"for a pool its dispatch as its kind (its members, 1 … size, are its children),\n" +
-			"for a worker its OS pid (exec) and mailbox length.",
+			"for a worker its OS pid (exec) and mailbox length. A line under a node says its\n" +
+			"last exit (reason, how long ago) and its restarts by an operator or a reload.\n" +
+			"--json has them all: restarts, crash_restarts, last_exit {reason, at}.",
 		Flags: append(instanceFlags(),
 			jsonFlag("print the tree as JSON"),
 			&ucli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "redraw on every change (and every second) until interrupted"},
@@ -140,6 +143,7 @@ func treeStopped(err error) bool {
 func renderTree(w io.Writer, root *live.Node, now time.Time) {
 	rows := [][]string{{"NODE", "KIND", "STATUS", "PID", "RESTARTS", "INFO"}}
 	var walk func(n *live.Node, prefix, branch string)
+	var notes []string // a row's note line (under it), by row index; "" for none
 	walk = func(n *live.Node, prefix, branch string) {
 		rows = append(rows, []string{prefix + branch + n.Name, kindCell(n), statusCell(n, now), pidCell(n), restartsCell(n, now), infoCell(n)})
 		next := prefix
@@ -148,6 +152,14 @@ func renderTree(w io.Writer, root *live.Node, now time.Time) {
 			next += "│  "
 		case "└─ ":
 			next += "   "
+		}
+		if note := exitNote(n, now); note != "" {
+			under := next + "   "
+			if len(n.Children) > 0 {
+				under = next + "│  "
+			}
+			notes = append(notes, make([]string, len(rows)-len(notes))...)
+			notes[len(rows)-1] = under + note
 		}
 		for i, c := range n.Children {
 			b := "├─ "
@@ -165,7 +177,7 @@ func renderTree(w io.Writer, root *live.Node, now time.Time) {
 		}
 	}
 	var b strings.Builder
-	for _, r := range rows {
+	for ri, r := range rows {
 		var line strings.Builder
 		for i, cell := range r {
 			line.WriteString(cell)
@@ -175,8 +187,42 @@ func renderTree(w io.Writer, root *live.Node, now time.Time) {
 		}
 		b.WriteString(strings.TrimRight(line.String(), " "))
 		b.WriteByte('\n')
+		if ri < len(notes) && notes[ri] != "" {
+			b.WriteString(clip(notes[ri], treeWidth))
+			b.WriteByte('\n')
+		}
 	}
 	io.WriteString(w, b.String())
+}
+
+// treeWidth is the width a note line under a node is cut to.
+const treeWidth = 80
+
+// exitNote is the line under a node that has ended a process or been
+// restarted by an operator or a reload: "last exit: exit status 1, 3m ago ·
+// 1 operator or reload restart"; "" when there is nothing to say.
+func exitNote(n *live.Node, now time.Time) string {
+	var parts []string
+	if e := n.LastExit; e != nil {
+		parts = append(parts, fmt.Sprintf("last exit: %s, %s ago", e.Reason, ago(now.Sub(e.At))))
+	}
+	if other := n.Restarts - n.CrashRestarts; other > 0 {
+		s := ""
+		if other > 1 {
+			s = "s"
+		}
+		parts = append(parts, fmt.Sprintf("%d operator or reload restart%s", other, s))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// clip cuts s to at most width runes, the last one an ellipsis when cut.
+func clip(s string, width int) string {
+	r := []rune(s)
+	if len(r) <= width {
+		return s
+	}
+	return string(r[:width-1]) + "…"
 }
 
 func kindCell(n *live.Node) string {
@@ -210,11 +256,13 @@ func pidCell(n *live.Node) string {
 	return n.Pid
 }
 
+// restartsCell counts the crash restarts (those the intensity counts) and
+// says how long ago the last restart was; the others are in exitNote.
 func restartsCell(n *live.Node, now time.Time) string {
-	if n.Restarts == 0 || n.LastRestart == nil {
-		return fmt.Sprint(n.Restarts)
+	if n.CrashRestarts == 0 || n.LastRestart == nil {
+		return fmt.Sprint(n.CrashRestarts)
 	}
-	return fmt.Sprintf("%d (%s ago)", n.Restarts, ago(now.Sub(*n.LastRestart)))
+	return fmt.Sprintf("%d (%s ago)", n.CrashRestarts, ago(now.Sub(*n.LastRestart)))
 }
 
 func infoCell(n *live.Node) string {

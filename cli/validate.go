@@ -28,20 +28,31 @@ func init() {
 			"   shop.yaml:12:13: strategy: must be one of one_for_one, one_for_all, rest_for_one; got \"one_for_any\"\n" +
 			"\n" +
 			"and the exit status is 1; with no problem nothing is printed on stdout and\n" +
-			"the exit status is 0. With --json, stdout is a JSON array of\n" +
-			"{file, line, col, severity, message} instead ([] when all is well); line and\n" +
-			"col are 0 for a file that cannot be read. A summary goes to stderr.\n" +
+			"the exit status is 0.\n" +
+			"\n" +
+			"It also looks at this machine, and warns of what a start here would fail on:\n" +
+			"an exec command[0] not found in PATH (or a path that does not exist or is not\n" +
+			"executable), a dir that does not exist. A warning is printed as\n" +
+			"FILE:LINE:COL: warning: message and leaves the exit status 0; with --strict,\n" +
+			"warnings count as problems (exit status 1). run and reload do not warn.\n" +
+			"\n" +
+			"With --json, stdout is a JSON array of {file, line, col, severity, message}\n" +
+			"instead (severity error or warning; [] when all is well); line and col are 0\n" +
+			"for a file that cannot be read. A summary goes to stderr.\n" +
 			"\n" +
 			"validate starts nothing and opens no socket: it is safe in CI and in\n" +
 			"editors' save hooks." +
-			examples("otpctl validate shop.yaml", "otpctl validate --json examples/*.yaml"),
-		Flags: []ucli.Flag{jsonFlag("print the problems as a JSON array on stdout")},
+			examples("otpctl validate shop.yaml", "otpctl validate --strict deploy/shop.yaml", "otpctl validate --json examples/*.yaml"),
+		Flags: []ucli.Flag{
+			jsonFlag("print the problems as a JSON array on stdout"),
+			&ucli.BoolFlag{Name: "strict", Usage: "count warnings (a program not in PATH, a missing dir) as problems: exit 1"},
+		},
 		Action: func(c *ucli.Context) error {
 			files := c.Args().Slice()
 			if len(files) == 0 {
 				return exit(ExitUsage, "validate: name at least one tree file (otpctl validate --help)")
 			}
-			return validate(c.App.Writer, c.App.ErrWriter, files, workers.Default, c.Bool("json"))
+			return validate(c.App.Writer, c.App.ErrWriter, files, workers.Default, validateOptions{json: c.Bool("json"), strict: c.Bool("strict")})
 		},
 	})
 }
@@ -56,32 +67,46 @@ type problem struct {
 	Message  string `json:"message"`
 }
 
-// validate loads every file against kinds and reports every problem found.
-func validate(stdout, stderr io.Writer, files []string, kinds spec.Kinds, asJSON bool) error {
+// validateOptions are validate's flags: --json and --strict.
+type validateOptions struct{ json, strict bool }
+
+// validate loads every file against kinds and reports every problem found,
+// and every warning (kinds that are a spec.ArgsWarner look at this
+// machine); with strict, a warning is a problem.
+func validate(stdout, stderr io.Writer, files []string, kinds spec.Kinds, opts validateOptions) error {
 	var all spec.Diagnostics
 	seen := map[string]bool{} // an include shared by two files is reported once
-	bad := 0
+	bad, problems := 0, 0
 	for _, file := range files {
-		tree, err := spec.Load(file, kinds)
-		if err == nil {
+		tree, err := spec.LoadWith(file, kinds, spec.LoadOptions{Warnings: true})
+		var ds spec.Diagnostics
+		switch {
+		case err == nil:
 			nodes := 0
 			tree.Root.Walk(func(*spec.Node) { nodes++ })
-			fmt.Fprintf(stderr, "%s: valid (%d nodes)\n", file, nodes)
-			continue
-		}
-		var ds spec.Diagnostics
-		if !errors.As(err, &ds) {
+			warned := ""
+			if n := len(tree.Warnings); n > 0 {
+				warned = ", " + count(n, "warning")
+			}
+			fmt.Fprintf(stderr, "%s: valid (%d nodes%s)\n", file, nodes, warned)
+			ds = tree.Warnings
+		case !errors.As(err, &ds):
 			ds = spec.Diagnostics{{Pos: spec.Pos{File: file}, Severity: spec.SeverityError, Summary: err.Error()}}
 		}
-		bad++
+		if ds.HasErrors() || (opts.strict && len(ds) > 0) {
+			bad++
+		}
 		for _, d := range ds {
 			if key := d.Error(); !seen[key] {
 				seen[key] = true
 				all = append(all, d)
+				if d.Severity != spec.SeverityWarning || opts.strict {
+					problems++
+				}
 			}
 		}
 	}
-	if asJSON {
+	if opts.json {
 		out := make([]problem, 0, len(all))
 		for _, d := range all {
 			out = append(out, problem{d.Pos.File, d.Pos.Line, d.Pos.Col, string(d.Severity), d.Summary})
@@ -97,8 +122,8 @@ func validate(stdout, stderr io.Writer, files []string, kinds spec.Kinds, asJSON
 			fmt.Fprintln(stdout, d.Error())
 		}
 	}
-	if len(all) > 0 {
-		return exit(ExitFailure, "%s in %s", count(len(all), "problem"), count(bad, "file"))
+	if problems > 0 {
+		return exit(ExitFailure, "%s in %s", count(problems, "problem"), count(bad, "file"))
 	}
 	return nil
 }

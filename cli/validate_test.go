@@ -138,7 +138,7 @@ func TestValidateWithOwnKinds(t *testing.T) {
 	file := filepath.Join(dir, "t.yaml")
 	os.WriteFile(file, []byte("version: 1\nsupervisor:\n  children:\n    - {name: g, kind: greeter, args: {greting: hi}}\n    - {name: h, kind: greeter, args: {greeting: 5}}\n"), 0o644)
 	var stdout, stderr bytes.Buffer
-	err := validate(&stdout, &stderr, []string{file}, reg, false)
+	err := validate(&stdout, &stderr, []string{file}, reg, validateOptions{})
 	want := file + `:4:39: args: unknown key "greting" (did you mean "greeting"?)` + "\n" +
 		file + ":5:49: args.greeting: must be a string; got 5\n"
 	if err == nil || stdout.String() != want {

@@ -84,6 +84,7 @@ func NewServer(b Backend) *Server {
 	mux.HandleFunc("POST /v1/restart", s.restart)
 	mux.HandleFunc("POST /v1/call", s.call)
 	mux.HandleFunc("POST /v1/scale", s.scale)
+	mux.HandleFunc("POST /v1/signal", s.signal)
 	mux.HandleFunc("POST /v1/reload", s.reload)
 	mux.HandleFunc("POST /v1/shutdown", s.shutdown)
 	mux.HandleFunc("GET /healthz", s.healthz)

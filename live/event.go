@@ -19,8 +19,9 @@ type Event struct {
 	// Time is read from the tree's clock.
 	Time time.Time `json:"time"`
 	// Type is one of runtime's lifecycle events (started, exited,
-	// terminated, start_failed, give_up) or a reload's (loader.EventReload,
-	// loader.EventReloadFailed).
+	// terminated, start_failed, give_up), a reload's (loader.EventReload,
+	// loader.EventReloadFailed) or an operator's signal
+	// (loader.EventSignalled).
 	Type runtime.EventType `json:"event"`
 	// Path is the node's path (for give_up, the supervisor's own; for
 	// reload and reload_failed, the root's); Kind is a worker's kind, or a
@@ -49,6 +50,9 @@ type Event struct {
 	// while its goroutine ran outside the runtime: it is abandoned, not
 	// stopped (Go cannot kill a goroutine).
 	NotStopped bool `json:"not_stopped,omitempty"`
+	// Signal is a signalled event's signal (HUP, USR1, …): an operator
+	// sent it to the exec worker's process group (`otpctl signal`).
+	Signal string `json:"signal,omitempty"`
 	// Restart and StartedIn are a started's (runtime.Event's): the node had
 	// started before, and how long its start took (its time to ready).
 	// They are for the process that runs the tree (its metrics read them)

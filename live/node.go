@@ -37,6 +37,13 @@ type Node struct {
 	Restarts    int        `json:"restarts"`
 	LastRestart *time.Time `json:"last_restart,omitempty"`
 	Started     *time.Time `json:"started,omitempty"`
+	// CrashRestarts counts those of Restarts that its supervisor's
+	// intensity counts (cause crash, sibling or escalation); the others
+	// were an operator's (restart, stop then start) or a reload's.
+	CrashRestarts int `json:"crash_restarts"`
+	// LastExit is how and when its latest process ended (by itself or
+	// stopped by its supervisor); nil when none has ended yet.
+	LastExit *Exit `json:"last_exit,omitempty"`
 	// Mailbox is the number of messages waiting in the node's process.
 	Mailbox int `json:"mailbox"`
 	// Restart, Shutdown and Significant are how its supervisor supervises
@@ -67,6 +74,14 @@ type Node struct {
 	Dispatch string `json:"dispatch,omitempty"`
 	// Children of a running supervisor, in start order.
 	Children []*Node `json:"children,omitempty"`
+}
+
+// Exit is how a node's process ended: its exit reason as text (as events
+// write it: "exit status 1", "signal: terminated", "shutdown", "killed")
+// and when, on the tree's clock.
+type Exit struct {
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
 }
 
 // States are the states a node can be in, as Node.State and /v1/wait

@@ -16,7 +16,7 @@ func TestNodeJSON(t *testing.T) {
 		Budget: &Budget{Used: 1, Max: 3, Period: "1m"}, AutoShutdown: "never",
 		Children: []*Node{
 			{Path: "shop/web", Name: "web", Type: "worker", Kind: "web", State: "running", OSPid: 4711,
-				Restarts: 2, LastRestart: &at, Started: &at, Mailbox: 3, Restart: "transient", Shutdown: "1m30s", Significant: true},
+				Restarts: 2, LastRestart: &at, Started: &at, CrashRestarts: 1, LastExit: &Exit{Reason: "exit status 1", At: at}, Mailbox: 3, Restart: "transient", Shutdown: "1m30s", Significant: true},
 			{Path: "shop/jobs", Name: "jobs", Type: "supervisor", Kind: "echo", Strategy: "one_for_one",
 				State: "stopped", Dynamic: true, MaxChildren: 5, Restart: "permanent", Shutdown: "infinity"},
 		},
@@ -26,12 +26,13 @@ func TestNodeJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"path":"shop","name":"shop","type":"supervisor","strategy":"one_for_one","state":"running","restarts":0,` +
-		`"started":"2026-11-24T20:00:00Z","mailbox":0,"restart":"permanent","shutdown":"infinity",` +
+		`"started":"2026-11-24T20:00:00Z","crash_restarts":0,"mailbox":0,"restart":"permanent","shutdown":"infinity",` +
 		`"budget":{"used":1,"max":3,"period":"1m"},"auto_shutdown":"never","children":[` +
 		`{"path":"shop/web","name":"web","type":"worker","kind":"web","state":"running","os_pid":4711,"restarts":2,` +
-		`"last_restart":"2026-11-24T20:00:00Z","started":"2026-11-24T20:00:00Z","mailbox":3,"restart":"transient","shutdown":"1m30s","significant":true},` +
+		`"last_restart":"2026-11-24T20:00:00Z","started":"2026-11-24T20:00:00Z","crash_restarts":1,` +
+		`"last_exit":{"reason":"exit status 1","at":"2026-11-24T20:00:00Z"},"mailbox":3,"restart":"transient","shutdown":"1m30s","significant":true},` +
 		`{"path":"shop/jobs","name":"jobs","type":"supervisor","kind":"echo","strategy":"one_for_one","state":"stopped","restarts":0,` +
-		`"mailbox":0,"restart":"permanent","shutdown":"infinity","dynamic":true,"max_children":5}]}`
+		`"crash_restarts":0,"mailbox":0,"restart":"permanent","shutdown":"infinity","dynamic":true,"max_children":5}]}`
 	if string(got) != want {
 		t.Errorf("JSON:\n got %s\nwant %s", got, want)
 	}

@@ -51,6 +51,10 @@ func (r *Running) fillSupervisor(n *live.Node, ss *runtime.SupervisorSnapshot) {
 			Path: c.Path, Name: c.ID, Type: c.Type.String(), State: c.State,
 			Restarts: c.Restarts, LastRestart: timePtr(c.LastRestart), Mailbox: c.Mailbox,
 			Restart: c.Restart.String(), Shutdown: shutdownText(c.Shutdown), Significant: c.Significant,
+			CrashRestarts: c.CrashRestarts,
+		}
+		if c.LastExit != nil {
+			cn.LastExit = &live.Exit{Reason: ReasonText(c.LastExit), At: c.LastExitAt}
 		}
 		setProc(cn, c.Pid)
 		fillBackoff(cn, c, ss.Taken)

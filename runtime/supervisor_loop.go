@@ -31,6 +31,19 @@ type child struct {
 	due         time.Time
 	waitTrigger string
 	waitSeq     uint64
+	// crashRestarts counts the restarts the intensity counts (cause
+	// crash, sibling or escalation); lastExit and lastExitAt are the
+	// reason and time of its process's latest end (an exit or a
+	// termination). Counters and one interface value: a restart
+	// allocates nothing for them.
+	crashRestarts int
+	lastExit      error
+	lastExitAt    time.Time
+}
+
+// ended records that c's process ended with reason, now.
+func (st *sup) ended(c *child, reason error) {
+	c.lastExit, c.lastExitAt = reason, st.self.p.clock.Now()
 }
 
 // sup is a supervisor's state, owned by its goroutine (OTP's #state{}).
@@ -339,6 +352,7 @@ func (st *sup) handleExit(m ExitMessage) error {
 	delete(st.byPid, m.From.p)
 	c.pid, c.state = Pid{}, StateStopped
 	st.noteExit(c, st.self.p.clock.Now())
+	st.ended(c, m.Reason)
 	st.emit(Event{Type: EventExited, Path: c.path, Kind: c.spec.Kind, Pid: m.From, Reason: m.Reason})
 	st.reported(c, m.From)
 	if c.spec.Restart == Permanent || (c.spec.Restart == Transient && IsAbnormal(m.Reason)) {
@@ -492,6 +506,9 @@ func (st *sup) start(c *child, cause Cause, trigger string) (Pid, error) {
 	if restart {
 		c.restarts++
 		c.lastRestart = now
+		if cause.counted() {
+			c.crashRestarts++
+		}
 	}
 	c.everStarted = true
 	st.cancelWait(c)
@@ -576,6 +593,7 @@ func (st *sup) terminate(c *child, cause Cause, trigger string) {
 	}
 	delete(st.byPid, pid.p)
 	c.pid, c.state = Pid{}, StateStopped
+	st.ended(c, reason)
 	st.emit(Event{Type: EventTerminated, Path: c.path, Kind: c.spec.Kind, Pid: pid, Reason: reason, Cause: cause, Trigger: trigger, NotStopped: pid.p.isStray()})
 	st.reported(c, pid)
 }
@@ -655,6 +673,7 @@ func (st *sup) terminateDynamic(cause Cause, trigger string) {
 		}
 		delete(st.byPid, pid.p)
 		c.pid, c.state = Pid{}, StateStopped
+		st.ended(c, reason)
 		st.emit(Event{Type: EventTerminated, Path: c.path, Kind: c.spec.Kind, Pid: pid, Reason: reason, Cause: cause, Trigger: trigger, NotStopped: pid.p.isStray()})
 		st.reported(c, pid)
 	}
@@ -723,6 +742,7 @@ func (st *sup) snapshot() (SupervisorSnapshot, error) {
 			Restart: c.spec.Restart, Shutdown: c.spec.shutdown(), Significant: c.spec.Significant,
 			Restarts: c.restarts, LastRestart: c.lastRestart, Started: c.started, Mailbox: st.pidOf(c).MailboxLen(),
 			RestartDue: c.due, Backoff: st.backoffOf(c),
+			CrashRestarts: c.crashRestarts, LastExit: c.lastExit, LastExitAt: c.lastExitAt,
 		})
 	}
 	return out, nil

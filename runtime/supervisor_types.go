@@ -311,6 +311,13 @@ const (
 	CauseShutdown   Cause = "shutdown"   // the tree is stopping
 )
 
+// counted reports whether a restart with this cause is one the restart
+// intensity counts (crash, sibling, escalation), as ChildSnapshot's
+// CrashRestarts counts them; an operator's or a reload's is not.
+func (c Cause) counted() bool {
+	return c == CauseCrash || c == CauseSibling || c == CauseEscalation
+}
+
 // ReachedMaxRestartIntensity is the reason of a give_up event (OTP's).
 const ReachedMaxRestartIntensity Atom = "reached_max_restart_intensity"
 
@@ -444,7 +451,16 @@ type ChildSnapshot struct {
 	Restarts    int
 	LastRestart time.Time
 	Started     time.Time
-	Mailbox     int
+	// CrashRestarts counts those of Restarts whose cause is crash, sibling
+	// or escalation: the restarts a supervisor's intensity counts; the
+	// others were an operator's or a reload's.
+	CrashRestarts int
+	// LastExit is the reason its latest process ended with, by itself or
+	// stopped by its supervisor (nil if none has ended yet), and LastExitAt
+	// when, on the supervisor's clock.
+	LastExit   error
+	LastExitAt time.Time
+	Mailbox    int
 	// RestartDue is when the delayed restart of a restarting child
 	// starts (its Backoff); zero when none is pending. Backoff is the
 	// one in use (its own, or the supervisor's default).

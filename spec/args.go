@@ -81,7 +81,21 @@ func (w *walker) args(wk *Worker, fk *fileKind, kindNode, argsNode *yaml.Node, a
 		w.l.argsChecked[key] = violations
 	}
 	for _, v := range violations {
-		w.argsViolation(v, nodes, kindNode)
+		w.argsViolation(v, nodes, kindNode, w.f.errorf)
+	}
+	if len(violations) == 0 && w.l.opts.Warnings && use != argsTemplate {
+		warnings, seen := w.l.argsWarned[key]
+		if !seen {
+			checked := canon
+			if use == argsPool {
+				checked = MemberArgs(canon, 1)
+			}
+			warnings = w.l.warnArgs(wk.Base, checked)
+			w.l.argsWarned[key] = warnings
+		}
+		for _, v := range warnings {
+			w.argsViolation(v, nodes, kindNode, w.f.warnf)
+		}
 	}
 	return canon
 }
@@ -96,6 +110,27 @@ func (w *walker) args(wk *Worker, fk *fileKind, kindNode, argsNode *yaml.Node, a
 // the errors an errors.Join joined are reported one by one.
 type ArgsChecker interface {
 	CheckArgs(name string, args json.RawMessage) error
+}
+
+// ArgsWarner is what Kinds also is when its kinds can check args against
+// this machine (a workers.Registry is one): WarnArgs returns what would
+// fail a start of the kind called name with args here though they are
+// valid (a program not in PATH, a folder that does not exist), as
+// CheckArgs returns its errors. Only a load with LoadOptions.Warnings
+// calls it, on args that passed every check, and reports what it returns
+// as warnings.
+type ArgsWarner interface {
+	WarnArgs(name string, args json.RawMessage) error
+}
+
+// warnArgs runs the kinds' check of this machine on args, if they have
+// one, and returns its warnings as violations.
+func (l *loader) warnArgs(base string, args json.RawMessage) []schema.Violation {
+	c, ok := l.kinds.(ArgsWarner)
+	if !ok {
+		return nil
+	}
+	return argsViolations(c.WarnArgs(base, args))
 }
 
 // argsPlace is an error of CheckArgs that says which arg it is about.
@@ -153,8 +188,8 @@ const (
 // argsViolation reports an args violation at the layer that wrote the
 // value at fault: the child's args, else the nearest kind's; a value no
 // layer wrote (a missing key) is reported at the child's args, else at its
-// kind.
-func (w *walker) argsViolation(v schema.Violation, layers []*yaml.Node, kindNode *yaml.Node) {
+// kind. report is the file's errorf, or its warnf for a warning.
+func (w *walker) argsViolation(v schema.Violation, layers []*yaml.Node, kindNode *yaml.Node, report func(*yaml.Node, string, ...any)) {
 	toks := schema.Tokens(v.Pointer)
 	var at *yaml.Node
 	for _, layer := range layers {
@@ -178,7 +213,7 @@ func (w *walker) argsViolation(v schema.Violation, layers []*yaml.Node, kindNode
 	if v.AtKey && len(toks) > 0 {
 		labelToks = toks[:len(toks)-1]
 	}
-	w.f.errorf(at, "%s: %s", argsLabel(labelToks), v.Message)
+	report(at, "%s: %s", argsLabel(labelToks), v.Message)
 }
 
 // argsLabel names a place in args: args.ready.tcp, args.command[1].

@@ -14,6 +14,11 @@ type Severity string
 // return no tree when there is one.
 const SeverityError Severity = "error"
 
+// SeverityWarning is something that would fail on this machine though the
+// tree is valid (an exec program not found in PATH): only a load with
+// LoadOptions.Warnings looks for them, and they do not stop Load.
+const SeverityWarning Severity = "warning"
+
 // Diagnostic is one problem in a tree file, with the place it was found.
 type Diagnostic struct {
 	// Pos is where the problem is: the value (or key) at fault. A file
@@ -28,7 +33,8 @@ type Diagnostic struct {
 }
 
 // Error reads FILE:LINE:COL: SUMMARY (FILE: SUMMARY when there is no line;
-// LINE:COL: SUMMARY when there is no file).
+// LINE:COL: SUMMARY when there is no file); a warning's summary reads
+// "warning: SUMMARY".
 func (d *Diagnostic) Error() string {
 	var b strings.Builder
 	if d.Pos.File != "" {
@@ -41,6 +47,9 @@ func (d *Diagnostic) Error() string {
 	if b.Len() > 0 {
 		b.WriteString(" ")
 	}
+	if d.Severity == SeverityWarning {
+		b.WriteString("warning: ")
+	}
 	b.WriteString(d.Summary)
 	return b.String()
 }
@@ -48,6 +57,16 @@ func (d *Diagnostic) Error() string {
 // Diagnostics is every problem found in a tree file and its includes,
 // sorted by file, line and column. It is the error Load and Parse return.
 type Diagnostics []*Diagnostic
+
+// HasErrors reports whether ds holds a diagnostic that is not a warning.
+func (ds Diagnostics) HasErrors() bool {
+	for _, d := range ds {
+		if d.Severity != SeverityWarning {
+			return true
+		}
+	}
+	return false
+}
 
 // Error has one FILE:LINE:COL: message line per problem.
 func (ds Diagnostics) Error() string {

@@ -40,7 +40,8 @@ func Parse(file string, data []byte, kinds Kinds) (*Tree, error) {
 }
 
 func parse(file string, data []byte, kinds Kinds, opts LoadOptions) (*Tree, error) {
-	l := &loader{kinds: kinds, opts: opts, docs: map[string]*fileDoc{}, argsBad: map[string]bool{}, argsChecked: map[argsKey][]schema.Violation{}}
+	l := &loader{kinds: kinds, opts: opts, docs: map[string]*fileDoc{}, argsBad: map[string]bool{},
+		argsChecked: map[argsKey][]schema.Violation{}, argsWarned: map[argsKey][]schema.Violation{}}
 	t := l.load(file, data)
 	for _, f := range l.docs {
 		l.diags = append(l.diags, f.diags...)
@@ -49,8 +50,11 @@ func parse(file string, data []byte, kinds Kinds, opts LoadOptions) (*Tree, erro
 		// A file name or a tag can hold a newline; a diagnostic is one line.
 		d.Summary = strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(d.Summary)
 	}
-	if len(l.diags) > 0 {
+	if l.diags.HasErrors() {
 		return nil, l.diags.sorted()
+	}
+	if len(l.diags) > 0 && t != nil {
+		t.Warnings = l.diags.sorted()
 	}
 	return t, nil
 }
@@ -127,8 +131,10 @@ type loader struct {
 	// argsBad holds the kinds whose args schema does not compile, reported
 	// once.
 	argsBad map[string]bool
-	// argsChecked holds the violations of each distinct args checked.
+	// argsChecked holds the violations of each distinct args checked,
+	// argsWarned the warnings of those the machine was checked for.
 	argsChecked map[argsKey][]schema.Violation
+	argsWarned  map[argsKey][]schema.Violation
 }
 
 // fileDoc is one file of the tree, parsed, checked against the schema,

@@ -82,6 +82,9 @@ type Tree struct {
 	Files []string
 	// Root is the root supervisor.
 	Root *Node
+	// Warnings are what a load with LoadOptions.Warnings found wrong on
+	// this machine, sorted as Diagnostics (each SeverityWarning).
+	Warnings Diagnostics
 }
 
 // Node is one node of the tree: a worker, a supervisor, a dynamic

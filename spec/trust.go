@@ -22,6 +22,13 @@ type LoadOptions struct {
 	// folder at fault, its mode and owner; for an include, at its
 	// include: value.
 	SafeFiles bool
+	// Warnings also runs the kinds' checks of this machine (ArgsWarner:
+	// an exec program not found in PATH, a dir that does not exist) and
+	// reports what they find as warnings, in Tree.Warnings (or beside the
+	// errors, when there are some). `otpctl validate` sets it; run and
+	// reload do not (the tree may be meant for another machine, and the
+	// start reports what is missing).
+	Warnings bool
 }
 
 // LoadWith is Load with options.

@@ -65,6 +65,11 @@ type document struct {
 	bad map[*yaml.Node]bool
 }
 
+// warnf reports a warning at n (it does not mark n bad: it is valid).
+func (d *document) warnf(n *yaml.Node, format string, args ...any) {
+	d.diags = append(d.diags, &Diagnostic{Pos: posOf(d.name, n), Severity: SeverityWarning, Summary: fmt.Sprintf(format, args...)})
+}
+
 func (d *document) errorf(n *yaml.Node, format string, args ...any) {
 	d.diags = append(d.diags, &Diagnostic{
 		Pos:      posOf(d.name, n),

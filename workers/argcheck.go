@@ -26,6 +26,33 @@ func (f CheckFunc) Run(args json.RawMessage) error {
 	return f(args)
 }
 
+// WarnFunc looks at this machine for what would fail a start of valid args
+// here (a file, a program in PATH), without changing anything. Return an
+// *ArgError to say which arg it is about, several joined with errors.Join.
+type WarnFunc func(args json.RawMessage) error
+
+// Run runs the check on args; a nil WarnFunc finds nothing.
+func (f WarnFunc) Run(args json.RawMessage) error {
+	if f == nil {
+		return nil
+	}
+	return f(args)
+}
+
+// WarnArgs runs the Warn of the kind called name on args (merged and
+// canonical, as Start gets them). A kind without Warn, or an unknown one,
+// finds nothing. It lets a Registry serve `otpctl validate`'s warnings, at
+// the arg's FILE:LINE:COL.
+func (r *Registry) WarnArgs(name string, args json.RawMessage) error {
+	r.mu.RLock()
+	k := r.kinds[name]
+	r.mu.RUnlock()
+	if k == nil {
+		return nil
+	}
+	return k.Warn.Run(args)
+}
+
 // CheckArgs runs the Check of the kind called name on args (merged and
 // canonical, as Start gets them). A kind without Check, or an unknown one,
 // passes. It lets a Registry serve the tree-file checker, which reports the

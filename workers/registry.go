@@ -3,11 +3,13 @@ package workers
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/otpctl/otpctl/internal/names"
@@ -39,6 +41,12 @@ type Kind struct {
 	// cannot say (a number too large for its Go type, a NUL in a string,
 	// a duration that overflows). Nil: the schema is the only check.
 	Check CheckFunc
+	// Warn, when set, checks args (that passed Args and Check) against
+	// this machine and returns what would fail a start here: an exec
+	// program not found in PATH, a dir that does not exist. Only `otpctl
+	// validate` runs it, and reports what it returns as warnings (errors
+	// with --strict). Nil: no warnings.
+	Warn WarnFunc
 }
 
 // StartFunc starts an instance of a kind. w.Args has been validated against
@@ -73,7 +81,16 @@ type Instance struct {
 	// OSPid is the operating-system process id of an exec worker (0 for
 	// an in-process one).
 	OSPid int
+	// Signal, when set, sends sig to the worker's OS process group
+	// (`otpctl signal`). It returns ErrExited once the process has
+	// exited: its group is never signalled after, so a pid the system
+	// reused is never hit. Nil for a kind with no OS process.
+	Signal func(sig syscall.Signal) error
 }
+
+// ErrExited is Instance.Signal's error once the worker's OS process has
+// exited.
+var ErrExited = errors.New("its OS process has exited")
 
 // Request is a JSON request to a worker (`otpctl call PATH JSON`).
 type Request struct {

@@ -333,7 +333,9 @@ function renderDetail() {
   fact(dl, 'pid', n.pid);
   fact(dl, 'OS pid', n.os_pid);
   fact(dl, 'restarts', n.restarts || 0);
+  fact(dl, 'crash restarts', n.crash_restarts || 0);
   fact(dl, 'last restart', n.last_restart && fmtClock(n.last_restart));
+  fact(dl, 'last exit', n.last_exit && n.last_exit.reason + ' at ' + fmtClock(n.last_exit.at));
   fact(dl, 'restart', n.restart);
   fact(dl, 'shutdown', n.shutdown);
   fact(dl, 'backoff', n.backoff);
@@ -430,6 +432,7 @@ function eventDetail(e) {
   if (e.cause) parts.push('cause ' + e.cause);
   if (e.trigger) parts.push('trigger ' + e.trigger);
   if (e.reason) parts.push('reason ' + e.reason);
+  if (e.signal) parts.push('signal ' + e.signal);
   if (e.os_pid) parts.push('os_pid ' + e.os_pid);
   if (e.pid && e.event === 'started') parts.push('pid ' + e.pid);
   for (const k of ['added', 'removed', 'changed', 'updated', 'failed']) {

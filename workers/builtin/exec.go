@@ -174,6 +174,51 @@ func checkExecArgs(raw json.RawMessage) error {
 	return err
 }
 
+// warnExecArgs is exec's Warn: the program and the folder as a start on
+// this machine would look for them (the program in otpctl's PATH, or, for
+// a path with a slash, relative to dir), without running anything.
+func warnExecArgs(raw json.RawMessage) error {
+	c, err := parseExecArgs(raw)
+	if err != nil {
+		return nil // Check reports it
+	}
+	var warns []error
+	dirOK := true
+	if c.dir != "" {
+		fi, err := os.Stat(c.dir)
+		switch {
+		case err != nil:
+			dirOK = false
+			warns = append(warns, &workers.ArgError{Pointer: "/dir", Message: fmt.Sprintf("folder %q does not exist on this machine", c.dir)})
+		case !fi.IsDir():
+			dirOK = false
+			warns = append(warns, &workers.ArgError{Pointer: "/dir", Message: fmt.Sprintf("%q is not a folder", c.dir)})
+		}
+	}
+	prog := c.command[0]
+	if !strings.Contains(prog, "/") {
+		if _, err := exec.LookPath(prog); err != nil {
+			warns = append(warns, &workers.ArgError{Pointer: "/command/0", Message: fmt.Sprintf("program %q is not found in PATH on this machine", prog)})
+		}
+		return errors.Join(warns...)
+	}
+	path := prog
+	if !filepath.IsAbs(path) && c.dir != "" {
+		if !dirOK {
+			return errors.Join(warns...) // the folder's warning says it
+		}
+		path = filepath.Join(c.dir, path)
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		warns = append(warns, &workers.ArgError{Pointer: "/command/0", Message: fmt.Sprintf("program %q does not exist on this machine", prog)})
+	case fi.IsDir() || fi.Mode().Perm()&0o111 == 0:
+		warns = append(warns, &workers.ArgError{Pointer: "/command/0", Message: fmt.Sprintf("%q is not an executable file", prog)})
+	}
+	return errors.Join(warns...)
+}
+
 func signalNames() []string {
 	names := make([]string, 0, len(signals))
 	for n := range signals {
@@ -221,6 +266,7 @@ func Exec() workers.Kind {
 		Args:  execSchema,
 		Start: startExec,
 		Check: checkExecArgs,
+		Warn:  warnExecArgs,
 	}
 }
 
@@ -292,6 +338,7 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 	}
 	parentPid := parent.Self()
 	var osPid int
+	var proc *osProc
 	self, err := runtime.StartLink(parent, runtime.Spec[*execState, execMsg]{
 		InitTimeout: cfg.ready.bound() + 10*time.Second,
 		Init: func(p *runtime.Process, self runtime.Subject[execMsg], sel *runtime.Selector[execMsg]) (*execState, error) {
@@ -325,7 +372,7 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 			if err != nil {
 				return nil, err
 			}
-			osPid = pid
+			osPid, proc = pid, o
 			if err := cfg.ready.wait(p, self, sel); err != nil {
 				// Kill it here, not only in OnExit: the runtime acks a
 				// failed Init before the actor exits, and the start must
@@ -345,7 +392,7 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 		}
 		return workers.Instance{}, err
 	}
-	return workers.Instance{Pid: self.Owner(), OSPid: osPid}, nil
+	return workers.Instance{Pid: self.Owner(), OSPid: osPid, Signal: proc.signalLive}, nil
 }
 
 // execLoop: the supervisor's Shutdown sends stop_signal to the group and
@@ -421,4 +468,18 @@ func (o *osProc) signal(sig syscall.Signal) {
 	if o.pid > 0 && !o.exited {
 		o.signalGroup(sig)
 	}
+}
+
+// signalLive is an operator's signal (`otpctl signal`): sig to the whole
+// process group while the process has not exited (workers.ErrExited
+// after). The supervisor knows nothing of it: an exit it causes is an
+// exit as any other.
+func (o *osProc) signalLive(sig syscall.Signal) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.pid <= 0 || o.exited {
+		return workers.ErrExited
+	}
+	o.signalGroup(sig)
+	return nil
 }
