@@ -27,7 +27,9 @@ func init() {
 			"and uptime, pid, restarts and how long ago the last one was, and for a supervisor\n" +
 			"its restart budget (restarts inside the current period against max_frequency),\n" +
 			"for a pool its dispatch as its kind (its members, 1 … size, are its children),\n" +
-			"for a worker its OS pid (exec) and mailbox length.",
+			"for a worker its OS pid (exec) and mailbox length, and its health when it has a\n" +
+			"health check (starting, healthy or unhealthy; with the last probe's error while\n" +
+			"probes fail).",
 		Flags: append(instanceFlags(),
 			jsonFlag("print the tree as JSON"),
 			&ucli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "redraw on every change (and every second) until interrupted"},
@@ -230,7 +232,33 @@ func infoCell(n *live.Node) string {
 	if n.Pid != "" {
 		parts = append(parts, fmt.Sprintf("mbox %d", n.Mailbox))
 	}
+	if h := healthCell(n.Health); h != "" {
+		parts = append(parts, h)
+	}
 	return strings.Join(parts, ", ")
+}
+
+// maxProbeText is how much of a failed probe's error the INFO column shows
+// (all of it is in --json).
+const maxProbeText = 40
+
+// healthCell reads a worker's health: "healthy", or while probes fail
+// "healthy 1 failed: connection refused".
+func healthCell(h *live.Health) string {
+	if h == nil {
+		return ""
+	}
+	if h.Failures == 0 && (h.Status != "starting" || h.Last == "" || h.Last == "ok") {
+		return h.Status
+	}
+	last := []rune(h.Last)
+	if len(last) > maxProbeText {
+		last = append(last[:maxProbeText-1], '…')
+	}
+	if h.Failures == 0 {
+		return h.Status + ": " + string(last)
+	}
+	return fmt.Sprintf("%s %d failed: %s", h.Status, h.Failures, string(last))
 }
 
 // ago writes a duration in at most two units: 0s, 42s, 5m3s, 2h5m, 3d4h.
