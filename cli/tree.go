@@ -27,9 +27,9 @@ func init() {
 			"and uptime, pid, restarts and how long ago the last one was, and for a supervisor\n" +
 			"its restart budget (restarts inside the current period against max_frequency),\n" +
 			"for a pool its dispatch as its kind (its members, 1 … size, are its children),\n" +
-			"for a worker its OS pid (exec) and mailbox length, and its health when it has a\n" +
-			"health check (starting, healthy or unhealthy; with the last probe's error while\n" +
-			"probes fail).",
+			"for a worker its OS pid (exec) and mailbox length, or its health when it has a\n" +
+			"health check (starting, healthy or unhealthy; while probes fail, how many and\n" +
+			"the last one's error).",
 		Flags: append(instanceFlags(),
 			jsonFlag("print the tree as JSON"),
 			&ucli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "redraw on every change (and every second) until interrupted"},
@@ -229,11 +229,13 @@ func infoCell(n *live.Node) string {
 	if n.OSPid != 0 {
 		parts = append(parts, fmt.Sprintf("os %d", n.OSPid))
 	}
-	if n.Pid != "" {
-		parts = append(parts, fmt.Sprintf("mbox %d", n.Mailbox))
-	}
-	if h := healthCell(n.Health); h != "" {
+	switch h := healthCell(n.Health); {
+	case h != "":
+		// In the mailbox's place: a worker with a health check is an
+		// exec child, which takes no messages.
 		parts = append(parts, h)
+	case n.Pid != "":
+		parts = append(parts, fmt.Sprintf("mbox %d", n.Mailbox))
 	}
 	return strings.Join(parts, ", ")
 }
