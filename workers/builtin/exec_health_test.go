@@ -210,3 +210,44 @@ func TestExecHealthFakeClock(t *testing.T) {
 		t.Fatalf("exit reason %v", e.Reason)
 	}
 }
+
+// A probe that runs does not hold up the child's stop: the supervisor's
+// shutdown is answered at once, and the probe's process group is killed
+// with the child.
+func TestExecHealthProbeDoesNotBlockStop(t *testing.T) {
+	checkNoOrphans(t)
+	dir := t.TempDir()
+	tr := mustStartTree(t, execKind, execArgs(t, []string{"sleep", "1000"}, map[string]any{
+		"dir":    dir,
+		"health": map[string]any{"exec": []string{"sh", "-c", "touch probing; exec sleep 1000"}, "interval": "10ms", "timeout": "1h"},
+	}), treeOpt{})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "probing")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no probe ran")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	tr.stop() // fails the test if the supervisor does not stop within 30s
+	if e := tr.event(runtime.EventTerminated); !errors.Is(e.Reason, runtime.Shutdown) {
+		t.Fatalf("terminated with %v, want shutdown", e.Reason)
+	}
+}
+
+// An unhealthy child that ignores its stop_signal is SIGKILLed after its
+// grace (5s), and still exits with reason unhealthy: ….
+func TestExecUnhealthyIgnoresStopSignal(t *testing.T) {
+	checkNoOrphans(t)
+	tr := mustStartTree(t, execKind, execArgs(t, []string{"sh", "-c", `trap "" TERM; while :; do sleep 0.05; done`}, map[string]any{
+		"health": map[string]any{"exec": []string{"false"}, "interval": "10ms", "failures": 1},
+	}), treeOpt{restart: runtime.Temporary})
+	osPid := tr.instance().OSPid
+	e := tr.event(runtime.EventExited)
+	if want := "unhealthy: exec false: exit status 1"; fmt.Sprint(e.Reason) != want {
+		t.Fatalf("exit reason %q, want %q", e.Reason, want)
+	}
+	awaitGone(t, osPid)
+}
