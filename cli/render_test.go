@@ -34,9 +34,9 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 // sampleTree is a live tree at a fixed time: a nested rest_for_one
-// supervisor, an exec worker with its OS pid, a stopped and a failed
-// child, a dynamic supervisor with two children; last exits, and an
-// operator's restart beside crash restarts.
+// supervisor, an exec worker with its OS pid, one with a health check, a
+// stopped and a failed child, a dynamic supervisor with two children; last
+// exits, and an operator's restart beside crash restarts.
 func sampleTree(now time.Time) *live.Node {
 	at := func(ago time.Duration) *time.Time { t := now.Add(-ago); return &t }
 	return &live.Node{Path: "shop", Name: "shop", Type: "supervisor", Strategy: "one_for_one", State: "running",
@@ -45,6 +45,8 @@ func sampleTree(now time.Time) *live.Node {
 			{Path: "shop/web", Name: "web", Type: "worker", Kind: "web", State: "running", Pid: "<0.41>", OSPid: 48213,
 				Restarts: 3, CrashRestarts: 2, LastRestart: at(3 * time.Second), Started: at(3 * time.Second),
 				LastExit: &live.Exit{Reason: "exit status 1", At: *at(3 * time.Second)}},
+			{Path: "shop/db", Name: "db", Type: "worker", Kind: "exec", State: "running", Pid: "<0.42>", OSPid: 3127,
+				Started: at(2*time.Hour + 5*time.Minute), Health: &live.Health{Status: "healthy", Last: "ok", At: at(time.Second)}},
 			{Path: "shop/counter", Name: "counter", Type: "worker", Kind: "counter", State: "running", Pid: "<0.5>",
 				Mailbox: 12, Started: at(2*time.Hour + 5*time.Minute)},
 			{Path: "shop/workers", Name: "workers", Type: "supervisor", Strategy: "rest_for_one", State: "running", Pid: "<0.6>",
@@ -81,6 +83,29 @@ func TestTreeRendering(t *testing.T) {
 	for _, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
 		if n := utf8.RuneCountInString(line); n > 80 {
 			t.Errorf("line of %d columns: %q", n, line)
+		}
+	}
+}
+
+// The INFO column's health: the state, and while probes fail how many
+// and the last one's error, cut short (all of it is in --json).
+func TestHealthCell(t *testing.T) {
+	for _, c := range []struct {
+		h    *live.Health
+		want string
+	}{
+		{nil, ""},
+		{&live.Health{Status: "starting"}, "starting"},
+		{&live.Health{Status: "starting", Last: "dial tcp 127.0.0.1:5432: connect: connection refused"},
+			"starting: dial tcp 127.0.0.1:5432: connect: conne…"},
+		{&live.Health{Status: "healthy", Last: "ok"}, "healthy"},
+		{&live.Health{Status: "healthy", Last: "GET http://127.0.0.1:8080/: 503 Service Unavailable", Failures: 2},
+			"healthy 2 failed: GET http://127.0.0.1:8080/: 503 Service…"},
+		{&live.Health{Status: "unhealthy", Last: "exec pg_isready: exit status 2", Failures: 3},
+			"unhealthy 3 failed: exec pg_isready: exit status 2"},
+	} {
+		if got := healthCell(c.h); got != c.want {
+			t.Errorf("healthCell(%+v) = %q, want %q", c.h, got, c.want)
 		}
 	}
 }

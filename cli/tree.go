@@ -28,9 +28,11 @@ func init() {
 			"intensity counts) and how long ago the last restart was, and for a supervisor\n" +
 			"its restart budget (restarts inside the current period against max_frequency),\n" +
 			"for a pool its dispatch as its kind (its members, 1 … size, are its children),\n" +
-			"for a worker its OS pid (exec) and mailbox length. A line under a node says its\n" +
-			"last exit (reason, how long ago) and its restarts by an operator or a reload.\n" +
-			"--json has them all: restarts, crash_restarts, last_exit {reason, at}.",
+			"for a worker its OS pid (exec) and mailbox length, or its health when it has a\n" +
+			"health check (starting, healthy or unhealthy; while probes fail, how many and\n" +
+			"the last one's error). A line under a node says its last exit (reason, how long\n" +
+			"ago) and its restarts by an operator or a reload. --json has them all:\n" +
+			"restarts, crash_restarts, last_exit {reason, at}, health.",
 		Flags: append(instanceFlags(),
 			jsonFlag("print the tree as JSON"),
 			&ucli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "redraw on every change (and every second) until interrupted"},
@@ -278,10 +280,38 @@ func infoCell(n *live.Node) string {
 	if n.OSPid != 0 {
 		parts = append(parts, fmt.Sprintf("os %d", n.OSPid))
 	}
-	if n.Pid != "" {
+	switch h := healthCell(n.Health); {
+	case h != "":
+		// In the mailbox's place: a worker with a health check is an
+		// exec child, which takes no messages.
+		parts = append(parts, h)
+	case n.Pid != "":
 		parts = append(parts, fmt.Sprintf("mbox %d", n.Mailbox))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// maxProbeText is how much of a failed probe's error the INFO column shows
+// (all of it is in --json).
+const maxProbeText = 40
+
+// healthCell reads a worker's health: "healthy", or while probes fail
+// "healthy 1 failed: connection refused".
+func healthCell(h *live.Health) string {
+	if h == nil {
+		return ""
+	}
+	if h.Failures == 0 && (h.Status != "starting" || h.Last == "" || h.Last == "ok") {
+		return h.Status
+	}
+	last := []rune(h.Last)
+	if len(last) > maxProbeText {
+		last = append(last[:maxProbeText-1], '…')
+	}
+	if h.Failures == 0 {
+		return h.Status + ": " + string(last)
+	}
+	return fmt.Sprintf("%s %d failed: %s", h.Status, h.Failures, string(last))
 }
 
 // ago writes a duration in at most two units: 0s, 42s, 5m3s, 2h5m, 3d4h.

@@ -53,14 +53,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	rep := HealthReply{Status: HealthNotReady, Code: CodeUnavailable}
 	for _, b := range bad[:min(len(bad), MaxNotReady)] {
-		rep.NotReady = append(rep.NotReady, NotReadyNode{Path: b.Path, State: string(b.State)})
+		rep.NotReady = append(rep.NotReady, NotReadyNode{Path: b.Path, State: b.ReadyState()})
 	}
 	rep.More = len(bad) - len(rep.NotReady)
 	nodes := "nodes are"
 	if len(bad) == 1 {
 		nodes = "node is"
 	}
-	rep.Message = fmt.Sprintf("%d %s not ready: %s %s", len(bad), nodes, bad[0].Path, bad[0].State)
+	rep.Message = fmt.Sprintf("%d %s not ready: %s %s", len(bad), nodes, bad[0].Path, bad[0].ReadyState())
 	if len(bad) > 1 {
 		rep.Message += ", …"
 	}

@@ -87,17 +87,20 @@ func TestHealthEndpoints(t *testing.T) {
 
 	// A permanent child stopped, one restarting: not ready, in tree
 	// order; the instance is still live.
+	sick := nodeOf("shop/web", "running", "permanent")
+	sick.Health = &live.Health{Status: live.HealthUnhealthy, Last: "connection refused", Failures: 3}
 	h.setTree(nodeOf("shop", "running", "permanent",
 		nodeOf("shop/db", "stopped", "permanent"),
 		nodeOf("shop/pool", "running", "permanent", nodeOf("shop/pool/w1", "restarting", "permanent")),
+		sick,
 		nodeOf("shop/job", "stopped", "temporary")), false)
 	if code, rep, body := healthGet(t, sock, "/healthz"); code != 200 || rep.Status != HealthOK {
 		t.Errorf("GET /healthz with a child stopped: %d %s", code, body)
 	}
 	code, rep, body := healthGet(t, sock, "/readyz")
-	want := []NotReadyNode{{"shop/db", "stopped"}, {"shop/pool/w1", "restarting"}}
+	want := []NotReadyNode{{"shop/db", "stopped"}, {"shop/pool/w1", "restarting"}, {"shop/web", "unhealthy"}}
 	if code != 503 || rep.Status != HealthNotReady || rep.Code != CodeUnavailable || fmt.Sprint(rep.NotReady) != fmt.Sprint(want) || rep.More != 0 ||
-		rep.Message != "2 nodes are not ready: shop/db stopped, …" {
+		rep.Message != "3 nodes are not ready: shop/db stopped, …" {
 		t.Errorf("GET /readyz with a child stopped: %d %s", code, body)
 	}
 
@@ -106,7 +109,7 @@ func TestHealthEndpoints(t *testing.T) {
 	if r, err := c.Health(context.Background(), false); err != nil || r.Status != HealthOK {
 		t.Errorf("Health: %+v, %v", r, err)
 	}
-	if r, err := c.Health(context.Background(), true); err != nil || r.Status != HealthNotReady || len(r.NotReady) != 2 {
+	if r, err := c.Health(context.Background(), true); err != nil || r.Status != HealthNotReady || len(r.NotReady) != 3 {
 		t.Errorf("Health ready: %+v, %v", r, err)
 	}
 

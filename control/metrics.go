@@ -26,6 +26,10 @@ var (
 	descChildUp = prometheus.NewDesc("otpctl_child_up",
 		"1 if the child is running, else 0. For a dynamic supervisor's children (path=\"SUP/*\"): how many are running.",
 		[]string{"path"}, nil)
+	descChildHealthy = prometheus.NewDesc("otpctl_child_healthy",
+		"For a running child with a health check: 1 if it is healthy, else 0 (starting or unhealthy). "+
+			"For a dynamic supervisor's children (path=\"SUP/*\"): how many are healthy.",
+		[]string{"path"}, nil)
 	descChildRestarts = prometheus.NewDesc("otpctl_child_restarts_total",
 		"Starts of the child after its first, by the started event's cause (crash, sibling, escalation, reload, operator). "+
 			"For a dynamic supervisor's children (path=\"SUP/*\"): summed over them.",
@@ -92,7 +96,7 @@ type treeCollector struct{ s *Server }
 // Describe sends every description.
 func (treeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descChildUp, descChildRestarts, descChildStart, descChildLastExit,
-		descChildCPU, descChildRSS, descBudgetUsed, descBudgetMax, descGiveUps, descReloads, descDropped, descStreamsCut} {
+		descChildCPU, descChildRSS, descChildHealthy, descBudgetUsed, descBudgetMax, descGiveUps, descReloads, descDropped, descStreamsCut} {
 		ch <- d
 	}
 }
@@ -173,12 +177,20 @@ type usage struct {
 	up       int
 	exec     bool // an exec child: cpu and rss are read
 	cpu, rss float64
+	checked  bool // it has a health check
+	healthy  int
 }
 
 func usageOf(n *live.Node) usage {
 	var u usage
 	if n.State == runtime.StateRunning {
 		u.up = 1
+	}
+	if h := n.Health; h != nil {
+		u.checked = true
+		if h.Status == "healthy" {
+			u.healthy = 1
+		}
 	}
 	if n.OSPid > 0 {
 		if st, err := readStat(n.OSPid); err == nil {
@@ -193,6 +205,8 @@ func (u *usage) add(v usage) {
 	u.exec = u.exec || v.exec
 	u.cpu += v.cpu
 	u.rss += v.rss
+	u.checked = u.checked || v.checked
+	u.healthy += v.healthy
 }
 
 func (u usage) send(metric func(*prometheus.Desc, prometheus.ValueType, float64, ...string), path string) {
@@ -200,6 +214,9 @@ func (u usage) send(metric func(*prometheus.Desc, prometheus.ValueType, float64,
 	if u.exec {
 		metric(descChildCPU, prometheus.CounterValue, u.cpu, path)
 		metric(descChildRSS, prometheus.GaugeValue, u.rss, path)
+	}
+	if u.checked {
+		metric(descChildHealthy, prometheus.GaugeValue, float64(u.healthy), path)
 	}
 }
 

@@ -21,12 +21,14 @@ func (b jobsBackend) Tree() (*live.Node, error) {
 		Budget: &live.Budget{Used: 2, Max: 10, Period: "5s"}}
 	for i := 1; i <= 50; i++ {
 		jobs.Children = append(jobs.Children, &live.Node{Path: fmt.Sprintf("shop/jobs/j%d", i), Type: "worker",
-			Kind: "exec", State: runtime.StateRunning, OSPid: os.Getpid()})
+			Kind: "exec", State: runtime.StateRunning, OSPid: os.Getpid(), Health: &live.Health{Status: "healthy"}})
 	}
+	jobs.Children[0].Health.Status = "starting"
 	return &live.Node{Path: "shop", Type: "supervisor", State: runtime.StateRunning,
 		Budget: &live.Budget{Used: 1, Max: 3, Period: "5s"},
 		Children: []*live.Node{
-			{Path: "shop/web", Type: "worker", Kind: "exec", State: runtime.StateRunning, OSPid: os.Getpid()},
+			{Path: "shop/web", Type: "worker", Kind: "exec", State: runtime.StateRunning, OSPid: os.Getpid(),
+				Health: &live.Health{Status: "unhealthy", Last: "connection refused", Failures: 3}},
 			{Path: "shop/db", Type: "worker", Kind: "echo", State: runtime.StateStopped},
 			jobs,
 		}}, nil
@@ -64,6 +66,8 @@ func TestMetricsOfATree(t *testing.T) {
 		{"otpctl_child_up", []string{"path", "shop/db"}, 0},
 		{"otpctl_child_up", []string{"path", "shop/jobs"}, 1},
 		{"otpctl_child_up", []string{"path", "shop/jobs/*"}, 50},
+		{"otpctl_child_healthy", []string{"path", "shop/web"}, 0},
+		{"otpctl_child_healthy", []string{"path", "shop/jobs/*"}, 49},
 		{"otpctl_child_restarts_total", []string{"path", "shop/jobs/*", "cause", "crash"}, 1},
 		{"otpctl_child_restarts_total", []string{"path", "shop/db", "cause", "crash"}, 1},
 		{"otpctl_child_restarts_total", []string{"path", "shop/db", "cause", "operator"}, 1},
@@ -110,6 +114,9 @@ func TestMetricsOfATree(t *testing.T) {
 	}
 	if _, ok := m.Value("otpctl_child_cpu_seconds_total", "path", "shop/db"); ok {
 		t.Error("cpu seconds for shop/db, which is not an exec child")
+	}
+	if _, ok := m.Value("otpctl_child_healthy", "path", "shop/db"); ok {
+		t.Error("otpctl_child_healthy for shop/db, which has no health check")
 	}
 	// Go's and the process's own metrics.
 	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes"} {

@@ -72,6 +72,9 @@ type Node struct {
 	Pool     bool   `json:"pool,omitempty"`
 	Size     int    `json:"size,omitempty"`
 	Dispatch string `json:"dispatch,omitempty"`
+	// Health is a running worker's health, as its health check (an exec
+	// child's `health`) last saw it; nil without a check.
+	Health *Health `json:"health,omitempty"`
 	// Children of a running supervisor, in start order.
 	Children []*Node `json:"children,omitempty"`
 }
@@ -104,6 +107,22 @@ type Budget struct {
 
 // String reads "budget 1/3 in 5s".
 func (b Budget) String() string { return fmt.Sprintf("budget %d/%d in %s", b.Used, b.Max, b.Period) }
+
+// Health is a worker's health: Status is starting (no probe has passed
+// yet), healthy or unhealthy (its probes failed `failures` times in a row:
+// it is being stopped, and its supervisor restarts it as after a crash);
+// Last is the last probe's result ("ok", or why it failed), At when it
+// ended, Failures how many probes in a row have failed and counted.
+type Health struct {
+	Status   string     `json:"status"`
+	Last     string     `json:"last,omitempty"`
+	At       *time.Time `json:"at,omitempty"`
+	Failures int        `json:"failures"`
+}
+
+// HealthUnhealthy is the Health.Status of a worker that failed its health
+// check.
+const HealthUnhealthy = "unhealthy"
 
 // IsSupervisor reports whether n is a supervisor (the root included).
 func (n *Node) IsSupervisor() bool { return n.Type == runtime.SupervisorChild.String() }

@@ -8,14 +8,12 @@ import "github.com/otpctl/otpctl/runtime"
 // child that exited and is not restarted is done, not down; a dynamic
 // supervisor's children follow their template's restart type); a starting
 // node (an exec child whose ready check has not passed yet), a restarting
-// one and a failed one are not. Its children are not looked at: see
+// one, a failed one and a running one whose health is unhealthy are not. Its children are not looked at: see
 // NotReady.
 func (n *Node) Ready() bool {
 	switch n.State {
 	case runtime.StateRunning:
-		// A node's health state (issue 15) is folded in here:
-		// return n.Health != "unhealthy"
-		return true
+		return n.Health == nil || n.Health.Status != HealthUnhealthy
 	case runtime.StateStopped:
 		return n.Restart == runtime.Transient.String() || n.Restart == runtime.Temporary.String()
 	}
@@ -32,4 +30,13 @@ func (n *Node) NotReady() []*Node {
 		}
 	})
 	return out
+}
+
+// ReadyState names why n is not Ready, as GET /readyz lists it: its state,
+// or "unhealthy" for a running node that failed its health check.
+func (n *Node) ReadyState() string {
+	if n.State == runtime.StateRunning && n.Health != nil && n.Health.Status == HealthUnhealthy {
+		return HealthUnhealthy
+	}
+	return string(n.State)
 }

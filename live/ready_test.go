@@ -63,6 +63,11 @@ func TestNotReady(t *testing.T) {
 		{"dynamic children", node("app", "running", "permanent",
 			node("app/jobs", "running", "permanent",
 				node("app/jobs/echo-1", "running", "temporary"), node("app/jobs/echo-2", "restarting", "transient"))), "app/jobs/echo-2 restarting"},
+		{"an unhealthy worker", node("app", "running", "permanent",
+			&Node{Path: "app/web", State: "running", Restart: "permanent", Health: &Health{Status: HealthUnhealthy, Failures: 3}},
+			&Node{Path: "app/db", State: "running", Restart: "permanent", Health: &Health{Status: "starting", Failures: 1}},
+			&Node{Path: "app/mq", State: "running", Restart: "permanent", Health: &Health{Status: "healthy"}}),
+			"app/web unhealthy"},
 		{"the tree still starting", node("app", "starting", "permanent",
 			node("app/a", "running", "permanent"), node("app/b", "starting", "permanent"), node("app/c", "stopped", "permanent")),
 			"app starting, app/b starting, app/c stopped"},
@@ -70,7 +75,7 @@ func TestNotReady(t *testing.T) {
 	for _, c := range cases {
 		var got []string
 		for _, n := range c.tree.NotReady() {
-			got = append(got, n.Path+" "+string(n.State))
+			got = append(got, n.Path+" "+n.ReadyState())
 		}
 		if g := strings.Join(got, ", "); g != c.want {
 			t.Errorf("%s: not ready %q, want %q", c.name, g, c.want)

@@ -6,6 +6,7 @@ import (
 	"github.com/otpctl/otpctl/live"
 	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
+	"github.com/otpctl/otpctl/workers"
 )
 
 // Snapshot returns the live tree as it is now: each supervisor's subtree is
@@ -65,6 +66,7 @@ func (r *Running) fillSupervisor(n *live.Node, ss *runtime.SupervisorSnapshot) {
 			cn.Started = timePtr(c.Started)
 			if inst := r.insts[c.Pid]; inst != nil {
 				cn.OSPid = inst.OSPid
+				cn.Health = healthOf(&inst.Instance)
 			}
 		}
 		if c.Type == runtime.SupervisorChild {
@@ -105,4 +107,13 @@ func shutdownText(s runtime.ShutdownPolicy) string {
 		return s.String()
 	}
 	return spec.FormatDuration(time.Duration(s))
+}
+
+// healthOf reads a worker's health, nil when it has no health check.
+func healthOf(inst *workers.Instance) *live.Health {
+	if inst.Health == nil {
+		return nil
+	}
+	h := inst.Health()
+	return &live.Health{Status: h.Status, Last: h.Last, At: timePtr(h.At), Failures: h.Failures}
 }

@@ -86,6 +86,26 @@ type Instance struct {
 	// exited: its group is never signalled after, so a pid the system
 	// reused is never hit. Nil for a kind with no OS process.
 	Signal func(sig syscall.Signal) error
+	// Health, when not nil, reads the worker's health as its health check
+	// last saw it (an exec worker with `health`). It is safe to call from
+	// any goroutine.
+	Health func() Health
+}
+
+// Health is a worker's health as its health check last saw it.
+type Health struct {
+	// Status is starting (no probe has passed yet), healthy (the last
+	// that counted passed, or failed fewer times in a row than the check
+	// allows) or unhealthy (it failed that many times: the worker is
+	// stopping).
+	Status string
+	// Last is the last probe's result: "ok", or why it failed.
+	Last string
+	// At is when the last probe ended (zero before the first), on the
+	// tree's clock.
+	At time.Time
+	// Failures is how many probes in a row failed and counted.
+	Failures int
 }
 
 // ErrExited is Instance.Signal's error once the worker's OS process has

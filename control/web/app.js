@@ -140,7 +140,10 @@ function buildNode(n, sup) {
 function healthText(h) {
   if (h === undefined || h === null) return '';
   if (typeof h === 'string') return h;
-  if (typeof h === 'object') return [h.status, h.reason].filter(Boolean).join(': ');
+  if (typeof h === 'object') {
+    const last = h.last && h.last !== 'ok' ? h.last : h.reason;
+    return [h.status, last].filter(Boolean).join(': ');
+  }
   return String(h);
 }
 

@@ -15,15 +15,33 @@
 //	ready        object          exactly one of:
 //	  tcp:   host:port   a connection is accepted
 //	  http:  URL         GET answers 2xx or 3xx (redirects are not followed)
+//	  exec:  [string]    a command exits 0 (in the child's environment and folder)
 //	  log:   regex       a stdout or stderr line matches (Go syntax)
 //	  delay: duration    it still runs after that long
-//	  with timeout: duration (default 30s) for tcp, http and log
+//	  with timeout: duration (default 30s) for tcp, http, exec and log
+//	health       object          exactly one of tcp, http, exec (as ready's), with
+//	  interval: duration (10s), timeout: duration (2s), failures: int (3),
+//	  start_period: duration (0)
 //
 // Start returns once the process is ready, so the next sibling waits for it
 // (without ready: as soon as it runs). A check that fails in time, or a
 // process that exits first, fails the start and the process group is
 // killed. A program that is not found fails the start with
-// `exec: "prog": executable file not found in $PATH`.
+// `exec: "prog": executable file not found in $PATH`. A tcp or http ready
+// address that already answers before the program starts fails the start
+// at once with a *PortTakenError (a stale process holds the port: a check
+// it answered would not be this child's).
+//
+// Health: once ready, the process is probed every interval (the first probe
+// one interval after readiness) on the runtime's clock; each probe runs in
+// a goroutine of its own, bounded by timeout, so the worker keeps answering
+// its supervisor. Failures during start_period do not count until a probe
+// passes (Docker's rule); after `failures` failures in a row the process is
+// sent stop_signal, SIGKILLed if it still runs 5s later, and the worker
+// exits with an *UnhealthyError ("unhealthy: " and the last probe's error),
+// a crash to its supervisor. Instance.Health reads the state. A command
+// probe runs as an exec child does (through the keeper on Linux, in a
+// process group of its own), and its group is killed on timeout.
 //
 // The process runs in its own process group. When its supervisor stops it,
 // stop_signal goes to the whole group and the worker waits for the process

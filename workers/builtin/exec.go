@@ -96,6 +96,7 @@ type execArgs struct {
 	Dir        string            `json:"dir"`
 	StopSignal string            `json:"stop_signal"`
 	Ready      *readyArgs        `json:"ready"`
+	Health     *healthArgs       `json:"health"`
 }
 
 // execConfig is an exec worker's args, checked.
@@ -105,6 +106,7 @@ type execConfig struct {
 	dir     string
 	stop    syscall.Signal
 	ready   *readiness
+	health  *healthCheck
 }
 
 func parseExecArgs(raw []byte) (*execConfig, error) {
@@ -156,7 +158,26 @@ func parseExecArgs(raw []byte) (*execConfig, error) {
 		}
 		c.ready = r
 	}
+	if a.Health != nil {
+		h, err := a.Health.parse()
+		if err != nil {
+			return nil, err
+		}
+		c.health = h
+	}
+	c.setProbeEnv()
 	return c, nil
+}
+
+// setProbeEnv gives the command probes of the ready and health checks
+// the child's environment and folder.
+func (c *execConfig) setProbeEnv() {
+	if c.ready != nil {
+		c.ready.env, c.ready.dir = c.env, c.dir
+	}
+	if c.health != nil {
+		c.health.env, c.health.dir = c.env, c.dir
+	}
 }
 
 // noNUL appends to errs the refusal of a string arg (a value, or an env
@@ -282,10 +303,11 @@ var execSchema = `{
     "ready": {
       "type": "object",
       "additionalProperties": false,
-      "description": "when the process counts as started (default: as soon as it runs); exactly one of tcp, http, log, delay",
+      "description": "when the process counts as started (default: as soon as it runs); exactly one of tcp, http, exec, log, delay",
       "properties": {
-        "tcp": {"type": "string", "pattern": "^(\\[[0-9A-Fa-f:.]+\\]|[^\\s:\\[\\]]*):[0-9A-Za-z-]+$", "x-message": "must be host:port, such as 127.0.0.1:5432 or :8080", "description": "host:port that accepts a connection"},
-        "http": {"type": "string", "pattern": "^https?://[^\\s]+$", "x-message": "must be an http:// or https:// URL, such as http://127.0.0.1:8080/health", "description": "a URL that answers GET with 2xx or 3xx"},
+        "tcp": ` + tcpSchema + `,
+        "http": ` + httpSchema + `,
+        "exec": ` + probeCommandSchema("a command run in the child's environment and folder that exits 0 when it is ready, such as [pg_isready, -h, 127.0.0.1]") + `,
         "log": {"type": "string", "minLength": 1, "format": "regex", "x-message": "must be a regular expression in Go syntax, not empty", "description": "a regular expression (Go syntax) matched against each stdout and stderr line"},
         "delay": ` + durationSchema("", "ready this long after start, if still running") + `,
         "timeout": ` + durationSchema(`"30s"`, "how long to wait for tcp, http or log before the start fails") + `
@@ -293,10 +315,12 @@ var execSchema = `{
       "oneOf": [
         {"required": ["tcp"]},
         {"required": ["http"]},
+        {"required": ["exec"]},
         {"required": ["log"]},
         {"required": ["delay"]}
       ]
-    }
+    },
+    "health": ` + healthSchema + `
   }
 }`
 
@@ -307,6 +331,11 @@ type execMsg struct {
 	trap   *runtime.ExitMessage // an exit signal (the worker traps exits)
 	ready  bool                 // an output line matched the log check
 	poll   bool                 // time to look again (readiness)
+	// The health check's: time to probe, a probe's result, and the end of
+	// an unhealthy child's time to exit.
+	probe     bool
+	probed    *probeResult
+	graceOver bool
 }
 
 type execState struct {
@@ -314,6 +343,8 @@ type execState struct {
 	os       *osProc
 	stop     syscall.Signal
 	stopping error // set once asked to stop: the reason to exit with
+	health   *healthProber
+	grace    *time.Timer // an unhealthy child's time to exit
 }
 
 // IndexEnv is the environment variable that holds a pool member's index
@@ -331,6 +362,7 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 			base = os.Environ()
 		}
 		cfg.env = mergeEnv(base, map[string]string{IndexEnv: strconv.Itoa(w.Index)})
+		cfg.setProbeEnv()
 	}
 	log := w.Log
 	if log == nil {
@@ -339,16 +371,19 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 	parentPid := parent.Self()
 	var osPid int
 	var proc *osProc
+	var health *healthProber
 	self, err := runtime.StartLink(parent, runtime.Spec[*execState, execMsg]{
 		InitTimeout: cfg.ready.bound() + 10*time.Second,
 		Init: func(p *runtime.Process, self runtime.Subject[execMsg], sel *runtime.Selector[execMsg]) (*execState, error) {
 			p.TrapExits(true)
 			sel.SelectingTrappedExits(func(m runtime.ExitMessage) execMsg { return execMsg{trap: &m} })
 			o := &osProc{reaped: make(chan struct{})}
+			hp := newHealthProber(cfg.health, p.Clock(), self)
+			health = hp
 			// Whatever ends this process (its own stop, a crash, the
 			// supervisor's kill after the shutdown time) kills the group
-			// before anyone sees the exit.
-			p.OnExit(func(error) { o.kill() })
+			// before anyone sees the exit, and ends the health probes.
+			p.OnExit(func(error) { hp.stop(); o.kill() })
 			var watch atomic.Bool
 			onLine := func(string) {}
 			if re := cfg.ready.logRegexp(); re != nil {
@@ -357,6 +392,13 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 					if watch.Load() && re.MatchString(line) && watch.CompareAndSwap(true, false) {
 						self.Send(execMsg{ready: true})
 					}
+				}
+			}
+			if cfg.ready != nil {
+				// A ready check that something else answers would pass
+				// for a child that is not up.
+				if err := cfg.ready.answersAlready(); err != nil {
+					return nil, err
 				}
 			}
 			cmd := exec.Command(cfg.command[0], cfg.command[1:]...)
@@ -381,7 +423,8 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 				return nil, err
 			}
 			watch.Store(false)
-			return &execState{parent: parentPid, os: o, stop: cfg.stop}, nil
+			hp.start()
+			return &execState{parent: parentPid, os: o, stop: cfg.stop, health: hp}, nil
 		},
 		Loop: execLoop,
 	})
@@ -392,7 +435,7 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 		}
 		return workers.Instance{}, err
 	}
-	return workers.Instance{Pid: self.Owner(), OSPid: osPid, Signal: proc.signalLive}, nil
+	return workers.Instance{Pid: self.Owner(), OSPid: osPid, Signal: proc.signalLive, Health: health.health()}, nil
 }
 
 // execLoop: the supervisor's Shutdown sends stop_signal to the group and
@@ -403,6 +446,9 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 func execLoop(_ *runtime.Process, msg execMsg, st *execState) runtime.Next[*execState] {
 	switch {
 	case msg.exited != nil:
+		if st.grace != nil {
+			st.grace.Stop()
+		}
 		if st.stopping != nil {
 			return runtime.Stop[*execState](st.stopping)
 		}
@@ -410,12 +456,20 @@ func execLoop(_ *runtime.Process, msg execMsg, st *execState) runtime.Next[*exec
 	case msg.trap != nil:
 		if msg.trap.From == st.parent && errors.Is(msg.trap.Reason, runtime.Shutdown) {
 			if st.stopping == nil {
-				st.stopping = runtime.Shutdown
 				st.os.signal(st.stop)
 			}
+			// Stopped by its supervisor, even while going for being
+			// unhealthy: the supervisor waits for a shutdown.
+			st.stopping = runtime.Shutdown
 			return runtime.Continue(st)
 		}
 		return runtime.Stop[*execState](msg.trap.Reason)
+	case msg.graceOver:
+		if _, unhealthy := st.stopping.(*UnhealthyError); unhealthy {
+			return runtime.Stop[*execState](st.stopping)
+		}
+	default:
+		st.onProbe(msg)
 	}
 	return runtime.Continue(st)
 }

@@ -1,10 +1,8 @@
 package builtin
 
 import (
+	"context"
 	"fmt"
-	"net"
-	"net/http"
-	"net/url"
 	"regexp"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 type readyArgs struct {
 	TCP     string            `json:"tcp"`
 	HTTP    string            `json:"http"`
+	Exec    []string          `json:"exec"`
 	Log     string            `json:"log"`
 	Delay   *workers.Duration `json:"delay"`
 	Timeout *workers.Duration `json:"timeout"`
@@ -23,35 +22,21 @@ type readyArgs struct {
 // readiness is an exec worker's check of when it has started. A nil
 // *readiness is ready as soon as the process runs.
 type readiness struct {
-	tcp     string
-	http    string
+	probe   // tcp, http or exec
 	log     *regexp.Regexp
 	delay   time.Duration
 	timeout time.Duration
 }
 
-// pollInterval is the time between two tcp or http probes.
+// pollInterval is the time between two tcp, http or exec probes.
 const pollInterval = 100 * time.Millisecond
 
 func (a *readyArgs) parse() (*readiness, error) {
-	r := &readiness{tcp: a.TCP, http: a.HTTP, timeout: DefaultReadyTimeout}
-	n := 0
-	if a.TCP != "" {
-		n++
-		if _, _, err := net.SplitHostPort(a.TCP); err != nil {
-			return nil, &workers.ArgError{Pointer: "/ready/tcp", Message: err.Error()}
-		}
+	pr, n, err := parseProbe("/ready", a.TCP, a.HTTP, a.Exec)
+	if err != nil {
+		return nil, err
 	}
-	if a.HTTP != "" {
-		n++
-		u, err := url.Parse(a.HTTP)
-		if err != nil {
-			return nil, &workers.ArgError{Pointer: "/ready/http", Message: err.Error()}
-		}
-		if u.Scheme != "http" && u.Scheme != "https" {
-			return nil, &workers.ArgError{Pointer: "/ready/http", Message: fmt.Sprintf("%q is not an http:// or https:// URL", a.HTTP)}
-		}
-	}
+	r := &readiness{probe: pr, timeout: DefaultReadyTimeout}
 	if a.Log != "" {
 		n++
 		re, err := regexp.Compile(a.Log)
@@ -65,7 +50,7 @@ func (a *readyArgs) parse() (*readiness, error) {
 		r.delay = time.Duration(*a.Delay)
 	}
 	if n != 1 {
-		return nil, &workers.ArgError{Pointer: "/ready", Message: "needs exactly one of tcp, http, log, delay"}
+		return nil, &workers.ArgError{Pointer: "/ready", Message: "needs exactly one of tcp, http, exec, log, delay"}
 	}
 	if a.Timeout != nil {
 		r.timeout = time.Duration(*a.Timeout)
@@ -78,7 +63,7 @@ func (r *readiness) bound() time.Duration {
 	switch {
 	case r == nil:
 		return 0
-	case r.tcp == "" && r.http == "" && r.log == nil:
+	case !r.probe.set() && r.log == nil:
 		return r.delay
 	}
 	return r.timeout
@@ -94,10 +79,8 @@ func (r *readiness) logRegexp() *regexp.Regexp {
 // String says what is checked, for errors.
 func (r *readiness) String() string {
 	switch {
-	case r.tcp != "":
-		return "tcp " + r.tcp
-	case r.http != "":
-		return "http " + r.http
+	case r.probe.set():
+		return r.probe.String()
 	case r.log != nil:
 		return fmt.Sprintf("log %q", r.log)
 	}
@@ -115,11 +98,11 @@ func (r *readiness) wait(p *runtime.Process, self runtime.Subject[execMsg], sel 
 		return nil
 	}
 	deadline := time.Now().Add(r.bound())
-	isDelay := r.tcp == "" && r.http == "" && r.log == nil
+	isDelay := !r.probe.set() && r.log == nil
 	var lastErr error
 	for {
-		if r.tcp != "" || r.http != "" {
-			if lastErr = r.probe(time.Until(deadline)); lastErr == nil {
+		if r.probe.set() {
+			if lastErr = r.try(time.Until(deadline)); lastErr == nil {
 				return nil
 			}
 		}
@@ -131,7 +114,7 @@ func (r *readiness) wait(p *runtime.Process, self runtime.Subject[execMsg], sel 
 			return r.notReady(lastErr)
 		}
 		wait := left
-		if r.tcp != "" || r.http != "" {
+		if r.probe.set() {
 			wait = min(wait, pollInterval)
 		}
 		t := time.AfterFunc(wait, func() { self.Send(execMsg{poll: true}) })
@@ -159,28 +142,8 @@ func (r *readiness) notReady(last error) error {
 	return fmt.Errorf("not ready within %v (%v)", r.timeout, r)
 }
 
-// probe tries the tcp or http check once, for at most left (and 2s).
-func (r *readiness) probe(left time.Duration) error {
-	timeout := min(max(left, 10*time.Millisecond), 2*time.Second)
-	if r.tcp != "" {
-		c, err := net.DialTimeout("tcp", r.tcp, timeout)
-		if err != nil {
-			return err
-		}
-		return c.Close()
-	}
-	client := &http.Client{
-		Timeout:       timeout,
-		Transport:     &http.Transport{DisableKeepAlives: true, Proxy: nil},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	resp, err := client.Get(r.http)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode >= 400 {
-		return fmt.Errorf("GET %s: %s", r.http, resp.Status)
-	}
-	return nil
+// try tries the tcp, http or exec check once, for at most left (and
+// 2s).
+func (r *readiness) try(left time.Duration) error {
+	return r.probe.run(context.Background(), min(max(left, 10*time.Millisecond), 2*time.Second))
 }
