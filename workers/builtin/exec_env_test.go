@@ -2,6 +2,7 @@ package builtin_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -271,3 +272,39 @@ func TestExecPoolIndexExpands(t *testing.T) {
 }
 
 func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
+
+// checkEnv makes the test binary run exec's Check on the args it holds and
+// print the error (see TestExecUserNotRoot).
+const checkEnv = "OTPCTL_BUILTIN_TEST_CHECK"
+
+func checkAs(args string) {
+	fmt.Println(builtin.Exec().Check.Run(json.RawMessage(args)))
+}
+
+// otpctl that is not root cannot switch users: validate (the kind's Check)
+// and the start refuse it, saying why; a user that is otpctl's own is fine.
+func TestExecUserNotRoot(t *testing.T) {
+	u := testuser.New(t)
+	// The test binary, where the user may run it.
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	os.Chmod(filepath.Dir(dir), 0o755) // t.TempDir's own folder
+	bin := filepath.Join(dir, "builtin.test")
+	exe, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, exe, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ args, want string }{
+		{`{"command":["sleep"],"user":"root"}`, "args.user: otpctl runs as uid " + strconv.Itoa(u.UID) + " (" + u.Name + "), not root: it cannot run a child as user root"},
+		{`{"command":["sleep"],"group":0}`, "args.group: otpctl runs as uid " + strconv.Itoa(u.UID) + " (" + u.Name + ") with gid " + strconv.Itoa(u.GID) + ", not root: it cannot run a child with group 0"},
+		{`{"command":["sleep"],"user":"` + u.Name + `","group":` + strconv.Itoa(u.GID) + `}`, "<nil>"},
+	} {
+		out := strings.TrimSpace(string(u.Run(t, "/usr/bin/env", checkEnv+"="+c.args, bin, "-test.run=^$")))
+		if out != c.want {
+			t.Errorf("Check(%s) as %s: %s\nwant %s", c.args, u.Name, out, c.want)
+		}
+	}
+}
