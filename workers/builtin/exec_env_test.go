@@ -252,7 +252,8 @@ supervisor:
 	if err == nil || err.Error() != want {
 		t.Fatalf("validate: %v\nwant: %s", err, want)
 	}
-	os.WriteFile(file, []byte(strings.Replace(tree, `"--port=${PORT}"]`+"\n", `"--port=${PORT:-80}"]`+"\n", 1)), 0o600)
+	tree = strings.Replace(tree, `"--port=${PORT}"]`+"\n", `"--port=${PORT:-80}"]`+"\n", 1)
+	os.WriteFile(file, []byte(tree), 0o600)
 	loaded, err := spec.Load(file, reg)
 	if err != nil {
 		t.Fatal(err)
@@ -260,6 +261,24 @@ supervisor:
 	args := string(loaded.Find("t/a").Worker.Args)
 	if !strings.Contains(args, `"env_file":["`+filepath.Join(dir, "app.env")+`","-`+filepath.Join(dir, "gone.env")+`"]`) {
 		t.Fatalf("env_file not resolved against the tree file's folder: %s", args)
+	}
+
+	// In an include, relative to the included file's folder.
+	os.Mkdir(filepath.Join(dir, "sub"), 0o700)
+	os.WriteFile(filepath.Join(dir, "sub", "part.env"), []byte("PART=1\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "sub", "part.yaml"), []byte(`version: 1
+name: part
+supervisor:
+  children:
+    - {name: p, kind: exec, args: {env_file: part.env, command: [server, "${PART}"]}}
+`), 0o600)
+	os.WriteFile(file, []byte(tree+"    - {name: s, include: sub/part.yaml}\n"), 0o600)
+	loaded, err = spec.Load(file, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if args := string(loaded.Find("t/s/p").Worker.Args); !strings.Contains(args, `"env_file":"`+filepath.Join(dir, "sub", "part.env")+`"`) {
+		t.Fatalf("env_file of an included file not resolved against its folder: %s", args)
 	}
 }
 
