@@ -227,9 +227,9 @@ var execSchema = `{
   "additionalProperties": false,
   "required": ["command"],
   "properties": {
-    "command": {"type": "array", "items": {"type": "string"}, "minItems": 1, "prefixItems": [{"minLength": 1}], "description": "the program and its arguments (the program is looked up in PATH)"},
-    "env": {"type": "object", "additionalProperties": {"type": "string"}, "description": "variables set over otpctl's own environment"},
-    "dir": {"type": "string", "description": "the working directory (default: otpctl's)"},
+    "command": {"type": "array", "items": {"type": "string"}, "minItems": 1, "prefixItems": [{"minLength": 1}], "description": "the program and its arguments (the program is looked up in PATH); ${VAR} and ${VAR:-default} are expanded at each start, $$ is a $"},
+    "env": {"type": "object", "additionalProperties": {"type": "string"}, "description": "variables set over otpctl's own environment and env_file; ${VAR} in values is expanded"},
+    "dir": {"type": "string", "description": "the working directory (default: otpctl's); ${VAR} is expanded"},
     ` + runAsSchema() + `,
     "stop_signal": {"enum": ["` + strings.Join(signalNames(), `", "`) + `"], "default": "TERM", "description": "sent to the process group to stop it; SIGKILL follows when the shutdown time passes"},
     "ready": {
