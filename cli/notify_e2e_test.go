@@ -92,7 +92,7 @@ supervisor:
       kind: exec
       shutdown: brutal_kill
       args:
-        command: ["sh", "-c", "echo \"notify=[${NOTIFY_SOCKET-unset}]\"; exec sleep infinity"]
+        command: ["sh", "-c", "echo \"notify=[$${NOTIFY_SOCKET-unset}]\"; exec sleep infinity"]
         ready: {log: "notify=", timeout: 20s}
     - name: late
       kind: exec

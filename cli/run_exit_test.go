@@ -29,7 +29,7 @@ supervisor:
 		{"temporary", "exit 7", 7, "exit status 7"},
 		{"transient", "exit 0", 0, "normal"},
 		{"temporary", "exit 0", 0, "normal"},
-		{"temporary", "kill -INT $$", 130, "signal: interrupt"},
+		{"temporary", "kill -INT $$$$", 130, "signal: interrupt"},
 	}
 	for _, c := range cases {
 		t.Run(c.restart+" "+c.script, func(t *testing.T) {

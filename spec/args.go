@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,8 +46,12 @@ func (w *walker) args(wk *Worker, fk *fileKind, kindNode, argsNode *yaml.Node, a
 			merged = mergePatch(merged, values[i])
 		}
 	}
-	if _, ok := merged.(map[string]any); !ok {
+	m, ok := merged.(map[string]any)
+	if !ok {
 		return json.RawMessage("{}") // not a mapping: the schema said so
+	}
+	if w.f.abs != "" {
+		merged = resolvePaths(w.l.kinds, wk.Base, m, filepath.Dir(w.f.abs))
 	}
 	canon := canonical(merged)
 

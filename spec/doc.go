@@ -47,7 +47,10 @@
 // args schema (Kinds.ArgsSchema). A dynamic supervisor's template may leave
 // out required args, since each child started at run time can bring them;
 // a pool's args go to the kind's own check as its member 1 gets them, with
-// IndexVar (${OTPCTL_INDEX}, the only variable) replaced by 1.
+// IndexVar (${OTPCTL_INDEX}) replaced by 1.
+// Args that a kind's schema marks with FilePathKeyword (exec's env_file)
+// are made absolute against the folder of the file that holds the child,
+// as includes are.
 // A value gets one diagnostic: one that fails the schema is not checked
 // again.
 //

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/otpctl/otpctl/internal/expand"
 )
 
 // Version is the tree-file format version this package reads.
@@ -170,20 +172,49 @@ const (
 	LeastBusy  = "least_busy"
 )
 
-// IndexVar is the one variable a pool member's args may hold: each
-// member's start replaces ${OTPCTL_INDEX} by its index, 1 … size (so
-// that N copies of a server listen on N ports: "80${OTPCTL_INDEX}").
-// Nothing else in args is expanded.
+// IndexVar is the variable of a pool member's args: each member's start
+// replaces ${OTPCTL_INDEX} by its index, 1 … size (so that N copies of a
+// server listen on N ports: "80${OTPCTL_INDEX}"), as ${OTPCTL_INDEX:-x}
+// and ${OTPCTL_INDEX-x} (package internal/expand's syntax). Every other
+// variable and $$ are left as written: an exec member expands them at its
+// start, as any exec child does.
 const IndexVar = "${OTPCTL_INDEX}"
 
 // MemberArgs returns the args of member index of a pool whose args are
-// args: every IndexVar replaced by the index. (The index is digits, so the
-// JSON stays valid: a "$" can only be inside a string.)
+// args: in every string value, OTPCTL_INDEX expanded (expand.Partial).
 func MemberArgs(args json.RawMessage, index int) json.RawMessage {
-	if !bytes.Contains(args, []byte(IndexVar)) {
+	if !bytes.Contains(args, []byte("${OTPCTL_INDEX")) {
 		return args
 	}
-	return bytes.ReplaceAll(args, []byte(IndexVar), []byte(strconv.Itoa(index)))
+	v, err := decodeObject(args)
+	if err != nil {
+		return args
+	}
+	i := strconv.Itoa(index)
+	lookup := func(name string) (string, bool) { return i, name == "OTPCTL_INDEX" }
+	return canonical(expandStrings(v, lookup))
+}
+
+// expandStrings returns v with expand.Partial applied to every string
+// value (not to object keys).
+func expandStrings(v any, lookup expand.Lookup) any {
+	switch v := v.(type) {
+	case string:
+		return expand.Partial(v, lookup)
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = expandStrings(x, lookup)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[k] = expandStrings(x, lookup)
+		}
+		return out
+	}
+	return v
 }
 
 // Dynamic is a dynamic supervisor's child template.

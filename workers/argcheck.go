@@ -12,10 +12,12 @@ import (
 
 // CheckFunc reads a kind's args as its Start does and returns what Start
 // would refuse in them: the same parser, run without starting anything.
-// It must have no side effect and must not look at the machine (files,
-// PATH, the network): `otpctl validate` runs it, and a tree that validates
-// on one machine validates on all. Return an *ArgError to say which arg is
-// at fault.
+// It must have no side effect (`otpctl validate` runs it). It may read
+// what the args name and the start would read anyway (exec reads its env
+// files and otpctl's environment, looks up its user and group), so that
+// what the start would refuse on this machine validate refuses too; it
+// must not start anything or touch the network. Return an *ArgError to say
+// which arg is at fault.
 type CheckFunc func(args json.RawMessage) error
 
 // Run runs the check on args; a nil CheckFunc passes everything.

@@ -60,6 +60,33 @@ func New(t testing.TB) *User {
 	return &User{Name: name, UID: uid, GID: gid}
 }
 
+// AddGroup makes a new group (groupadd), adds the user to it as a
+// supplementary group (usermod -aG), and returns its name and gid. The
+// group is removed when t ends.
+func (u *User) AddGroup(t testing.TB) (string, int) {
+	t.Helper()
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "otpg" + hex.EncodeToString(b)
+	if out, err := retry("groupadd", name); err != nil {
+		t.Fatalf("groupadd %s: %v: %s", name, err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := retry("groupdel", name); err != nil {
+			t.Errorf("groupdel %s: %v: %s", name, err, out)
+		}
+	})
+	if out, err := retry("usermod", "-aG", name, u.Name); err != nil {
+		t.Fatalf("usermod -aG %s %s: %v: %s", name, u.Name, err, out)
+	}
+	g, err := user.LookupGroup(name)
+	if err != nil {
+		t.Fatalf("the group groupadd made: %v", err)
+	}
+	gid, _ := strconv.Atoi(g.Gid)
+	return name, gid
+}
+
 // retry runs a useradd or userdel, again while /etc/passwd is locked by
 // another one (other tests on the machine make users too), for at most
 // about 10 s.

@@ -11,6 +11,11 @@
 //	command      [string]        required; the program (looked up in PATH) and its arguments
 //	env          {string:string} set over otpctl's own environment
 //	dir          string          the working directory (default: otpctl's)
+//	user         string|int      run as this user: its uid, gid and groups, HOME, USER, LOGNAME
+//	group        string|int      run with this gid (with user: instead of the user's)
+//	env_file     string|[string] KEY=VALUE files read at each start (a leading - : optional)
+//	umask        string          octal, such as "027"
+//	limits       object          nofile, nproc, core, memlock, stack, as, cpu: a number or "infinity"
 //	stop_signal  string          TERM (default), INT, HUP, QUIT, KILL, USR1 or USR2
 //	ready        object          exactly one of:
 //	  tcp:   host:port   a connection is accepted
@@ -22,6 +27,23 @@
 //	health       object          exactly one of tcp, http, exec (as ready's), with
 //	  interval: duration (10s), timeout: duration (2s), failures: int (3),
 //	  start_period: duration (0)
+//
+// At each start, command, env and dir have ${VAR}, ${VAR:-default} and
+// ${VAR-default} expanded ($$ is a $; package internal/expand) from the
+// child's environment, built in this order, each over the one before:
+// otpctl's, OTPCTL_INDEX for a pool member, HOME, USER and LOGNAME of user,
+// the env files in order, env (whose values expand from what comes before
+// them; command and dir from all). Check, and so validate, does the same
+// on the machine it runs on: an undefined variable, a user or group that
+// does not exist, a missing env file, or a user otpctl cannot switch to
+// (it is not root, nor already that user) are errors at the arg.
+//
+// user, group, umask and limits are applied by a start helper between fork
+// and exec (keeper_helper_linux.go): the limits as root, then the umask,
+// setgroups, setgid, setuid, then dir as the user (one it cannot enter
+// fails the start), so that the child and all it starts are still the
+// keeper's descendants and stopped with it. As root, an env file that
+// another user could change is refused (internal/trust).
 //
 // Start returns once the process is ready, so the next sibling waits for it
 // (without ready: as soon as it runs). A check that fails in time, or a

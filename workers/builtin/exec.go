@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -97,13 +96,15 @@ type execArgs struct {
 	StopSignal string            `json:"stop_signal"`
 	Ready      *readyArgs        `json:"ready"`
 	Health     *healthArgs       `json:"health"`
+	runAsArgs                    // user, group, env_file, umask, limits: exec_env.go
 }
 
 // execConfig is an exec worker's args, checked.
 type execConfig struct {
 	command []string
-	env     []string // nil: otpctl's own
+	env     map[string]string // as written: expanded at start (resolve)
 	dir     string
+	runAs   *runAs
 	stop    syscall.Signal
 	ready   *readiness
 	health  *healthCheck
@@ -128,28 +129,20 @@ func parseExecArgs(raw []byte) (*execConfig, error) {
 		nuls = noNUL(nuls, a.Env[k], "env", k)
 	}
 	nuls = noNUL(nuls, a.Dir, "dir")
+	r, err := parseRunAs(a.runAsArgs)
+	if err != nil {
+		nuls = append(nuls, err)
+	}
 	if len(nuls) > 0 {
 		return nil, errors.Join(nuls...)
 	}
-	c := &execConfig{command: a.Command, dir: a.Dir, stop: syscall.SIGTERM}
+	c := &execConfig{command: a.Command, env: a.Env, dir: a.Dir, stop: syscall.SIGTERM, runAs: r}
 	if a.StopSignal != "" {
 		sig, ok := signals[strings.TrimPrefix(a.StopSignal, "SIG")]
 		if !ok {
 			return nil, &workers.ArgError{Pointer: "/stop_signal", Message: fmt.Sprintf("%q is not one of %s", a.StopSignal, strings.Join(signalNames(), ", "))}
 		}
 		c.stop = sig
-	}
-	if a.Env != nil {
-		over := a.Env
-		if _, set := over["PWD"]; !set && a.Dir != "" {
-			// os/exec sets PWD for Dir only when it builds the
-			// environment itself.
-			if abs, err := filepath.Abs(a.Dir); err == nil {
-				over = maps.Clone(over)
-				over["PWD"] = abs
-			}
-		}
-		c.env = mergeEnv(os.Environ(), over)
 	}
 	if a.Ready != nil {
 		r, err := a.Ready.parse()
@@ -165,18 +158,17 @@ func parseExecArgs(raw []byte) (*execConfig, error) {
 		}
 		c.health = h
 	}
-	c.setProbeEnv()
 	return c, nil
 }
 
 // setProbeEnv gives the command probes of the ready and health checks
-// the child's environment and folder.
-func (c *execConfig) setProbeEnv() {
+// the child's environment and folder, as a start resolved them.
+func (c *execConfig) setProbeEnv(env []string, dir string) {
 	if c.ready != nil {
-		c.ready.env, c.ready.dir = c.env, c.dir
+		c.ready.env, c.ready.dir = env, dir
 	}
 	if c.health != nil {
-		c.health.env, c.health.dir = c.env, c.dir
+		c.health.env, c.health.dir = env, dir
 	}
 }
 
@@ -189,9 +181,15 @@ func noNUL(errs []error, s string, path ...any) []error {
 	return append(errs, &workers.ArgError{Pointer: workers.ArgPointer(path...), Message: fmt.Sprintf("%q must not contain a NUL byte", s)})
 }
 
-// checkExecArgs is exec's Check: its Start's own parser.
+// checkExecArgs is exec's Check: its Start's own parser, and what its
+// start reads of the machine (resolve: its user and group, its env files,
+// the variables of its command, env and dir).
 func checkExecArgs(raw json.RawMessage) error {
-	_, err := parseExecArgs(raw)
+	cfg, err := parseExecArgs(raw)
+	if err != nil {
+		return err
+	}
+	_, err = cfg.resolve(0)
 	return err
 }
 
@@ -199,7 +197,12 @@ func checkExecArgs(raw json.RawMessage) error {
 // this machine would look for them (the program in otpctl's PATH, or, for
 // a path with a slash, relative to dir), without running anything.
 func warnExecArgs(raw json.RawMessage) error {
-	c, err := parseExecArgs(raw)
+	cfg, err := parseExecArgs(raw)
+	if err != nil {
+		return nil // Check reports it
+	}
+	// As a start would see them: ${VAR} expanded.
+	c, err := cfg.resolve(0)
 	if err != nil {
 		return nil // Check reports it
 	}
@@ -296,9 +299,10 @@ var execSchema = `{
   "additionalProperties": false,
   "required": ["command"],
   "properties": {
-    "command": {"type": "array", "items": {"type": "string"}, "minItems": 1, "prefixItems": [{"minLength": 1}], "description": "the program and its arguments (the program is looked up in PATH)"},
-    "env": {"type": "object", "additionalProperties": {"type": "string"}, "description": "variables set over otpctl's own environment"},
-    "dir": {"type": "string", "description": "the working directory (default: otpctl's)"},
+    "command": {"type": "array", "items": {"type": "string"}, "minItems": 1, "prefixItems": [{"minLength": 1}], "description": "the program and its arguments (the program is looked up in PATH); ${VAR} and ${VAR:-default} are expanded at each start, $$ is a $"},
+    "env": {"type": "object", "additionalProperties": {"type": "string"}, "description": "variables set over otpctl's own environment and env_file; ${VAR} in values is expanded"},
+    "dir": {"type": "string", "description": "the working directory (default: otpctl's); ${VAR} is expanded"},
+    ` + runAsSchema() + `,
     "stop_signal": {"enum": ["` + strings.Join(signalNames(), `", "`) + `"], "default": "TERM", "description": "sent to the process group to stop it; SIGKILL follows when the shutdown time passes"},
     "ready": {
       "type": "object",
@@ -356,14 +360,12 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 	if err != nil {
 		return workers.Instance{}, err
 	}
-	if w.Index > 0 { // a pool member: its index, for its args' ${OTPCTL_INDEX}'s sake too
-		base := cfg.env
-		if base == nil {
-			base = os.Environ()
-		}
-		cfg.env = mergeEnv(base, map[string]string{IndexEnv: strconv.Itoa(w.Index)})
-		cfg.setProbeEnv()
+	// Read at each start: a changed env file counts at the next.
+	run, err := cfg.resolve(w.Index)
+	if err != nil {
+		return workers.Instance{}, err
 	}
+	cfg.setProbeEnv(run.env, run.dir)
 	log := w.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -401,8 +403,9 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 					return nil, err
 				}
 			}
-			cmd := exec.Command(cfg.command[0], cfg.command[1:]...)
-			cmd.Env, cmd.Dir = cfg.env, cfg.dir
+			cmd := exec.Command(run.command[0], run.command[1:]...)
+			cmd.Env, cmd.Dir = run.env, run.dir
+			o.attr = run.attr
 			stdout := &lineWriter{log: log, stream: "stdout", onLine: onLine}
 			stderr := &lineWriter{log: log, stream: "stderr", onLine: onLine}
 			cmd.Stdout, cmd.Stderr = stdout, stderr
@@ -482,6 +485,7 @@ type osProc struct {
 	doomed bool // SIGKILL was asked for: kill it as soon as it is forked
 	exited bool // it has exited: the group is not signalled any more
 	link   osLink
+	attr   *spawnAttr // what the keeper applies besides (user, umask, limits)
 	// reaped is closed once the process has been reaped and its output
 	// pipes have closed (so no process of its group holds them).
 	reaped chan struct{}

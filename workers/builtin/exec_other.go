@@ -25,6 +25,14 @@ func (o *osProc) signalGroup(sig syscall.Signal) { _ = syscall.Kill(-o.pid, sig)
 func (o *osProc) forkAndWait(cmd *exec.Cmd, done func(reason error, left int)) (int, error) {
 	cmd.WaitDelay = 2 * time.Second
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if a := o.attr; a != nil {
+		if a.Umask != nil || len(a.Limits) > 0 {
+			return 0, errors.New("exec: umask and limits are supported on Linux only")
+		}
+		if c := a.Cred; c != nil {
+			cmd.SysProcAttr.Credential = &syscall.Credential{Uid: c.UID, Gid: c.GID, Groups: c.Groups}
+		}
+	}
 	started := make(chan error, 1)
 	go func() {
 		forks.gate.RLock()

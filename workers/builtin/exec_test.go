@@ -133,7 +133,7 @@ func TestExecReadyTimeout(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// The shell prints its pid, then runs a grandchild.
-			tr, err := startTree(t, execKind, execArgs(t, []string{"sh", "-c", "echo $$; sleep 1000 & echo $!; wait"},
+			tr, err := startTree(t, execKind, execArgs(t, []string{"sh", "-c", "echo $$$$; sleep 1000 & echo $!; wait"},
 				map[string]any{"ready": map[string]any{tc.check: tc.target, "timeout": "300ms"}}), treeOpt{})
 			var se *runtime.StartError
 			if !errors.As(err, &se) || se.Path != "t/w" || !strings.Contains(err.Error(), tc.want) {
@@ -183,10 +183,10 @@ func TestExecExitReasons(t *testing.T) {
 		{"exit 0", "normal", 0},
 		{"exit 2", "exit status 2", 2},
 		{"exit 255", "exit status 255", 255},
-		{"kill -TERM $$", "signal: terminated", 143},
-		{"kill -KILL $$", "signal: killed", 137},
-		{"kill -INT $$", "signal: interrupt", 130},
-		{"kill -HUP $$", "signal: hangup", 129},
+		{"kill -TERM $$$$", "signal: terminated", 143},
+		{"kill -KILL $$$$", "signal: killed", 137},
+		{"kill -INT $$$$", "signal: interrupt", 130},
+		{"kill -HUP $$$$", "signal: hangup", 129},
 	} {
 		t.Run(tc.script, func(t *testing.T) {
 			tr := mustStartTree(t, execKind, execArgs(t, []string{"sh", "-c", tc.script}, nil),
@@ -431,7 +431,12 @@ func TestExecBadArgs(t *testing.T) {
 		{`{"command":["sleep"],"ready":{"tcp":"nocolon"}}`, "args.ready.tcp: address nocolon: missing port in address"},
 		{`{"command":["sleep"],"ready":{"http":"ftp://x"}}`, `args.ready.http: "ftp://x" is not an http:// or https:// URL`},
 		{`{"command":["sleep"],"ready":{"delay":"-1s"}}`, `args.ready.delay: must be a duration such as 500ms, 5s or 2m, or a whole number of seconds, not "-1s" (negative)`},
-		{`{"command":["sleep"],"user":"root"}`, `args: json: unknown field "user"`},
+		{`{"command":["sleep"],"usr":"root"}`, `args: json: unknown field "usr"`},
+		{`{"command":["sleep"],"user":"no-such-user-otpctl"}`, `args.user: no user named "no-such-user-otpctl" on this machine`},
+		{`{"command":["sleep","${OTPCTL_NOPE}"]}`, `args.command[1]: undefined variable OTPCTL_NOPE`},
+		{`{"command":["${OTPCTL_NOPE:-}"]}`, `args.command[0]: is empty once expanded`},
+		{`{"command":["sleep"],"env_file":"/no/such.env"}`, `args.env_file: env file /no/such.env does not exist`},
+		{`{"command":["sleep"],"limits":{"files":1}}`, `args.limits.files: is not one of nofile, nproc, core, memlock, stack, as, cpu`},
 	} {
 		t.Run(tc.args, func(t *testing.T) {
 			p, detach := runtime.Attach()

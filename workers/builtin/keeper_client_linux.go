@@ -316,7 +316,7 @@ func (o *osProc) forkAndWait(cmd *exec.Cmd, done func(reason error, left int)) (
 	keepers.mu.Lock() // read() reads it under the lock
 	k.exited = exited
 	keepers.mu.Unlock()
-	err = kc.send(keeperMsg{Op: "spawn", ID: id, Path: cmd.Path, Argv: cmd.Args, Env: cmd.Environ(), Dir: cmd.Dir},
+	err = kc.send(keeperMsg{Op: "spawn", ID: id, Path: cmd.Path, Argv: cmd.Args, Env: cmd.Environ(), Dir: cmd.Dir, Attr: o.attr},
 		int(stdin.Fd()), int(outW.Fd()), int(errW.Fd()))
 	outW.Close()
 	errW.Close()

@@ -45,7 +45,10 @@ type keeperMsg struct {
 	Argv []string `json:"argv,omitempty"` // spawn
 	Env  []string `json:"env,omitempty"`  // spawn
 	Dir  string   `json:"dir,omitempty"`  // spawn
-	Sig  int      `json:"sig,omitempty"`  // signal: SIGKILL kills the child's whole set
+	// Attr, on a spawn, is what the start helper applies (user, umask,
+	// limits): keeper_helper_linux.go.
+	Attr *spawnAttr `json:"attr,omitempty"`
+	Sig  int        `json:"sig,omitempty"` // signal: SIGKILL kills the child's whole set
 
 	Marker string `json:"marker,omitempty"` // from the keeper, first: its marker
 	Pid    int    `json:"pid,omitempty"`    // from the keeper: spawned
@@ -196,12 +199,19 @@ func (k *keeper) handle(m keeperMsg, fds []int) {
 			files[i] = os.NewFile(uintptr(f), "stdio")
 		}
 		marker := k.marker + "/" + strconv.Itoa(m.ID)
-		p, err := os.StartProcess(m.Path, m.Argv, &os.ProcAttr{
+		attr := &os.ProcAttr{
 			Dir:   m.Dir,
 			Env:   append(withoutVar(m.Env, childEnv), childEnv+"="+marker),
 			Files: files,
 			Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
-		})
+		}
+		var p *os.Process
+		var err error
+		if m.Attr != nil {
+			p, err = startHelped(m.Path, m.Argv, attr, m.Attr)
+		} else {
+			p, err = os.StartProcess(m.Path, m.Argv, attr)
+		}
 		for _, f := range files {
 			_ = f.Close()
 		}

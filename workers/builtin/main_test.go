@@ -32,6 +32,10 @@ func TestMain(m *testing.M) {
 		helperParent()
 		return
 	}
+	if args := os.Getenv(checkEnv); args != "" {
+		checkAs(args)
+		return
+	}
 	// Orphaned grandchildren of exec workers are reparented to the test
 	// process instead of PID 1 (which may not reap them), so that the
 	// tests can check that none is left alive and reap the dead ones.
