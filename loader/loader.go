@@ -69,6 +69,8 @@ type Running struct {
 
 	evMu sync.Mutex // serializes events
 
+	logs logs // the kept output lines of each worker path
+
 	reloadMu sync.Mutex // one reload at a time
 
 	sigMu   sync.Mutex

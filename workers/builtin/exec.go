@@ -96,6 +96,7 @@ type execArgs struct {
 	Dir        string            `json:"dir"`
 	StopSignal string            `json:"stop_signal"`
 	Ready      *readyArgs        `json:"ready"`
+	Log        *logArgs          `json:"log"`
 }
 
 // execConfig is an exec worker's args, checked.
@@ -105,6 +106,7 @@ type execConfig struct {
 	dir     string
 	stop    syscall.Signal
 	ready   *readiness
+	log     logConfig
 }
 
 func parseExecArgs(raw []byte) (*execConfig, error) {
@@ -148,6 +150,13 @@ func parseExecArgs(raw []byte) (*execConfig, error) {
 			}
 		}
 		c.env = mergeEnv(os.Environ(), over)
+	}
+	if a.Log != nil {
+		l, err := a.Log.parse()
+		if err != nil {
+			return nil, err
+		}
+		c.log = *l
 	}
 	if a.Ready != nil {
 		r, err := a.Ready.parse()
@@ -232,6 +241,7 @@ var execSchema = `{
     "command": {"type": "array", "items": {"type": "string"}, "minItems": 1, "prefixItems": [{"minLength": 1}], "description": "the program and its arguments (the program is looked up in PATH)"},
     "env": {"type": "object", "additionalProperties": {"type": "string"}, "description": "variables set over otpctl's own environment"},
     "dir": {"type": "string", "description": "the working directory (default: otpctl's)"},
+    "log": ` + logSchema + `,
     "stop_signal": {"enum": ["` + strings.Join(signalNames(), `", "`) + `"], "default": "TERM", "description": "sent to the process group to stop it; SIGKILL follows when the shutdown time passes"},
     "ready": {
       "type": "object",
@@ -290,6 +300,10 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	sink, err := openSink(cfg.log, w)
+	if err != nil {
+		return workers.Instance{}, err
+	}
 	parentPid := parent.Self()
 	var osPid int
 	self, err := runtime.StartLink(parent, runtime.Spec[*execState, execMsg]{
@@ -314,14 +328,15 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 			}
 			cmd := exec.Command(cfg.command[0], cfg.command[1:]...)
 			cmd.Env, cmd.Dir = cfg.env, cfg.dir
-			stdout := &lineWriter{log: log, stream: "stdout", onLine: onLine}
-			stderr := &lineWriter{log: log, stream: "stderr", onLine: onLine}
+			stdout := &lineWriter{log: log, stream: "stdout", onLine: onLine, sink: sink}
+			stderr := &lineWriter{log: log, stream: "stderr", onLine: onLine, sink: sink}
 			cmd.Stdout, cmd.Stderr = stdout, stderr
 			pid, err := o.forkAndWait(cmd, func(reason error, left int) {
 				stdout.flush()
 				stderr.flush()
 				self.Send(execMsg{exited: reason, left: left})
 			})
+			sink.forkDone(pid)
 			if err != nil {
 				return nil, err
 			}
