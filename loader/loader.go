@@ -457,6 +457,9 @@ func (r *Running) onEvent(re runtime.Event) {
 		delete(r.pools, re.Pid)
 	}
 	r.mu.Unlock()
+	if re.Type == runtime.EventExited || re.Type == runtime.EventTerminated {
+		r.logs.exited(re.Path)
+	}
 	r.noteEnding(re)
 	if re.Type == runtime.EventGiveUp && re.Path == r.rootPath {
 		r.gaveUp.Store(true)

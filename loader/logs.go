@@ -23,8 +23,13 @@ type logs struct {
 	followers map[chan struct{}]struct{}
 }
 
-// ring returns the ring of path, made empty with the default size if it has
-// none.
+// maxGoneRings bounds the rings kept of workers that have exited and not
+// started again (a dynamic supervisor's finished jobs, each with a new
+// name): past it, the one whose last line is oldest is dropped.
+const maxGoneRings = 256
+
+// ring returns the ring of path, a worker that starts, made empty with the
+// default size if it has none.
 func (l *logs) ring(path string) *logRing {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -36,7 +41,31 @@ func (l *logs) ring(path string) *logRing {
 		g = &logRing{logs: l, path: path, buf: make([]control.LogLine, workers.DefaultLogLines)}
 		l.rings[path] = g
 	}
+	g.gone = false
 	return g
+}
+
+// exited notes that the worker at path has exited: its ring may be dropped
+// once more than maxGoneRings such are kept, unless it starts again first.
+func (l *logs) exited(path string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	g := l.rings[path]
+	if g == nil || g.gone {
+		return
+	}
+	g.gone = true
+	var gone []*logRing
+	for _, h := range l.rings {
+		if h.gone {
+			gone = append(gone, h)
+		}
+	}
+	if len(gone) <= maxGoneRings {
+		return
+	}
+	oldest := slices.MinFunc(gone, func(a, b *logRing) int { return compareSeq(a.last(), b.last()) })
+	delete(l.rings, oldest.path)
 }
 
 // forget drops the rings of path and of its subtree (a reload removed it).
@@ -117,6 +146,7 @@ func (l *logs) kept() {
 type logRing struct {
 	logs *logs
 	path string
+	gone bool // its worker has exited and not started again (under logs.mu)
 
 	mu   sync.Mutex
 	buf  []control.LogLine
@@ -158,6 +188,16 @@ func (g *logRing) Keep(lines int) {
 	g.buf = make([]control.LogLine, lines)
 	g.n = copy(g.buf, kept)
 	g.next = g.n % lines
+}
+
+// last is the sequence number of its newest line (0: none).
+func (g *logRing) last() uint64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.n == 0 {
+		return 0
+	}
+	return g.buf[(g.next-1+len(g.buf))%len(g.buf)].Seq
 }
 
 // appendAfter appends the lines q selects (all but n) to out, oldest first.

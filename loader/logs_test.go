@@ -167,3 +167,29 @@ func TestLogsAcrossRestartsAndReload(t *testing.T) {
 		t.Fatalf("the removed child's lines are still kept: %+v", lines)
 	}
 }
+
+// The lines of workers that exited and did not start again (a dynamic
+// supervisor's finished jobs) are kept for the last maxGoneRings of them
+// only, the oldest dropped first; a worker that starts again is kept.
+func TestLogRingsOfGoneWorkersAreBounded(t *testing.T) {
+	var l logs
+	l.ring("t/static").Write(workers.Line{Text: "first of all"})
+	l.exited("t/static")
+	l.ring("t/static") // started again
+	for i := range maxGoneRings + 10 {
+		path := fmt.Sprint("t/jobs/", i)
+		l.ring(path).Write(workers.Line{Text: path})
+		l.exited(path)
+	}
+	if len(l.rings) != maxGoneRings+1 {
+		t.Fatalf("%d rings, want %d gone ones and t/static", len(l.rings), maxGoneRings)
+	}
+	for _, p := range []string{"t/static", "t/jobs/10", fmt.Sprint("t/jobs/", maxGoneRings+9)} {
+		if l.rings[p] == nil {
+			t.Errorf("%s was dropped", p)
+		}
+	}
+	if l.rings["t/jobs/9"] != nil {
+		t.Error("t/jobs/9, of the oldest gone, is kept")
+	}
+}
