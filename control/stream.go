@@ -222,7 +222,7 @@ func (st *stream) flush() bool {
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		st.stalled.Add(1)
-		st.cut(fmt.Sprintf("the event stream was not read for %v: the server cut it off", st.timeout))
+		st.cut(fmt.Sprintf("the stream was not read for %v: the server cut it off", st.timeout))
 	}
 	return false
 }

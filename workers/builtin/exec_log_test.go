@@ -72,3 +72,23 @@ func TestExecLogFileFolderMissing(t *testing.T) {
 		t.Fatalf("start: %v, want an error naming the log file", err)
 	}
 }
+
+// Run as root, a log.file in a folder others may write fails the start,
+// naming the folder: whoever writes it could point root's appends at any
+// file with a symbolic link.
+func TestExecLogFileFolderOthersCanWrite(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the check is made only when otpctl runs as root")
+	}
+	dir := filepath.Join(t.TempDir(), "open")
+	if err := os.Mkdir(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil { // past the umask
+		t.Fatal(err)
+	}
+	_, err := startTree(t, execKind, execArgs(t, []string{"true"}, map[string]any{"log": map[string]any{"file": filepath.Join(dir, "app.log")}}), treeOpt{})
+	if err == nil || !strings.Contains(err.Error(), dir+" is writable by") {
+		t.Fatalf("start: %v, want a refusal naming %s", err, dir)
+	}
+}
