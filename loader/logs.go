@@ -38,7 +38,7 @@ func (l *logs) ring(path string) *logRing {
 	}
 	g := l.rings[path]
 	if g == nil {
-		g = &logRing{logs: l, path: path, buf: make([]control.LogLine, workers.DefaultLogLines)}
+		g = &logRing{logs: l, path: path, size: workers.DefaultLogLines}
 		l.rings[path] = g
 	}
 	g.gone = false
@@ -141,17 +141,19 @@ func (l *logs) kept() {
 	}
 }
 
-// logRing is the workers.Output of one path: the last len(buf) lines, the
-// oldest overwritten first. Append is O(1) under a mutex.
+// logRing is the workers.Output of one path: its last size lines, the
+// oldest overwritten first. Its memory grows with the lines written (a
+// worker that writes none costs no buffer), up to size. Write is O(1)
+// under a mutex.
 type logRing struct {
 	logs *logs
 	path string
 	gone bool // its worker has exited and not started again (under logs.mu)
 
 	mu   sync.Mutex
-	buf  []control.LogLine
-	next int // where the next line goes
-	n    int // lines kept
+	size int               // the most lines kept
+	buf  []control.LogLine // at most size; once full, a circle whose oldest is at next
+	next int
 }
 
 var _ workers.Output = (*logRing)(nil)
@@ -159,12 +161,16 @@ var _ workers.Output = (*logRing)(nil)
 // Write keeps line, overwriting the oldest when the ring is full.
 func (g *logRing) Write(line workers.Line) {
 	g.mu.Lock()
-	g.buf[g.next] = control.LogLine{
+	l := control.LogLine{
 		Seq: g.logs.seq.Add(1), Time: line.Time, Path: g.path,
 		OSPid: line.OSPid, Stream: line.Stream, Line: line.Text,
 	}
-	g.next = (g.next + 1) % len(g.buf)
-	g.n = min(g.n+1, len(g.buf))
+	if len(g.buf) < g.size {
+		g.buf = append(g.buf, l)
+	} else {
+		g.buf[g.next] = l
+		g.next = (g.next + 1) % len(g.buf)
+	}
 	g.mu.Unlock()
 	g.logs.kept()
 }
@@ -178,23 +184,21 @@ func (g *logRing) Keep(lines int) {
 	lines = min(lines, workers.MaxLogLines)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if lines == len(g.buf) {
+	if lines == g.size {
 		return
 	}
 	kept := g.appendLocked(nil, control.LogQuery{})
 	if len(kept) > lines {
 		kept = kept[len(kept)-lines:]
 	}
-	g.buf = make([]control.LogLine, lines)
-	g.n = copy(g.buf, kept)
-	g.next = g.n % lines
+	g.buf, g.next, g.size = slices.Clip(kept), 0, lines
 }
 
 // last is the sequence number of its newest line (0: none).
 func (g *logRing) last() uint64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.n == 0 {
+	if len(g.buf) == 0 {
 		return 0
 	}
 	return g.buf[(g.next-1+len(g.buf))%len(g.buf)].Seq
@@ -208,9 +212,8 @@ func (g *logRing) appendAfter(out []control.LogLine, q control.LogQuery) []contr
 }
 
 func (g *logRing) appendLocked(out []control.LogLine, q control.LogQuery) []control.LogLine {
-	first := (g.next - g.n + len(g.buf)) % len(g.buf)
-	for i := range g.n {
-		l := g.buf[(first+i)%len(g.buf)]
+	for i := range g.buf {
+		l := g.buf[(g.next+i)%len(g.buf)]
 		if l.Seq > q.After && (q.Since.IsZero() || !l.Time.Before(q.Since)) {
 			out = append(out, l)
 		}

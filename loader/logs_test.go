@@ -53,8 +53,15 @@ func TestLogRingWrapsAndResizes(t *testing.T) {
 		t.Fatalf("after the seq of 4: %q, want 5", got)
 	}
 	g.Keep(workers.MaxLogLines + 1)
-	if len(g.buf) != workers.MaxLogLines {
-		t.Fatalf("Keep over the maximum: %d lines, want %d", len(g.buf), workers.MaxLogLines)
+	if g.size != workers.MaxLogLines || cap(g.buf) > 4 {
+		t.Fatalf("Keep over the maximum: %d lines (%d held), want %d, growing as lines come", g.size, cap(g.buf), workers.MaxLogLines)
+	}
+	for i := range 10 {
+		g.Write(workers.Line{Text: fmt.Sprint(6 + i)})
+	}
+	lines, _ = l.read(control.LogQuery{Path: "t/w", N: 3})
+	if got := strings.Join(ringTexts(lines), " "); got != "13 14 15" {
+		t.Fatalf("grown past its first size: %q, want 13 14 15", got)
 	}
 }
 

@@ -10,9 +10,9 @@ import (
 const maxLine = 64 << 10
 
 // lineWriter relays what an exec worker writes on one stream, one log record
-// per line, keeps it in sink (`otpctl logs`, log.file), and shows each line to onLine (the log readiness check). One
-// goroutine writes to it (os/exec's copier); flush is called after that one
-// is done.
+// per line, keeps each line in sink (`otpctl logs`, log.file) and shows it
+// to onLine (the log readiness check). One goroutine writes to it (os/exec's
+// copier); flush is called after that one is done.
 type lineWriter struct {
 	log    *slog.Logger
 	stream string
