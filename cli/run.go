@@ -198,6 +198,9 @@ loop:
 		case s := <-sigs:
 			switch s {
 			case syscall.SIGHUP:
+				// logrotate's postrotate: the exec children's log
+				// files are opened again by name at their next line.
+				builtin.ReopenLogFiles()
 				if up != nil {
 					elog.say(slog.LevelWarn, "SIGHUP while the tree starts: ignored")
 				} else if _, err := st.reload(); err != nil {

@@ -232,7 +232,46 @@ func (c *Client) Events(ctx context.Context, since uint64, follow bool, f func(l
 	if follow {
 		q.Set("follow", "1")
 	}
-	req, err := http.NewRequestWithContext(ctx, "GET", "http://otpctl/v1/events?"+q.Encode(), nil)
+	return c.stream(ctx, "/v1/events?"+q.Encode(), "event stream", func(line []byte) error {
+		var e live.Event
+		if err := json.Unmarshal(line, &e); err != nil {
+			return fmt.Errorf("event stream: %w", err)
+		}
+		return f(e)
+	})
+}
+
+// Logs calls f for each kept output line of path (a worker, or every worker
+// under a supervisor, merged in time order) that q selects (see
+// control.LogQuery; q.After is ignored, q.N of 0 is DefaultLogRead) and,
+// with follow, for each later one until ctx ends or the instance stops.
+// A path the tree does not have is a not_found *Error.
+func (c *Client) Logs(ctx context.Context, q LogQuery, follow bool, f func(LogLine) error) error {
+	v := url.Values{"path": {q.Path}}
+	if q.N > 0 {
+		v.Set("n", fmt.Sprint(q.N))
+	}
+	if !q.Since.IsZero() {
+		v.Set("since", q.Since.Format(time.RFC3339Nano))
+	}
+	if follow {
+		v.Set("follow", "1")
+	}
+	return c.stream(ctx, "/v1/logs?"+v.Encode(), "log stream", func(line []byte) error {
+		var l LogLine
+		if err := json.Unmarshal(line, &l); err != nil {
+			return fmt.Errorf("log stream: %w", err)
+		}
+		return f(l)
+	})
+}
+
+// stream reads the JSON lines of GET path, calling f with each, until the
+// stream ends or ctx does. An error answer, or a last line saying why the
+// server cut the stream off, is an *Error; what names the stream in other
+// errors.
+func (c *Client) stream(ctx context.Context, path, what string, f func([]byte) error) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://otpctl"+path, nil)
 	if err != nil {
 		return err
 	}
@@ -242,7 +281,7 @@ func (c *Client) Events(ctx context.Context, since uint64, follow bool, f func(l
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
-		data, _ := io.ReadAll(resp.Body)
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes))
 		e := &Error{Status: resp.StatusCode}
 		json.Unmarshal(data, e)
 		return e
@@ -254,15 +293,11 @@ func (c *Client) Events(ctx context.Context, since uint64, follow bool, f func(l
 			// The server's last line: why it cut the stream off.
 			e := &Error{}
 			if err := json.Unmarshal(sc.Bytes(), e); err != nil {
-				return fmt.Errorf("event stream: %w", err)
+				return fmt.Errorf("%s: %w", what, err)
 			}
 			return e
 		}
-		var e live.Event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return fmt.Errorf("event stream: %w", err)
-		}
-		if err := f(e); err != nil {
+		if err := f(sc.Bytes()); err != nil {
 			return err
 		}
 	}

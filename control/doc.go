@@ -18,6 +18,8 @@
 //	GET  /v1/events[?follow=1][&since=N]   the event log, one JSON Event per line
 //	GET  /v1/events?sse=1[&since=N]        the same as server-sent events, following (the web page's)
 //	GET  /v1/wait?path=P&state=S&timeout=D wait until P is in state S (408 on timeout)
+//	GET  /v1/logs?path=P[&n=N][&since=D][&follow=1] the kept output lines of P (its subtree
+//	                                       merged for a supervisor), one JSON LogLine per line
 //	POST /v1/kill     {"path","reason"}    make the process at path exit with reason
 //	POST /v1/stop     {"path"}             terminate a child (terminate_child)
 //	POST /v1/start    {"path","name","args"} restart a stopped child, or start one on a dynamic supervisor

@@ -13,8 +13,9 @@ const (
 	// The JSON values of a request (a call's request, a start's args) are
 	// bounded by MaxBodyBytes only.
 	MaxFieldBytes = 1 << 10
-	// MaxStreams bounds the event streams open at a time (GET /v1/events,
-	// which `otpctl events`, `tree --watch` and `shutdown` open); past it
+	// MaxStreams bounds the streams open at a time (GET /v1/events,
+	// which `otpctl events`, `tree --watch` and `shutdown` open, and GET
+	// /v1/logs, which `otpctl logs` opens); past it
 	// the server answers 503 busy.
 	MaxStreams = 128
 	// MaxWaits bounds the pending GET /v1/wait requests; past it the

@@ -78,6 +78,7 @@ func NewServer(b Backend) *Server {
 	mux.HandleFunc("GET /v1/tree", s.tree)
 	mux.HandleFunc("GET /v1/events", s.events)
 	mux.HandleFunc("GET /v1/wait", s.wait)
+	mux.HandleFunc("GET /v1/logs", s.logs)
 	mux.HandleFunc("POST /v1/kill", s.kill)
 	mux.HandleFunc("POST /v1/stop", s.stop)
 	mux.HandleFunc("POST /v1/start", s.start)

@@ -71,29 +71,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		}
 		since = n
 	}
-	if !s.streams.acquire() {
-		writeBusy(w, "%d event streams are open, the most the server allows (MaxStreams); try again later", MaxStreams)
+	st, gone, ok := s.openStream(w, sse)
+	if !ok {
 		return
 	}
-	defer s.streams.release()
-	conn, brw, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if !s.track(conn, true) {
-		conn.Close()
-		return
-	}
-	conn.SetReadDeadline(time.Time{}) // the server's ReadTimeout was for the request
-	defer s.track(conn, false)
-	st := &stream{conn: conn, timeout: s.streamTimeout(), stalled: &s.stalled, sse: sse}
-	gone := make(chan struct{}) // the reader closed its end
-	go func() {
-		io.Copy(io.Discard, brw.Reader)
-		close(gone)
-	}()
-	defer func() { conn.Close(); <-gone }()
+	defer st.close()
 
 	log := s.backend.EventLog()
 	var ready <-chan struct{} // nil: not following
@@ -150,6 +132,42 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// openStream takes the connection of a streaming request over from
+// net/http, within MaxStreams: the stream it returns writes within the
+// server's write timeout; gone is closed when the reader closes its end.
+// It has answered the request itself when ok is false. st.close ends it.
+func (s *Server) openStream(w http.ResponseWriter, sse bool) (st *stream, gone <-chan struct{}, ok bool) {
+	if !s.streams.acquire() {
+		writeBusy(w, "%d streams are open, the most the server allows (MaxStreams); try again later", MaxStreams)
+		return nil, nil, false
+	}
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		s.streams.release()
+		writeError(w, err)
+		return nil, nil, false
+	}
+	if !s.track(conn, true) {
+		s.streams.release()
+		conn.Close()
+		return nil, nil, false
+	}
+	conn.SetReadDeadline(time.Time{}) // the server's ReadTimeout was for the request
+	closed := make(chan struct{})     // the reader closed its end
+	go func() {
+		io.Copy(io.Discard, brw.Reader)
+		close(closed)
+	}()
+	st = &stream{conn: conn, timeout: s.streamTimeout(), stalled: &s.stalled, sse: sse}
+	st.close = func() {
+		conn.Close()
+		<-closed
+		s.track(conn, false)
+		s.streams.release()
+	}
+	return st, closed, true
+}
+
 // stream writes an event stream as an HTTP/1.1 chunked response on a
 // taken-over connection, a batch of lines a chunk, each write within its
 // timeout.
@@ -161,6 +179,7 @@ type stream struct {
 	lines   bytes.Buffer  // the lines of the batch being written
 	enc     *json.Encoder
 	pending []byte // what a write that timed out left unwritten
+	close   func() // ends the stream: closes and releases its connection
 }
 
 // begin writes the response header.
@@ -173,6 +192,9 @@ func (st *stream) begin() bool {
 	return st.write([]byte("HTTP/1.1 200 OK\r\nContent-Type: "+contentType+"\r\n"+
 		"Transfer-Encoding: chunked\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n")) == nil
 }
+
+// addJSON adds v to the batch as one JSON line.
+func (st *stream) addJSON(v any) { st.enc.Encode(v) }
 
 // add adds e to the batch: a JSON line, or a server-sent event whose data
 // is that line (JSON escapes every newline, so it is one data line).
@@ -200,7 +222,7 @@ func (st *stream) flush() bool {
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		st.stalled.Add(1)
-		st.cut(fmt.Sprintf("the event stream was not read for %v: the server cut it off", st.timeout))
+		st.cut(fmt.Sprintf("the stream was not read for %v: the server cut it off", st.timeout))
 	}
 	return false
 }

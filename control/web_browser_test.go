@@ -171,7 +171,7 @@ supervisor:
   children:
     - {name: counter, kind: counter}
     - {name: echo, kind: echo}
-    - {name: sleeper, kind: exec, args: {command: [sleep, "600"]}}
+    - {name: sleeper, kind: exec, args: {command: [sh, -c, 'echo "sleeper <b>says</b> hi"; exec sleep 600']}}
     - name: pool
       supervisor:
         strategy: rest_for_one
@@ -262,6 +262,11 @@ func TestWebPageInBrowser(t *testing.T) {
 	}
 	waitFor(t, ctx, "the last 1000 events", `(() => { const rows = document.querySelectorAll('#events li.ev');
 		return rows.length === 1000 && rows[0].textContent.includes('burst 1499') && document.getElementById('events-count').textContent === '1000' })()`)
+
+	// A selected exec child shows its last output lines, as text.
+	run(t, ctx, "select web/sleeper", chromedp.Click(chromedp.CSS(`li[data-path="web/sleeper"] > .row .name`)))
+	waitFor(t, ctx, "web/sleeper's output line", `document.getElementById('d-lines-h').textContent === 'Last log lines' &&
+		[...document.querySelectorAll('#d-lines li')].some(li => li.textContent.endsWith('stdout: sleeper <b>says</b> hi') && !li.querySelector('b'))`)
 
 	if !evaluate[bool](t, ctx, `window.notReloaded === true`) {
 		t.Error("the page was reloaded; it must follow the tree live")

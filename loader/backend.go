@@ -24,6 +24,7 @@ type backend struct {
 var (
 	_ control.Backend      = (*backend)(nil)
 	_ control.StopReporter = (*backend)(nil)
+	_ control.LogReader    = (*backend)(nil)
 )
 
 // NewBackend returns the control API of the running tree r, as `otpctl run`
@@ -85,6 +86,15 @@ func (b *backend) Reload() (control.ReloadReply, error) { return b.tree.ReloadRe
 func (b *backend) Shutdown() { b.shutdown() }
 
 func (b *backend) EventLog() *control.EventLog { return b.log }
+
+// Logs serves GET /v1/logs (control.LogReader).
+func (b *backend) Logs(q control.LogQuery) ([]control.LogLine, error) {
+	lines, err := b.tree.Logs(q)
+	return lines, apiError(err)
+}
+
+// FollowLogs wakes a GET /v1/logs?follow=1 stream when a line is kept.
+func (b *backend) FollowLogs() (<-chan struct{}, func()) { return b.tree.FollowLogs() }
 
 // Stopping tells GET /healthz and /readyz that the tree is stopping
 // (control.StopReporter).

@@ -2,6 +2,7 @@ package loader
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/otpctl/otpctl/runtime"
 	"github.com/otpctl/otpctl/spec"
@@ -209,6 +210,10 @@ func (r *Running) workerStart(k *workers.Kind, path, kind string, args []byte) f
 // file), linked to parent, and records it by pid (for Call and OS pids).
 func (r *Running) startWorker(parent *runtime.Process, k *workers.Kind, w workers.Worker, kind string) (workers.Instance, error) {
 	w.Log = r.log.With("path", w.Path)
+	w.Output = r.logs.ring(w.Path)
+	if f := r.cur.Load().tree.File; f != "" {
+		w.TreeDir = filepath.Dir(f)
+	}
 	inst, err := k.Start(parent, w)
 	if err != nil {
 		return workers.Instance{}, err

@@ -69,6 +69,8 @@ type Running struct {
 
 	evMu sync.Mutex // serializes events
 
+	logs logs // the kept output lines of each worker path
+
 	reloadMu sync.Mutex // one reload at a time
 
 	sigMu   sync.Mutex
@@ -455,6 +457,9 @@ func (r *Running) onEvent(re runtime.Event) {
 		delete(r.pools, re.Pid)
 	}
 	r.mu.Unlock()
+	if re.Type == runtime.EventExited || re.Type == runtime.EventTerminated {
+		r.logs.exited(re.Path)
+	}
 	r.noteEnding(re)
 	if re.Type == runtime.EventGiveUp && re.Path == r.rootPath {
 		r.gaveUp.Store(true)

@@ -251,6 +251,7 @@ func (a *applier) apply(c *spec.Change) {
 		if s := a.sup(c.Parent); s != nil {
 			a.change(s, c.Parent, c.Path, runtime.RemoveChild{ID: c.Name})
 			a.r.forgetDynamic(c.Path)
+			a.r.logs.forget(c.Path)
 		}
 	case spec.Added:
 		if s := a.sup(c.Parent); s != nil {

@@ -70,6 +70,14 @@ type Worker struct {
 	// by it already; an exec member also gets it as OTPCTL_INDEX in its
 	// environment.
 	Index int
+	// Output, when not nil, keeps the worker's output lines for
+	// `otpctl logs` (the exec kind writes each stdout and stderr line to
+	// it). The loader sets it: one per path, kept across restarts.
+	Output Output
+	// TreeDir is the folder of the tree file that declares the worker:
+	// a relative file path in its args (exec's log.file) is relative to
+	// it. Empty: the working directory.
+	TreeDir string
 }
 
 // Instance is a started worker.

@@ -352,13 +352,34 @@ function renderDetail() {
   renderLines();
 }
 
-// loadLogLines is the hook for a child's last log lines (issue 15's
-// `otpctl logs`): once the API serves them, fetch them here and call
-// showLogLines(path, lines). Until then the panel shows the child's last
-// events.
+// loadLogLines fetches the selected node's last output lines (GET
+// /v1/logs, as `otpctl logs PATH -n 100` reads them) and shows them; a node
+// without any (an actor, a supervisor of actors) keeps showing its last
+// events. Lines are shown as text only.
 let logLines = null; // {path, lines} once loadLogLines has some
-function loadLogLines(path) {
+async function loadLogLines(path) {
   logLines = null;
+  let res;
+  try {
+    res = await fetch('/v1/logs?n=100&path=' + encodeURIComponent(path), { headers: authHeaders(), cache: 'no-store' });
+  } catch (e) {
+    return;
+  }
+  if (!res.ok || path !== selected) return;
+  const lines = [];
+  for (const text of (await res.text()).split('\n')) {
+    if (!text) continue;
+    let l;
+    try {
+      l = JSON.parse(text);
+    } catch (e) {
+      continue;
+    }
+    if (l.error) break; // the server cut the stream off
+    const who = l.path === path ? '' : l.path;
+    lines.push(fmtClock(l.time) + ' ' + who + '[' + l.os_pid + '] ' + l.stream + ': ' + l.line);
+  }
+  if (lines.length && path === selected) showLogLines(path, lines);
 }
 
 function showLogLines(path, lines) {
@@ -370,7 +391,7 @@ function renderLines() {
   const ol = $('d-lines');
   if (logLines && logLines.path === selected) {
     $('d-lines-h').textContent = 'Last log lines';
-    ol.replaceChildren(...logLines.lines.slice(-50).map((l) => el('li', 'mono', l)));
+    ol.replaceChildren(...logLines.lines.map((l) => el('li', 'mono', l)));
     return;
   }
   $('d-lines-h').textContent = 'Last events';

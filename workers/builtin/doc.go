@@ -27,6 +27,11 @@
 //	health       object          exactly one of tcp, http, exec (as ready's), with
 //	  interval: duration (10s), timeout: duration (2s), failures: int (3),
 //	  start_period: duration (0)
+//	log          object          where the output lines are kept:
+//	  lines:    int       how many last lines Worker.Output keeps (default 1000, at most 100000)
+//	  file:     path      append each line to it (relative to Worker.TreeDir; its folder must exist)
+//	  max_size: size      rotate the file past it: NMB or NGB (default 10MB)
+//	  keep:     int       rotated files kept (default 5; 0: all)
 //
 // At each start, command, env and dir have ${VAR}, ${VAR:-default} and
 // ${VAR-default} expanded ($$ is a $; package internal/expand) from the
@@ -86,7 +91,15 @@
 // process is a child of otpctl and only its group is signalled.
 //
 // Each line of its stdout and stderr is one log record on the worker's
-// logger: message "output", attributes stream (stdout or stderr) and line.
+// logger: message "output", attributes stream (stdout or stderr) and line;
+// a line longer than 64 KiB is several. Each is also written to
+// Worker.Output (the loader's kept lines, for `otpctl logs`) with its time
+// and the OS pid that wrote it, and to log.file if set, as
+// `TIME STREAM[PID]: LINE`. The file is rotated by size with
+// gopkg.in/natefinch/lumberjack.v2 and created 0600; run as root, a file
+// or folder another user could change fails the start (internal/trust).
+// ReopenLogFiles closes the files so that the next line opens each again
+// by name (`otpctl run` calls it on SIGHUP, for logrotate).
 //
 // Exit reasons: status 0 is runtime.Normal; another status an *ExitError
 // reading "exit status N"; a signal an *ExitError reading "signal: NAME" as

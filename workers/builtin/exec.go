@@ -97,6 +97,7 @@ type execArgs struct {
 	Ready      *readyArgs        `json:"ready"`
 	Health     *healthArgs       `json:"health"`
 	runAsArgs                    // user, group, env_file, umask, limits: exec_env.go
+	Log        *logArgs          `json:"log"`
 }
 
 // execConfig is an exec worker's args, checked.
@@ -108,6 +109,7 @@ type execConfig struct {
 	stop    syscall.Signal
 	ready   *readiness
 	health  *healthCheck
+	log     logConfig
 }
 
 func parseExecArgs(raw []byte) (*execConfig, error) {
@@ -143,6 +145,13 @@ func parseExecArgs(raw []byte) (*execConfig, error) {
 			return nil, &workers.ArgError{Pointer: "/stop_signal", Message: fmt.Sprintf("%q is not one of %s", a.StopSignal, strings.Join(signalNames(), ", "))}
 		}
 		c.stop = sig
+	}
+	if a.Log != nil {
+		l, err := a.Log.parse()
+		if err != nil {
+			return nil, err
+		}
+		c.log = *l
 	}
 	if a.Ready != nil {
 		r, err := a.Ready.parse()
@@ -303,6 +312,7 @@ var execSchema = `{
     "env": {"type": "object", "additionalProperties": {"type": "string"}, "description": "variables set over otpctl's own environment and env_file; ${VAR} in values is expanded"},
     "dir": {"type": "string", "description": "the working directory (default: otpctl's); ${VAR} is expanded"},
     ` + runAsSchema() + `,
+    "log": ` + logSchema + `,
     "stop_signal": {"enum": ["` + strings.Join(signalNames(), `", "`) + `"], "default": "TERM", "description": "sent to the process group to stop it; SIGKILL follows when the shutdown time passes"},
     "ready": {
       "type": "object",
@@ -370,6 +380,10 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	sink, err := openSink(cfg.log, w)
+	if err != nil {
+		return workers.Instance{}, err
+	}
 	parentPid := parent.Self()
 	var osPid int
 	var proc *osProc
@@ -406,14 +420,15 @@ func startExec(parent *runtime.Process, w workers.Worker) (workers.Instance, err
 			cmd := exec.Command(run.command[0], run.command[1:]...)
 			cmd.Env, cmd.Dir = run.env, run.dir
 			o.attr = run.attr
-			stdout := &lineWriter{log: log, stream: "stdout", onLine: onLine}
-			stderr := &lineWriter{log: log, stream: "stderr", onLine: onLine}
+			stdout := &lineWriter{log: log, stream: "stdout", onLine: onLine, sink: sink}
+			stderr := &lineWriter{log: log, stream: "stderr", onLine: onLine, sink: sink}
 			cmd.Stdout, cmd.Stderr = stdout, stderr
 			pid, err := o.forkAndWait(cmd, func(reason error, left int) {
 				stdout.flush()
 				stderr.flush()
 				self.Send(execMsg{exited: reason, left: left})
 			})
+			sink.forkDone(pid)
 			if err != nil {
 				return nil, err
 			}

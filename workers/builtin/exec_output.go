@@ -10,13 +10,14 @@ import (
 const maxLine = 64 << 10
 
 // lineWriter relays what an exec worker writes on one stream, one log record
-// per line, and shows each line to onLine (the log readiness check). One
-// goroutine writes to it (os/exec's copier); flush is called after that one
-// is done.
+// per line, keeps each line in sink (`otpctl logs`, log.file) and shows it
+// to onLine (the log readiness check). One goroutine writes to it (os/exec's
+// copier); flush is called after that one is done.
 type lineWriter struct {
 	log    *slog.Logger
 	stream string
 	onLine func(line string)
+	sink   *outputSink // nil: none
 	buf    []byte
 }
 
@@ -55,6 +56,9 @@ func (l *lineWriter) flush() {
 func (l *lineWriter) emit(b []byte) {
 	line := string(bytes.TrimSuffix(b, []byte{'\r'}))
 	l.log.Info("output", "stream", l.stream, "line", line)
+	if l.sink != nil {
+		l.sink.write(l.stream, line)
+	}
 	if l.onLine != nil {
 		l.onLine(line)
 	}

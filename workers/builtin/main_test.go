@@ -43,7 +43,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "PR_SET_CHILD_SUBREAPER:", err)
 		os.Exit(1)
 	}
-	goleak.VerifyTestMain(m)
+	// lumberjack keeps a goroutine per log file (log.file) that removes
+	// old rotated files; exec keeps the file open for the process's life.
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("gopkg.in/natefinch/lumberjack%2ev2.(*Logger).millRun"))
 }
 
 // helperParent runs `sleep` as an exec worker under a supervisor, prints
