@@ -31,7 +31,7 @@ supervisor:
     - name: app
       kind: exec
       args:
-        command: [sh, -c, 'echo "hello $$"; echo "oops $$" >&2; while :; do echo "tick $$"; sleep 0.2; done']
+        command: [sh, -c, 'echo "hello $$$$"; echo "oops $$$$" >&2; while :; do echo "tick $$$$"; sleep 0.2; done']
         log: {lines: 50, file: logs/app.log}
     - name: back
       supervisor:
@@ -211,7 +211,7 @@ supervisor:
   strategy: one_for_one
   children:
     - {name: yes, kind: exec, args: {command: ["yes"]}}
-    - {name: steady, kind: exec, args: {command: [sh, -c, 'echo "steady $$"; exec sleep 1000']}}
+    - {name: steady, kind: exec, args: {command: [sh, -c, 'echo "steady $$$$"; exec sleep 1000']}}
 `)
 	rd, wr, err := os.Pipe()
 	if err != nil {

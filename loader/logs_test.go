@@ -114,7 +114,7 @@ supervisor:
   children:
     - name: app
       kind: exec
-      args: {command: [sh, -c, 'echo "up $$"; echo "err $$" >&2; exec sleep 100']}
+      args: {command: [sh, -c, 'echo "up $$$$"; echo "err $$$$" >&2; exec sleep 100']}
     - name: sub
       supervisor:
         strategy: one_for_one
@@ -156,7 +156,7 @@ func TestLogsAcrossRestartsAndReload(t *testing.T) {
 		t.Fatalf("n=1: %+v, want the newest line", lines)
 	}
 
-	yaml := strings.Replace(logsTree, "    - name: app\n      kind: exec\n      args: {command: [sh, -c, 'echo \"up $$\"; echo \"err $$\" >&2; exec sleep 100']}\n", "", 1)
+	yaml := strings.Replace(logsTree, "    - name: app\n      kind: exec\n      args: {command: [sh, -c, 'echo \"up $$$$\"; echo \"err $$$$\" >&2; exec sleep 100']}\n", "", 1)
 	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
