@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/otpctl/otpctl/internal/testuser"
 	"github.com/otpctl/otpctl/runtime"
@@ -22,9 +23,19 @@ import (
 // procEnviron reads a process's environment.
 func procEnviron(t *testing.T, pid int) map[string]string {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-	if err != nil {
-		t.Fatal(err)
+	// A process in the middle of an execve (the tests' `sh -c '…; exec
+	// sleep'` just after the line they wait for) reads as an empty
+	// environment for a moment; none of these children has an empty one.
+	var b []byte
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		var err error
+		if b, err = os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid)); err != nil {
+			t.Fatal(err)
+		}
+		if len(b) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	env := map[string]string{}
 	for _, kv := range bytes.Split(b, []byte{0}) {
