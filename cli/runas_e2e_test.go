@@ -25,9 +25,17 @@ func statusField(pid int, key string) string {
 	return ""
 }
 
-// environOf reads one variable of a process's environment.
+// environOf reads one variable of a process's environment. A process in
+// the middle of an execve reads as an empty environment for a moment: it
+// is read again, for up to 5 s, while it is empty.
 func environOf(pid int, key string) string {
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	var b []byte
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		b, _ = os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		if len(b) > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
 	for _, kv := range strings.Split(string(b), "\x00") {
 		if v, ok := strings.CutPrefix(kv, key+"="); ok {
 			return v
