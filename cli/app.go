@@ -42,7 +42,7 @@ var commands []*ucli.Command
 
 var commandOrder = []string{
 	"run", "validate", "plan", "schema", "kinds",
-	"tree", "wait", "health", "events", "logs", "kill", "stop", "start", "restart", "call", "reload", "shutdown",
+	"tree", "wait", "health", "events", "logs", "kill", "stop", "start", "restart", "call", "signal", "scale", "reload", "shutdown",
 	"socket", "completion", "version", "help",
 }
 
