@@ -86,6 +86,8 @@ type report struct {
 	Rows     []row           `json:"rows"`
 	Targets  []targetResult  `json:"targets"`
 	Failures []failureRecord `json:"failures,omitempty"`
+	// Skipped are the W8 runs that could not run here, and why.
+	Skipped []string `json:"skipped,omitempty"`
 }
 
 // failureRecord is a repetition that failed (RUNFAIL).
@@ -276,6 +278,9 @@ func (rep report) writeMarkdown(w io.Writer) error {
 			rt = fmt.Sprintf("%.2f", *r.Ratio)
 		}
 		fmt.Fprintf(&b, "| %s | %s %s | %s | %s | %s | %s | %s |\n", r.W, r.System, r.Variant, r.Label, fig, rt, r.Target, metYes(r.Met))
+	}
+	for _, sk := range rep.Skipped {
+		fmt.Fprintf(&b, "\nSkipped %s.\n", sk)
 	}
 	b.WriteString("\n#### Issue 8's targets\n\n| W | run | target | bound | measured | met |\n|---|---|---|---|---|---|\n")
 	for _, t := range rep.Targets {
