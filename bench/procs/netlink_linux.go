@@ -12,13 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// An exec is one process that began running the marked command: its pid
-// and the kernel's time of the exec (CLOCK_MONOTONIC).
-type exec1 struct {
-	pid  int
-	when time.Duration
-}
-
 // listener receives the kernel's process events (the netlink proc
 // connector) and reports every exec of a command line that contains
 // marker. It sees every exec on the machine as it happens: nothing polls.

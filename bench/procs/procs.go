@@ -91,6 +91,13 @@ func W8(o Options) (workload.Result, error) {
 	return res, nil
 }
 
+// An exec1 is one process that began running the marked command: its pid
+// and the kernel's time of the exec (CLOCK_MONOTONIC).
+type exec1 struct {
+	pid  int
+	when time.Duration
+}
+
 // A system is one supervisor, started on a folder of its own.
 type system interface {
 	// start starts the supervisor of n children running argv, and
