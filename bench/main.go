@@ -90,7 +90,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: go run ./bench [flags]\n\n"+
-			"Runs workloads W1–W6 (shared/bench/WORKLOADS.md) on otpctl's runtime and on plain Go,\n"+
+			"Runs workloads W1–W6 (shared/bench/WORKLOADS.md) on otpctl's runtime and on plain Go, W7 (reload)\n"+
+			"and W8 (exec children, beside supervisord and pm2 when installed; root),\n"+
 			"one OS process per (system, workload, repetition), repetitions interleaved, and prints\n"+
 			"median [min–max] and the ratio to plain Go. Sizes and REPS default to the environment\n"+
 			"variables of the same upper-case name (N, M, K, C, R, REPS), then to WORKLOADS.md's.\n\n")

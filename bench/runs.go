@@ -12,8 +12,8 @@ import (
 // A run is one (system, workload) pair: each repetition of it is one OS
 // process.
 type run struct {
-	W       string // workload: W1…W7
-	System  string // otpctl or gochan
+	W       string // workload: W1…W8
+	System  string // otpctl or gochan; W8 also supervisord and pm2
 	Variant string // a word: it is part of the key
 	// Peer names a peer's run (W8): run only when it is installed.
 	Peer bool
