@@ -13,10 +13,12 @@ import (
 	"path/filepath"
 	"regexp"
 	goruntime "runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/otpctl/otpctl/bench/procs"
 	"github.com/otpctl/otpctl/bench/workload"
 )
 
@@ -67,6 +69,7 @@ func child(key, sizesJSON string, stdout, stderr io.Writer) int {
 // config is what the command line asks for.
 type config struct {
 	sizes    workload.Sizes
+	peers    bool
 	reps     int
 	only     *regexp.Regexp
 	timeout  time.Duration
@@ -87,7 +90,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: go run ./bench [flags]\n\n"+
-			"Runs workloads W1–W6 (shared/bench/WORKLOADS.md) on otpctl's runtime and on plain Go,\n"+
+			"Runs workloads W1–W6 (shared/bench/WORKLOADS.md) on otpctl's runtime and on plain Go, W7 (reload)\n"+
+			"and W8 (exec children, beside supervisord and pm2 when installed; root),\n"+
 			"one OS process per (system, workload, repetition), repetitions interleaved, and prints\n"+
 			"median [min–max] and the ratio to plain Go. Sizes and REPS default to the environment\n"+
 			"variables of the same upper-case name (N, M, K, C, R, REPS), then to WORKLOADS.md's.\n\n")
@@ -109,11 +113,18 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	md := fs.String("md", filepath.Join("bench", "results.md"), "write the table as Markdown here (empty: don't)")
 	js := fs.String("json", filepath.Join("bench", "results.json"), "write the results as JSON here (empty: don't)")
 	list := fs.Bool("list", false, "list the runs and exit")
+	peers := fs.Bool("peers", true, "W8: also measure supervisord and pm2 when installed")
+	setup := fs.Bool("setup", false, "install W8's peers (apt-get install supervisor; npm install -g pm2) and exit")
+	procsN := fs.Int("procs", 0, "W8: exec children (default: each run's, 200 or 1,000)")
+	kills := fs.Int("kills", 0, "W8: kill -9s per run (default 50)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *setup {
+		return config{}, setupPeers(stderr)
 	}
 	if *list {
 		for _, r := range runs {
@@ -133,11 +144,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	sz.N, sz.M, sz.S, sz.K = pick(n, "N", sz.N), pick(m, "M", sz.M), pick(s, "S", sz.S), pick(k, "K", sz.K)
 	sz.C, sz.R = pick(c, "C", sz.C), pick(r, "R", sz.R)
+	sz.Procs, sz.Kills = pick(procsN, "PROCS", sz.Procs), pick(kills, "KILLS", sz.Kills)
 	sz.Sups, sz.Workers = pick(sups, "SUPS", sz.Sups), pick(workers, "WORKERS", sz.Workers)
 	if sz.Timeout == 0 || sz.Timeout > *timeout {
 		sz.Timeout = *timeout
 	}
-	cfg := config{sizes: sz, reps: *reps, timeout: *timeout, mdPath: *md, jsonPath: *js}
+	cfg := config{sizes: sz, peers: *peers, reps: *reps, timeout: *timeout, mdPath: *md, jsonPath: *js}
 	if cfg.reps < 1 {
 		return config{}, fmt.Errorf("reps %d: at least 1", cfg.reps)
 	}
@@ -164,18 +176,37 @@ func runSuite(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var selected []run
+	var skipped []string
+	for _, r := range runs {
+		if cfg.only != nil && !cfg.only.MatchString(r.Key()) || r.Peer && !cfg.peers {
+			continue
+		}
+		if r.W == "W8" {
+			if err := procs.Available(r.System); err != nil {
+				skipped = append(skipped, r.Key()+": "+err.Error())
+				continue
+			}
+		}
+		selected = append(selected, r)
+	}
+	if len(selected) == 0 {
+		return fmt.Errorf("no run matches -only (skipped: %q)", skipped)
+	}
+	if slices.ContainsFunc(selected, func(r run) bool { return r.W == "W8" }) {
+		dir, err := os.MkdirTemp("", "otpctl-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.sizes.Otpctl = filepath.Join(dir, "otpctl")
+		if out, err := exec.Command("go", "build", "-o", cfg.sizes.Otpctl, "github.com/otpctl/otpctl/cmd/otpctl").CombinedOutput(); err != nil {
+			return fmt.Errorf("building otpctl for W8: %v\n%s", err, out)
+		}
+	}
 	sizes, err := json.Marshal(cfg.sizes)
 	if err != nil {
 		return err
-	}
-	var selected []run
-	for _, r := range runs {
-		if cfg.only == nil || cfg.only.MatchString(r.Key()) {
-			selected = append(selected, r)
-		}
-	}
-	if len(selected) == 0 {
-		return fmt.Errorf("no run matches -only")
 	}
 
 	mach := readMachine()
@@ -203,7 +234,7 @@ func runSuite(args []string, stdout, stderr io.Writer) error {
 	mach.LoadEnd = loadAverage()
 
 	rep := buildReport(selected, outcomes, targets)
-	rep.Machine, rep.Sizes, rep.Reps, rep.Failures = mach, cfg.sizes, cfg.reps, failures
+	rep.Machine, rep.Sizes, rep.Reps, rep.Failures, rep.Skipped = mach, cfg.sizes, cfg.reps, failures, skipped
 	var md bytes.Buffer
 	if err := rep.writeMarkdown(&md); err != nil {
 		return err
@@ -346,4 +377,32 @@ func loadAverage() string {
 		return "?"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// setupPeers installs W8's peers: supervisord (Debian's supervisor) and pm2
+// (npm's, and npm first if missing). A peer that cannot be installed is
+// reported and skipped by the runs.
+func setupPeers(stderr io.Writer) error {
+	steps := [][]string{}
+	if _, err := exec.LookPath("supervisord"); err != nil {
+		steps = append(steps, []string{"apt-get", "install", "-y", "supervisor"})
+	}
+	if _, err := exec.LookPath("pm2"); err != nil {
+		if _, err := exec.LookPath("npm"); err != nil {
+			steps = append(steps, []string{"apt-get", "install", "-y", "npm"})
+		}
+		steps = append(steps, []string{"npm", "install", "-g", "pm2"})
+	}
+	for _, st := range steps {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		cmd := exec.CommandContext(ctx, st[0], st[1:]...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		cmd.Stdout, cmd.Stderr = stderr, stderr
+		err := cmd.Run()
+		cancel()
+		if err != nil {
+			fmt.Fprintf(stderr, "bench -setup: %s: %v (that peer will be skipped)\n", strings.Join(st, " "), err)
+		}
+	}
+	return flag.ErrHelp
 }

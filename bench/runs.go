@@ -1,6 +1,9 @@
 package main
 
 import (
+	"time"
+
+	"github.com/otpctl/otpctl/bench/procs"
 	"github.com/otpctl/otpctl/bench/reload"
 	"github.com/otpctl/otpctl/bench/workload"
 	"github.com/otpctl/otpctl/runtime"
@@ -9,9 +12,11 @@ import (
 // A run is one (system, workload) pair: each repetition of it is one OS
 // process.
 type run struct {
-	W       string // workload: W1…W7
-	System  string // otpctl or gochan
+	W       string // workload: W1…W8
+	System  string // otpctl or gochan; W8 also supervisord and pm2
 	Variant string // a word: it is part of the key
+	// Peer names a peer's run (W8): run only when it is installed.
+	Peer bool
 	// Floor marks the run every run of the same workload is compared with.
 	Floor bool
 	Fn    func(workload.Sizes) (workload.Result, error)
@@ -53,6 +58,25 @@ var runs = []run{
 	{W: "W6", System: "gochan", Variant: "handwritten", Floor: true, Fn: workload.W6Floor},
 
 	{W: "W7", System: "otpctl", Variant: "reload", Fn: reload.W7Reload},
+	{W: "W7", System: "otpctl", Variant: "reload-1k", Fn: reload.W7Reload1k},
+
+	{W: "W8", System: procs.Otpctl, Variant: "n200", Fn: w8(procs.Otpctl, 200)},
+	{W: "W8", System: procs.Supervisord, Variant: "n200", Peer: true, Fn: w8(procs.Supervisord, 200)},
+	{W: "W8", System: procs.PM2, Variant: "n200", Peer: true, Fn: w8(procs.PM2, 200)},
+	{W: "W8", System: procs.Otpctl, Variant: "n1000", Fn: w8(procs.Otpctl, 1000)},
+	{W: "W8", System: procs.Supervisord, Variant: "n1000", Peer: true, Fn: w8(procs.Supervisord, 1000)},
+	{W: "W8", System: procs.PM2, Variant: "n1000", Peer: true, Fn: w8(procs.PM2, 1000)},
+}
+
+// w8 is W8 of system with n children (Sizes.Procs instead when set).
+func w8(system string, n int) func(workload.Sizes) (workload.Result, error) {
+	return func(sz workload.Sizes) (workload.Result, error) {
+		if sz.Procs > 0 {
+			n = sz.Procs
+		}
+		return procs.W8(procs.Options{System: system, N: n, Kills: sz.Kills, Rest: 2 * time.Second, Idle: 5 * time.Second,
+			Otpctl: sz.Otpctl, Timeout: sz.RunTimeout()})
+	}
 }
 
 // metricOrder is the order of each workload's figures in the tables.
@@ -63,7 +87,8 @@ var metricOrder = map[string][]string{
 	"W4": {"p50_ns", "p99_ns", "p999_ns", "mean_ns", "calls_per_s"},
 	"W5": {"p50_ns", "p99_ns", "p999_ns", "p50_first1k_ns", "restarts_per_s", "late_vs_early"},
 	"W6": {"start_s", "tree_stop_s"},
-	"W7": {"write_to_reload_s", "reload_file_s", "validate_s", "tree_json_s", "tree_json_bytes"},
+	"W8": {"launch_s", "rss_bytes", "rss_per_child_bytes", "cpu_rest_pct", "kill_p50_ns", "kill_p99_ns"},
+	"W7": {"write_to_reload_s", "reload_no_debounce_s", "reload_file_s", "validate_s", "tree_json_s", "tree_json_bytes"},
 }
 
 // A target is one of issue 8's: a bound on a figure of some runs, either
@@ -95,4 +120,9 @@ var targets = []target{
 	{W: "W6", Variants: []string{"supervisors"}, Metric: "start_s", Ratio: true, Max: 0.85, Text: "100k tree start ≤ 0.85× floor (raised from 1.0× once 0.70× was measured) [protoactor 0.77×, BEAM 1.2×]"},
 	{W: "W6", Variants: []string{"supervisors"}, Metric: "tree_stop_s", Ratio: true, Max: 1.2, Text: "100k tree stop ≤ 1.2× floor (raised from 2× once 0.67–0.98× was measured) [all peers ≥ 3×], in OTP's order"},
 	{W: "W7", Variants: []string{"reload"}, Metric: "write_to_reload_s", Max: 0.1, Text: "reload, 1 leaf of 100k: < 100 ms from write to reload event; exactly 1 restart (the run fails otherwise)"},
+	{W: "W7", Variants: []string{"reload-1k"}, Metric: "reload_no_debounce_s", Max: 0.005, Text: "reload, 1 child of a 1,000-child tree: ≤ 5 ms from write to reload event beyond the debounce (issue 20)"},
+	{W: "W8", Variants: []string{"n200"}, Metric: "launch_s", Max: 0.3, Text: "200 exec children: all running ≤ 0.3 s after launch (issue 20) [first probe: pm2 3.45 s, supervisord 5.96 s]"},
+	{W: "W8", Variants: []string{"n200", "n1000"}, Metric: "kill_p50_ns", Max: 2e6, Text: "kill -9 → replacement exists, p50 ≤ 2 ms (issue 20)"},
+	{W: "W8", Variants: []string{"n200", "n1000"}, Metric: "kill_p99_ns", Max: 10e6, Text: "kill -9 → replacement exists, p99 ≤ 10 ms (issue 20)"},
+	{W: "W8", Variants: []string{"n200", "n1000"}, Metric: "rss_per_child_bytes", Max: 50 << 10, Text: "supervisor memory ≤ 50 KB per child beyond its base (issue 20)"},
 }

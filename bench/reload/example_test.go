@@ -23,5 +23,5 @@ func ExampleW7Reload() {
 	slices.Sort(names)
 	fmt.Println(names)
 	// Output:
-	// [reload_file_s tree_json_bytes tree_json_s validate_s write_to_reload_s]
+	// [reload_file_s reload_no_debounce_s tree_json_bytes tree_json_s validate_s write_to_reload_s]
 }

@@ -33,6 +33,8 @@ import (
 //   - write_to_reload_s: from the write until the reload event, the real
 //     path: the file watcher's event, its debounce (loader.DefaultDebounce),
 //     reading, parsing and validating the file, the diff, the restart.
+//   - reload_no_debounce_s: write_to_reload_s minus the debounce
+//     (loader.DefaultDebounce), what the watcher and the reload add to it.
 //   - reload_file_s: the same reload with no watcher and no debounce
 //     (Running.ReloadFile, the leaf changed back): what SIGHUP and `otpctl
 //     reload` cost.
@@ -44,15 +46,25 @@ import (
 // Each reload must restart exactly the leaf: every other node keeps its
 // pid, or the run fails.
 func W7Reload(sz workload.Sizes) (workload.Result, error) {
+	return w7(sz.Sups, sz.Workers, sz.RunTimeout())
+}
+
+// W7Reload1k is W7 on a tree of 1 supervisor of 1,000 workers, whatever the
+// sizes (their timeout aside).
+func W7Reload1k(sz workload.Sizes) (workload.Result, error) {
+	return w7(1, 1_000, sz.RunTimeout())
+}
+
+func w7(sups, nworkers int, timeout time.Duration) (workload.Result, error) {
 	dir, err := os.MkdirTemp("", "otpctl-w7-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	file := filepath.Join(dir, "big.yaml")
-	leafS, leafW := sz.Sups/2, sz.Workers/2
+	leafS, leafW := sups/2, nworkers/2
 	leaf := fmt.Sprintf("big/s%d/w%d", leafS, leafW)
-	text := func(leafValue int) []byte { return w7Tree(sz.Sups, sz.Workers, leafS, leafW, leafValue) }
+	text := func(leafValue int) []byte { return w7Tree(sups, nworkers, leafS, leafW, leafValue) }
 	if err := os.WriteFile(file, text(leafW), 0o644); err != nil {
 		return nil, err
 	}
@@ -88,7 +100,7 @@ func W7Reload(sz workload.Sizes) (workload.Result, error) {
 		return nil, err
 	}
 	defer w.Close()
-	deadline := time.After(sz.RunTimeout())
+	deadline := time.After(timeout)
 
 	// The real path: write, then the watcher reloads.
 	before, err := w7Pids(r)
@@ -103,9 +115,10 @@ func W7Reload(sz workload.Sizes) (workload.Result, error) {
 	select {
 	case ev = <-reloads:
 	case <-deadline:
-		return nil, fmt.Errorf("W7: no reload event within %v", sz.RunTimeout())
+		return nil, fmt.Errorf("W7: no reload event within %v", timeout)
 	}
 	res["write_to_reload_s"] = ev.Time.Sub(t1).Seconds()
+	res["reload_no_debounce_s"] = (ev.Time.Sub(t1) - loader.DefaultDebounce).Seconds()
 	if ev.Type != loader.EventReload {
 		return nil, fmt.Errorf("W7: %s %v", ev.Type, ev.Errors)
 	}

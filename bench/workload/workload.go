@@ -27,6 +27,10 @@ type Sizes struct {
 	R       int // W5: restarts
 	Sups    int // W6, W7: supervisors under the top one
 	Workers int // W6, W7: workers per supervisor
+	Procs   int // W8: exec children (0: the run's own, 200 or 1,000)
+	Kills   int // W8: kill -9s of a child
+	// Otpctl is the otpctl binary W8 runs (the harness builds it).
+	Otpctl string `json:",omitempty"`
 	// Timeout bounds every wait of a run (zero: 5 minutes). A run that
 	// passes it fails with an error instead of hanging.
 	Timeout time.Duration
@@ -34,13 +38,13 @@ type Sizes struct {
 
 // FullSizes are the sizes WORKLOADS.md defines.
 func FullSizes() Sizes {
-	return Sizes{N: 1_000_000, M: 2_000_000, S: 8, K: 1_000_000, C: 1_000_000, R: 100_000, Sups: 100, Workers: 1_000}
+	return Sizes{N: 1_000_000, M: 2_000_000, S: 8, K: 1_000_000, C: 1_000_000, R: 100_000, Sups: 100, Workers: 1_000, Kills: 50}
 }
 
 // QuickSizes are small enough for a smoke run under the race detector (which
 // allows at most 8,128 live goroutines).
 func QuickSizes() Sizes {
-	return Sizes{N: 2_000, M: 20_000, S: 8, K: 5_000, C: 20_000, R: 2_000, Sups: 10, Workers: 100, Timeout: time.Minute}
+	return Sizes{N: 2_000, M: 20_000, S: 8, K: 5_000, C: 20_000, R: 2_000, Sups: 10, Workers: 100, Procs: 10, Kills: 3, Timeout: time.Minute}
 }
 
 // RunTimeout is how long one run may take before it fails (Timeout, or 5
@@ -98,11 +102,19 @@ var Metrics = map[string]Metric{
 	"pool_calls_per_s": {"calls/s, all callers together", "/s", Higher},
 	"ns_per_call":      {"wall ns / call, all callers together", "ns", Lower},
 	// W7
-	"write_to_reload_s": {"file written → reload event (watcher, debounce included), s", "s", Lower},
-	"reload_file_s":     {"reload alone (read, validate, diff, restart), s", "s", Lower},
-	"validate_s":        {"validate the file, s", "s", Lower},
-	"tree_json_s":       {"tree --json (GET /v1/tree), s", "s", Lower},
-	"tree_json_bytes":   {"tree --json size, bytes", "B", Lower},
+	"write_to_reload_s":    {"file written → reload event (watcher, debounce included), s", "s", Lower},
+	"reload_no_debounce_s": {"file written → reload event, minus the debounce, s", "s", Lower},
+	"reload_file_s":        {"reload alone (read, validate, diff, restart), s", "s", Lower},
+	"validate_s":           {"validate the file, s", "s", Lower},
+	"tree_json_s":          {"tree --json (GET /v1/tree), s", "s", Lower},
+	"tree_json_bytes":      {"tree --json size, bytes", "B", Lower},
+	// W8
+	"launch_s":            {"launch → all children running, s", "s", Lower},
+	"rss_bytes":           {"supervisor's RSS (its processes but the children), bytes", "B", Lower},
+	"rss_per_child_bytes": {"supervisor's RSS beyond its RSS with 1 child, per further child, bytes", "B", Lower},
+	"cpu_rest_pct":        {"supervisor's CPU at rest, % of a CPU", "%", Lower},
+	"kill_p50_ns":         {"kill -9 → replacement exec'd, p50 ns", "ns", Lower},
+	"kill_p99_ns":         {"kill -9 → replacement exec'd, p99 ns", "ns", Lower},
 }
 
 // token is a small preallocated message: the workloads send shared pointers
