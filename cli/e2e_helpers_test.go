@@ -101,6 +101,13 @@ func runYAML(t *testing.T, name, yaml string, args ...string) *runner {
 // program with kinds of its own); the runner's client commands use it too.
 func startRunBinary(t *testing.T, bin, dir, file string, args ...string) *runner {
 	t.Helper()
+	return startRunWith(t, bin, dir, file, nil, args...)
+}
+
+// startRunWith is startRunBinary with setup, if not nil, called on the
+// command before it starts (its process attributes).
+func startRunWith(t *testing.T, bin, dir, file string, setup func(*exec.Cmd), args ...string) *runner {
+	t.Helper()
 	r := &runner{t: t, bin: bin, dir: dir, done: make(chan struct{}),
 		env: []string{"XDG_RUNTIME_DIR=" + dir, "OTPCTL_SOCKET="}}
 	r.raw.EndWith(r.done)
@@ -112,6 +119,9 @@ func startRunBinary(t *testing.T, bin, dir, file string, args ...string) *runner
 	}
 	r.cmd = exec.Command(bin, append([]string{"run", file, "--log-format", "json"}, args...)...)
 	r.cmd.Env = append(append(os.Environ(), raceNoExitSleep), r.env...)
+	if setup != nil {
+		setup(r.cmd)
+	}
 	stderr, err := r.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -92,12 +92,16 @@ func keeperMain(fd int) int {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return 1
 	}
-	// Terminal signals (the keeper shares otpctl's process group) are
-	// caught and dropped, not ignored: an ignored signal would stay ignored
-	// in the children.
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE)
+	// Terminal signals, and a SIGTERM to the whole process group (the
+	// keeper shares otpctl's: `kill -- -PGID`, `timeout`, a systemd unit
+	// that signals every process), are caught and dropped, not ignored: an
+	// ignored signal would stay ignored in the children. otpctl has the
+	// same signal and stops the tree in order, each child with its
+	// stop_signal and shutdown time; the keeper kills what is left only
+	// once otpctl is gone (its socket closes).
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE, syscall.SIGTERM)
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGCHLD, syscall.SIGTERM)
+	signal.Notify(sigs, syscall.SIGCHLD)
 	k := &keeper{fd: fd, self: os.Getpid(), kids: map[int]*kept{}}
 	start, _ := procStart(k.self)
 	k.marker = strconv.Itoa(k.self) + "." + strconv.FormatUint(start, 10)
@@ -145,11 +149,7 @@ func keeperMain(fd int) int {
 				return 0
 			}
 			k.handle(r.m, r.fds)
-		case s := <-sigs:
-			if s == syscall.SIGTERM {
-				k.killAll()
-				return 0
-			}
+		case <-sigs:
 			k.reap()
 		}
 	}
