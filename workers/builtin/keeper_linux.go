@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -243,34 +244,58 @@ func (k *keeper) handle(m keeperMsg, fds []int) {
 
 // reap reaps every child that has exited: an exec child once its whole set
 // is killed (while it is a zombie its pid, and so its group id, cannot be
-// reused), then is reported; any other (an orphan) at once.
+// reused), then is reported; any other (an orphan) at once. It asks the
+// kernel which children exited (waitid P_ALL), so its work is the exits',
+// not one look per child kept.
 func (k *keeper) reap() {
-	for pid, c := range k.kids {
-		var info unix.Siginfo
-		err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
-		if err != nil || info.Signo == 0 {
+	for {
+		pid := exitedChild()
+		if pid <= 0 {
+			return
+		}
+		var ws unix.WaitStatus
+		c := k.kids[pid]
+		if c == nil {
+			if _, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil); err != nil {
+				return
+			}
 			continue
 		}
 		left := k.killSet(c)
-		var ws unix.WaitStatus
 		if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil {
-			continue
+			return
 		}
 		delete(k.kids, pid)
 		_ = k.send(keeperMsg{ID: c.id, Exited: true, Status: int(ws), Left: left}, nil)
 	}
-	for _, pid := range childrenOf(k.self) {
-		if k.kids[pid] != nil {
+}
+
+// siPidOffset is where si_pid is in a siginfo_t: after three ints, at the
+// union's alignment (a pointer's).
+const siPidOffset = (12 + unsafe.Sizeof(uintptr(0)) - 1) &^ (unsafe.Sizeof(uintptr(0)) - 1)
+
+// exitedChild returns a child of this process that has exited, left
+// unreaped (waitid WNOWAIT), or 0 if none has.
+func exitedChild() int {
+	for {
+		var info unix.Siginfo
+		err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+		if errors.Is(err, unix.EINTR) {
 			continue
 		}
-		var ws unix.WaitStatus
-		_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		if err != nil || info.Signo == 0 {
+			return 0
+		}
+		return int(*(*int32)(unsafe.Add(unsafe.Pointer(&info), siPidOffset)))
 	}
 }
 
 // descendants lists the live (not zombie) processes below the keeper that
 // belong to c: in c's group, below one that belongs to it, or an orphan
 // carrying c's marker (c itself is left out). With c nil, all of them.
+// The other exec children and what runs below them are not looked at (a
+// process below one is its, as an orphan comes to the keeper): a look
+// costs c's processes and the orphans, not every child kept.
 // unsure reports an orphan whose environment could not be read (a process
 // in the middle of execve shows none for a moment): look again.
 func (k *keeper) descendants(c *kept) (pids []int, unsure bool) {
@@ -280,6 +305,9 @@ func (k *keeper) descendants(c *kept) (pids []int, unsure bool) {
 	}
 	var queue []node
 	for _, pid := range childrenOf(k.self) {
+		if c != nil && pid != c.pid && k.kids[pid] != nil {
+			continue
+		}
 		queue = append(queue, node{pid, c == nil})
 	}
 	seen := map[int]bool{}
@@ -297,7 +325,7 @@ func (k *keeper) descendants(c *kept) (pids []int, unsure bool) {
 		mine := n.mine
 		if !mine {
 			mine = n.pid == c.pid || pgid == c.pid
-			if _, isKid := k.kids[n.pid]; !mine && !isKid {
+			if !mine {
 				v, readable := procEnvOK(n.pid, childEnv)
 				mine = v == c.marker
 				unsure = unsure || !readable
