@@ -3,6 +3,7 @@
 package builtin
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,13 +44,31 @@ type recFile struct {
 	Children []recProc `json:"children"`
 }
 
+// recChange is one change to a record's children, appended to the file
+// after its snapshot (a recFile): a child started (Add) or gone (Drop, its
+// pid). A reader applies them in order.
+type recChange struct {
+	Add  *recProc `json:"add,omitempty"`
+	Drop int      `json:"drop,omitempty"`
+}
+
 var record struct {
 	mu       sync.Mutex
 	file     string // "" until KeepRecord
 	self     recProc
 	keepers  map[int]recProc
 	children map[int]recProc
+	// out is the file as last written, open to append changes to;
+	// appended counts the changes after its snapshot.
+	out      *os.File
+	appended int
 }
+
+// compactAfter is how many changes, beyond one per child recorded, are
+// appended before the record is written again as one snapshot: a change
+// costs one small write whatever the number of children, and the file stays
+// within a few times a snapshot's size.
+const compactAfter = 64
 
 // KeepRecord has this process keep, in file, the record of the exec
 // children it starts and their keeper. It first reads what a previous run
@@ -81,6 +100,10 @@ func DropRecord() {
 		_ = os.Remove(record.file)
 		record.file = ""
 	}
+	if record.out != nil {
+		_ = record.out.Close()
+		record.out = nil
+	}
 }
 
 func initRecordLocked() {
@@ -104,26 +127,43 @@ func recordKeeper(pid int, marker string, up bool) {
 	_ = writeRecordLocked()
 }
 
-// recordChild adds (up) or removes an exec child.
+// recordChild adds (up) or removes an exec child: one change appended to
+// the record (see recChange), not the whole record written again.
 func recordChild(pid int, argv []string, up bool) {
 	record.mu.Lock()
 	defer record.mu.Unlock()
 	initRecordLocked()
+	ch := recChange{Drop: pid}
 	if up {
 		start, _ := procStart(pid)
 		cmd := strings.Join(argv, " ")
 		if len(cmd) > 200 {
 			cmd = cmd[:200]
 		}
-		record.children[pid] = recProc{Pid: pid, Start: start, Command: cmd}
+		p := recProc{Pid: pid, Start: start, Command: cmd}
+		record.children[pid] = p
+		ch = recChange{Add: &p}
 	} else {
 		delete(record.children, pid)
 	}
-	_ = writeRecordLocked()
+	if record.out == nil || record.appended >= len(record.children)+compactAfter {
+		_ = writeRecordLocked()
+		return
+	}
+	b, err := json.Marshal(ch)
+	if err == nil {
+		_, err = record.out.Write(append(b, '\n'))
+	}
+	if err != nil {
+		_ = writeRecordLocked()
+		return
+	}
+	record.appended++
 }
 
 // writeRecordLocked writes the record atomically (a temporary file renamed
-// over it), mode 0600.
+// over it), mode 0600, as one snapshot, and keeps the file open for the
+// changes that follow.
 func writeRecordLocked() error {
 	if record.file == "" {
 		return nil
@@ -137,17 +177,19 @@ func writeRecordLocked() error {
 	if err != nil {
 		return fmt.Errorf("record: %w", err)
 	}
-	_, werr := tmp.Write(b)
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
+	_, werr := tmp.Write(append(b, '\n'))
 	if werr == nil {
 		werr = os.Rename(tmp.Name(), record.file)
 	}
 	if werr != nil {
+		_ = tmp.Close()
 		_ = os.Remove(tmp.Name())
 		return fmt.Errorf("record: %w", werr)
 	}
+	if record.out != nil {
+		_ = record.out.Close()
+	}
+	record.out, record.appended = tmp, 0
 	return nil
 }
 
@@ -188,10 +230,29 @@ func readRecord(file string) (*recFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("record %s: %w", file, err)
 	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	var rf recFile
-	if err := json.Unmarshal(b, &rf); err != nil {
+	if err := dec.Decode(&rf); err != nil {
 		return nil, fmt.Errorf("record %s: %w", file, err)
 	}
+	children := map[int]recProc{}
+	for _, c := range rf.Children {
+		children[c.Pid] = c
+	}
+	for {
+		// A change cut short (the machine stopped mid-write) ends the
+		// record: what came before it holds.
+		var ch recChange
+		if dec.Decode(&ch) != nil {
+			break
+		}
+		if ch.Add != nil {
+			children[ch.Add.Pid] = *ch.Add
+		} else {
+			delete(children, ch.Drop)
+		}
+	}
+	rf.Children = sortedProcs(children)
 	return &rf, nil
 }
 
