@@ -12,6 +12,7 @@ import (
 	goruntime "runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unsafe"
@@ -78,10 +79,15 @@ type kept struct {
 }
 
 type keeper struct {
+	// mu is held while a request is handled and while exits are reaped:
+	// a child is in kids before its exit can be looked at.
+	mu     sync.Mutex
 	fd     int
 	self   int
 	marker string
 	kids   map[int]*kept // by pid
+	byID   map[int]*kept // the same, by id
+	cbuf   []byte        // ownChildren's
 }
 
 func keeperMain(fd int) int {
@@ -103,56 +109,52 @@ func keeperMain(fd int) int {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE, syscall.SIGTERM)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGCHLD)
-	k := &keeper{fd: fd, self: os.Getpid(), kids: map[int]*kept{}}
+	k := &keeper{fd: fd, self: os.Getpid(), kids: map[int]*kept{}, byID: map[int]*kept{}}
 	start, _ := procStart(k.self)
 	k.marker = strconv.Itoa(k.self) + "." + strconv.FormatUint(start, 10)
 	if k.send(keeperMsg{Marker: k.marker}, nil) != nil {
 		return 1
 	}
-	type req struct {
-		m   keeperMsg
-		fds []int
-	}
-	reqs := make(chan req)
+	// The main thread reads otpctl's requests and forks; SIGCHLD is
+	// handled by a goroutine of its own, under k.mu as the requests are: a
+	// spawn goes from the socket to the fork with no hand-off between
+	// threads.
 	go func() {
-		defer close(reqs)
-		buf := make([]byte, maxKeeperMsg)
-		oob := make([]byte, unix.CmsgSpace(3*4))
-		for {
-			n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
-			if errors.Is(err, unix.EINTR) {
-				continue
-			}
-			if err != nil || n == 0 {
-				return // otpctl is gone
-			}
-			var fds []int
-			if cms, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
-				for i := range cms {
-					if f, err := unix.ParseUnixRights(&cms[i]); err == nil {
-						fds = append(fds, f...)
-					}
-				}
-			}
-			var m keeperMsg
-			if json.Unmarshal(buf[:n], &m) != nil {
-				closeFds(fds)
-				continue
-			}
-			reqs <- req{m, fds}
+		for range sigs {
+			k.mu.Lock()
+			k.reap()
+			k.mu.Unlock()
 		}
 	}()
+	buf := make([]byte, maxKeeperMsg)
+	oob := make([]byte, unix.CmsgSpace(3*4))
 	for {
-		select {
-		case r, ok := <-reqs:
-			if !ok {
-				k.killAll()
-				return 0
-			}
-			k.handle(r.m, r.fds)
-		case <-sigs:
-			k.reap()
+		n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		if errors.Is(err, unix.EINTR) {
+			continue
 		}
+		if err != nil || n == 0 {
+			// otpctl is gone.
+			k.mu.Lock()
+			k.killAll()
+			return 0
+		}
+		var fds []int
+		if cms, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+			for i := range cms {
+				if f, err := unix.ParseUnixRights(&cms[i]); err == nil {
+					fds = append(fds, f...)
+				}
+			}
+		}
+		var m keeperMsg
+		if json.Unmarshal(buf[:n], &m) != nil {
+			closeFds(fds)
+			continue
+		}
+		k.mu.Lock()
+		k.handle(m, fds)
+		k.mu.Unlock()
 	}
 }
 
@@ -222,20 +224,19 @@ func (k *keeper) handle(m keeperMsg, fds []int) {
 		}
 		pid := p.Pid
 		_ = p.Release() // the keeper reaps its children itself
-		k.kids[pid] = &kept{id: m.ID, pid: pid, marker: marker}
+		c := &kept{id: m.ID, pid: pid, marker: marker}
+		k.kids[pid], k.byID[m.ID] = c, c
+		// Should it have exited already, its SIGCHLD waits for k.mu: the
+		// reaper finds it in kids.
 		_ = k.send(keeperMsg{ID: m.ID, Pid: pid}, nil)
-		k.reap() // it may have exited already
 	case "signal":
 		closeFds(fds)
-		for _, c := range k.kids {
-			if c.id != m.ID {
-				continue
-			}
-			if syscall.Signal(m.Sig) == syscall.SIGKILL {
-				k.killSet(c)
-			} else {
-				_ = unix.Kill(-c.pid, syscall.Signal(m.Sig))
-			}
+		switch c := k.byID[m.ID]; {
+		case c == nil: // gone already
+		case syscall.Signal(m.Sig) == syscall.SIGKILL:
+			k.killSet(c)
+		default:
+			_ = unix.Kill(-c.pid, syscall.Signal(m.Sig))
 		}
 	default:
 		closeFds(fds)
@@ -266,6 +267,7 @@ func (k *keeper) reap() {
 			return
 		}
 		delete(k.kids, pid)
+		delete(k.byID, c.id)
 		_ = k.send(keeperMsg{ID: c.id, Exited: true, Status: int(ws), Left: left}, nil)
 	}
 }
@@ -304,7 +306,7 @@ func (k *keeper) descendants(c *kept) (pids []int, unsure bool) {
 		mine bool
 	}
 	var queue []node
-	for _, pid := range childrenOf(k.self) {
+	for _, pid := range k.ownChildren() {
 		if c != nil && pid != c.pid && k.kids[pid] != nil {
 			continue
 		}
@@ -372,9 +374,50 @@ func (k *keeper) killSet(c *kept) int {
 	}
 }
 
+// ownChildren lists the keeper's children. They are all its main
+// thread's: it forks from that thread only, and an orphan goes to the first
+// live thread of its subreaper, the main one. One file, read in one go
+// (each read of it walks the list of children again).
+func (k *keeper) ownChildren() []int {
+	f, err := os.Open("/proc/self/task/" + strconv.Itoa(k.self) + "/children")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if k.cbuf == nil {
+		k.cbuf = make([]byte, 0, 16<<10)
+	}
+	b := k.cbuf[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil || n == 0 {
+			break
+		}
+	}
+	k.cbuf = b
+	var out []int
+	pid := 0
+	for _, ch := range b {
+		if ch >= '0' && ch <= '9' {
+			pid = pid*10 + int(ch-'0')
+		} else if pid > 0 {
+			out = append(out, pid)
+			pid = 0
+		}
+	}
+	if pid > 0 {
+		out = append(out, pid)
+	}
+	return out
+}
+
 // reapOrphans reaps the dead children that are not exec children.
 func (k *keeper) reapOrphans() {
-	for _, pid := range childrenOf(k.self) {
+	for _, pid := range k.ownChildren() {
 		if k.kids[pid] == nil {
 			var ws unix.WaitStatus
 			_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
@@ -402,6 +445,9 @@ func (k *keeper) killAll() {
 			}
 			if err != nil || pid <= 0 {
 				break
+			}
+			if c := k.kids[pid]; c != nil {
+				delete(k.byID, c.id)
 			}
 			delete(k.kids, pid)
 		}
