@@ -32,7 +32,8 @@ type keeperConn struct {
 	marker string
 	gone   chan struct{} // closed once the keeper has been reaped
 
-	wmu sync.Mutex // one send at a time
+	wmu  sync.Mutex // one send at a time
+	rbuf []byte     // recv's
 
 	// Under keepers.mu:
 	refs   int
@@ -146,8 +147,13 @@ func startKeeper() (*keeperConn, error) {
 	return kc, nil
 }
 
+// recv reads the keeper's next message (from one goroutine at a time:
+// startKeeper's, then read's).
 func (kc *keeperConn) recv() (keeperMsg, error) {
-	buf := make([]byte, 4096)
+	if kc.rbuf == nil {
+		kc.rbuf = make([]byte, 4096)
+	}
+	buf := kc.rbuf
 	for {
 		n, _, _, _, err := unix.Recvmsg(kc.fd, buf, nil, 0)
 		if errors.Is(err, unix.EINTR) {
@@ -261,23 +267,20 @@ func (o *osProc) forkAndWait(cmd *exec.Cmd, done func(reason error, left int)) (
 		return 0, err
 	}
 	defer stdin.Close()
-	outR, outW, err := os.Pipe()
+	var copies sync.WaitGroup
+	outR, outW, err := openOutPipe(cmd.Stdout, &copies)
 	if err != nil {
 		return 0, err
 	}
-	errR, errW, err := os.Pipe()
+	errR, errW, err := openOutPipe(cmd.Stderr, &copies)
 	if err != nil {
-		outR.Close()
+		outR.close()
 		outW.Close()
 		return 0, err
 	}
-	var copies sync.WaitGroup
-	copies.Add(2)
-	go copyOut(&copies, cmd.Stdout, outR)
-	go copyOut(&copies, cmd.Stderr, errR)
 	closeReaders := func() {
-		outR.Close()
-		errR.Close()
+		outR.close()
+		errR.close()
 		copies.Wait()
 	}
 
@@ -341,14 +344,6 @@ func (o *osProc) forkAndWait(cmd *exec.Cmd, done func(reason error, left int)) (
 	}
 	o.mu.Unlock()
 	return reply.Pid, nil
-}
-
-// copyOut relays one output pipe with a small buffer (the memory of an exec
-// child counts).
-func copyOut(wg *sync.WaitGroup, w io.Writer, r *os.File) {
-	defer wg.Done()
-	buf := make([]byte, 4096)
-	_, _ = io.CopyBuffer(w, struct{ io.Reader }{r}, buf)
 }
 
 // signalGroup sends sig to the process's group through the keeper; SIGKILL

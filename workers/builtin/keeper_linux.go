@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	goruntime "runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +63,10 @@ type keeperMsg struct {
 
 // maxKeeperMsg bounds one message (a spawn's argv and env).
 const maxKeeperMsg = 1 << 20
+
+// keeperGCPercent is the keeper's GOGC: its live heap is small and its
+// garbage a few KB per spawn, so collecting early costs little.
+const keeperGCPercent = 25
 
 func init() {
 	if os.Getenv(keeperEnv) == "" {
@@ -126,8 +131,19 @@ func keeperMain(fd int) int {
 			k.mu.Unlock()
 		}
 	}()
-	buf := make([]byte, maxKeeperMsg)
+	// The buffer of the largest message is mapped, not allocated: only
+	// the pages a message reaches are ever touched, and the collector
+	// does not count it.
+	buf, err := unix.Mmap(-1, 0, maxKeeperMsg, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return 1
+	}
 	oob := make([]byte, unix.CmsgSpace(3*4))
+	// What the package inits of the whole binary left (the keeper runs
+	// them all before its own) is garbage to it: give it back now, and
+	// keep the heap close to what is live (a spawn's garbage is small).
+	debug.SetGCPercent(keeperGCPercent)
+	debug.FreeOSMemory()
 	for {
 		n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if errors.Is(err, unix.EINTR) {
