@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/otpctl/otpctl/internal/keeper"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,7 +35,7 @@ const maxRecord = 1 << 20
 type recProc struct {
 	Pid     int    `json:"pid"`
 	Start   uint64 `json:"start"`
-	Marker  string `json:"marker,omitempty"`  // a keeper's: its children's childEnv prefix
+	Marker  string `json:"marker,omitempty"`  // a keeper's: its children's keeper.ChildEnv prefix
 	Command string `json:"command,omitempty"` // an exec child's
 }
 
@@ -74,7 +75,7 @@ const compactAfter = 64
 // children it starts and their keeper. It first reads what a previous run
 // recorded there: if that run's process is gone, whatever it started still
 // runs (the recorded processes, matched by pid and start time, and every
-// process that carries the childEnv marker of a recorded keeper) is
+// process that carries the keeper.ChildEnv marker of a recorded keeper) is
 // SIGKILLed, and returned. A record not owned by the effective user, not a
 // regular file, or larger than maxRecord is refused.
 func KeepRecord(file string) ([]Leftover, error) {
@@ -82,7 +83,7 @@ func KeepRecord(file string) ([]Leftover, error) {
 	record.mu.Lock()
 	defer record.mu.Unlock()
 	record.file = file
-	start, _ := procStart(os.Getpid())
+	start, _ := keeper.ProcStart(os.Getpid())
 	record.self = recProc{Pid: os.Getpid(), Start: start}
 	initRecordLocked()
 	if werr := writeRecordLocked(); werr != nil && err == nil {
@@ -119,7 +120,7 @@ func recordKeeper(pid int, marker string, up bool) {
 	defer record.mu.Unlock()
 	initRecordLocked()
 	if up {
-		start, _ := procStart(pid)
+		start, _ := keeper.ProcStart(pid)
 		record.keepers[pid] = recProc{Pid: pid, Start: start, Marker: marker}
 	} else {
 		delete(record.keepers, pid)
@@ -135,7 +136,7 @@ func recordChild(pid int, argv []string, up bool) {
 	initRecordLocked()
 	ch := recChange{Drop: pid}
 	if up {
-		start, _ := procStart(pid)
+		start, _ := keeper.ProcStart(pid)
 		cmd := strings.Join(argv, " ")
 		if len(cmd) > 200 {
 			cmd = cmd[:200]
@@ -262,8 +263,8 @@ func (p recProc) running() bool {
 	if p.Pid <= 0 {
 		return false
 	}
-	start, ok := procStart(p.Pid)
-	state, _, _ := procStat(p.Pid)
+	start, ok := keeper.ProcStart(p.Pid)
+	state, _, _ := keeper.ProcStat(p.Pid)
 	return ok && start == p.Start && state != "Z"
 }
 
@@ -318,7 +319,7 @@ func stopLeftovers(file string) ([]Leftover, error) {
 	return out, nil
 }
 
-// markedProcs lists the live processes of this user whose childEnv starts
+// markedProcs lists the live processes of this user whose keeper.ChildEnv starts
 // with one of the prefixes.
 func markedProcs(prefixes []string) []int {
 	if len(prefixes) == 0 {
@@ -334,13 +335,13 @@ func markedProcs(prefixes []string) []int {
 		if err != nil || pid == os.Getpid() {
 			continue
 		}
-		v := procEnv(pid, childEnv)
+		v := keeper.ProcEnv(pid, keeper.ChildEnv)
 		if v == "" {
 			continue
 		}
 		for _, p := range prefixes {
 			if strings.HasPrefix(v, p) {
-				if st, _, ok := procStat(pid); ok && st != "Z" {
+				if st, _, ok := keeper.ProcStat(pid); ok && st != "Z" {
 					out = append(out, pid)
 				}
 				break

@@ -1,29 +1,24 @@
 //go:build linux
 
-package builtin
+package keeper
 
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	goruntime "runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // The keeper is the parent of every exec worker's OS process: a re-exec of
 // the running binary (/proc/self/exe), entered from this package's init when
-// keeperEnv is set, so it works in otpctl, in programs that embed its kinds
+// Env is set, so it works in otpctl, in programs that embed its kinds
 // and in test binaries alike. It is a child subreaper, so whatever an exec
 // child leaves behind (background jobs, setsid'd and double-forked daemons,
 // programs under setpriv or runuser) is re-parented to it, never to PID 1.
@@ -33,15 +28,17 @@ import (
 // otpctl talks to it over a SOCK_SEQPACKET socketpair (fd 3 in the keeper),
 // one JSON message per packet; a spawn carries the child's stdin, stdout
 // and stderr with SCM_RIGHTS.
-const keeperEnv = "OTPCTL_KEEPER"
+//
+// Env is the variable that makes the binary the keeper.
+const Env = "OTPCTL_KEEPER"
 
-// childEnv is set in every exec child's environment to MARKER/ID: a process
+// ChildEnv is set in every exec child's environment to MARKER/ID: a process
 // re-parented to the keeper no longer shows whose it was, but it still
 // carries the variable it inherited.
-const childEnv = "OTPCTL_CHILD"
+const ChildEnv = "OTPCTL_CHILD"
 
-// keeperMsg is one message between otpctl and its keeper.
-type keeperMsg struct {
+// Msg is one message between otpctl and its keeper.
+type Msg struct {
 	Op   string   `json:"op,omitempty"`   // to the keeper: spawn, signal
 	ID   int      `json:"id,omitempty"`   // the exec child
 	Path string   `json:"path,omitempty"` // spawn: the program
@@ -49,9 +46,9 @@ type keeperMsg struct {
 	Env  []string `json:"env,omitempty"`  // spawn
 	Dir  string   `json:"dir,omitempty"`  // spawn
 	// Attr, on a spawn, is what the start helper applies (user, umask,
-	// limits): keeper_helper_linux.go.
-	Attr *spawnAttr `json:"attr,omitempty"`
-	Sig  int        `json:"sig,omitempty"` // signal: SIGKILL kills the child's whole set
+	// limits): helper_linux.go.
+	Attr *Attr `json:"attr,omitempty"`
+	Sig  int   `json:"sig,omitempty"` // signal: SIGKILL kills the child's whole set
 
 	Marker string `json:"marker,omitempty"` // from the keeper, first: its marker
 	Pid    int    `json:"pid,omitempty"`    // from the keeper: spawned
@@ -61,15 +58,11 @@ type keeperMsg struct {
 	Left   int    `json:"left,omitempty"`   // processes of its set still running when it exited
 }
 
-// maxKeeperMsg bounds one message (a spawn's argv and env).
-const maxKeeperMsg = 1 << 20
-
-// keeperGCPercent is the keeper's GOGC: its live heap is small and its
-// garbage a few KB per spawn, so collecting early costs little.
-const keeperGCPercent = 25
+// MaxMsg bounds one message (a spawn's argv and env).
+const MaxMsg = 1 << 20
 
 func init() {
-	if os.Getenv(keeperEnv) == "" {
+	if os.Getenv(Env) == "" {
 		return
 	}
 	// syscall.Exit, not os.Exit: nothing to flush, and a race-detector
@@ -80,7 +73,7 @@ func init() {
 // kept is an exec child of the keeper.
 type kept struct {
 	id, pid int
-	marker  string // its childEnv value
+	marker  string // its ChildEnv value
 }
 
 type keeper struct {
@@ -100,8 +93,8 @@ func keeperMain(fd int) int {
 	// the children's parent-death signal (SIGKILL) then fires when the
 	// keeper dies, and only then.
 	goruntime.LockOSThread()
-	unix.CloseOnExec(fd) // the children must not hold the socket
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+	syscall.CloseOnExec(fd) // the children must not hold the socket
+	if err := prctl(prSetChildSubreaper, 1); err != nil {
 		return 1
 	}
 	// Terminal signals, and a SIGTERM to the whole process group (the
@@ -115,9 +108,9 @@ func keeperMain(fd int) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGCHLD)
 	k := &keeper{fd: fd, self: os.Getpid(), kids: map[int]*kept{}, byID: map[int]*kept{}}
-	start, _ := procStart(k.self)
+	start, _ := ProcStart(k.self)
 	k.marker = strconv.Itoa(k.self) + "." + strconv.FormatUint(start, 10)
-	if k.send(keeperMsg{Marker: k.marker}, nil) != nil {
+	if k.send(Msg{Marker: k.marker}, nil) != nil {
 		return 1
 	}
 	// The main thread reads otpctl's requests and forks; SIGCHLD is
@@ -134,19 +127,14 @@ func keeperMain(fd int) int {
 	// The buffer of the largest message is mapped, not allocated: only
 	// the pages a message reaches are ever touched, and the collector
 	// does not count it.
-	buf, err := unix.Mmap(-1, 0, maxKeeperMsg, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	buf, err := syscall.Mmap(-1, 0, MaxMsg, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
 	if err != nil {
 		return 1
 	}
-	oob := make([]byte, unix.CmsgSpace(3*4))
-	// What the package inits of the whole binary left (the keeper runs
-	// them all before its own) is garbage to it: give it back now, and
-	// keep the heap close to what is live (a spawn's garbage is small).
-	debug.SetGCPercent(keeperGCPercent)
-	debug.FreeOSMemory()
+	oob := make([]byte, syscall.CmsgSpace(3*4))
 	for {
-		n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
-		if errors.Is(err, unix.EINTR) {
+		n, oobn, _, _, err := syscall.Recvmsg(fd, buf, oob, syscall.MSG_CMSG_CLOEXEC)
+		if errors.Is(err, syscall.EINTR) {
 			continue
 		}
 		if err != nil || n == 0 {
@@ -156,14 +144,14 @@ func keeperMain(fd int) int {
 			return 0
 		}
 		var fds []int
-		if cms, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+		if cms, err := syscall.ParseSocketControlMessage(oob[:oobn]); err == nil {
 			for i := range cms {
-				if f, err := unix.ParseUnixRights(&cms[i]); err == nil {
+				if f, err := syscall.ParseUnixRights(&cms[i]); err == nil {
 					fds = append(fds, f...)
 				}
 			}
 		}
-		var m keeperMsg
+		var m Msg
 		if json.Unmarshal(buf[:n], &m) != nil {
 			closeFds(fds)
 			continue
@@ -188,29 +176,29 @@ func withoutVar(env []string, key string) []string {
 
 func closeFds(fds []int) {
 	for _, f := range fds {
-		_ = unix.Close(f)
+		_ = syscall.Close(f)
 	}
 }
 
-func (k *keeper) send(m keeperMsg, oob []byte) error {
+func (k *keeper) send(m Msg, oob []byte) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
 	for {
-		err := unix.Sendmsg(k.fd, b, oob, nil, unix.MSG_NOSIGNAL)
-		if !errors.Is(err, unix.EINTR) {
+		_, err := syscall.SendmsgN(k.fd, b, oob, nil, syscall.MSG_NOSIGNAL)
+		if !errors.Is(err, syscall.EINTR) {
 			return err
 		}
 	}
 }
 
-func (k *keeper) handle(m keeperMsg, fds []int) {
+func (k *keeper) handle(m Msg, fds []int) {
 	switch m.Op {
 	case "spawn":
 		if len(fds) != 3 {
 			closeFds(fds)
-			_ = k.send(keeperMsg{ID: m.ID, Err: "keeper: a spawn needs stdin, stdout and stderr"}, nil)
+			_ = k.send(Msg{ID: m.ID, Err: "keeper: a spawn needs stdin, stdout and stderr"}, nil)
 			return
 		}
 		files := make([]*os.File, 3)
@@ -220,7 +208,7 @@ func (k *keeper) handle(m keeperMsg, fds []int) {
 		marker := k.marker + "/" + strconv.Itoa(m.ID)
 		attr := &os.ProcAttr{
 			Dir:   m.Dir,
-			Env:   append(withoutVar(m.Env, childEnv), childEnv+"="+marker),
+			Env:   append(withoutVar(m.Env, ChildEnv), ChildEnv+"="+marker),
 			Files: files,
 			Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
 		}
@@ -235,7 +223,7 @@ func (k *keeper) handle(m keeperMsg, fds []int) {
 			_ = f.Close()
 		}
 		if err != nil {
-			_ = k.send(keeperMsg{ID: m.ID, Err: err.Error()}, nil)
+			_ = k.send(Msg{ID: m.ID, Err: err.Error()}, nil)
 			return
 		}
 		pid := p.Pid
@@ -244,7 +232,7 @@ func (k *keeper) handle(m keeperMsg, fds []int) {
 		k.kids[pid], k.byID[m.ID] = c, c
 		// Should it have exited already, its SIGCHLD waits for k.mu: the
 		// reaper finds it in kids.
-		_ = k.send(keeperMsg{ID: m.ID, Pid: pid}, nil)
+		_ = k.send(Msg{ID: m.ID, Pid: pid}, nil)
 	case "signal":
 		closeFds(fds)
 		switch c := k.byID[m.ID]; {
@@ -252,7 +240,7 @@ func (k *keeper) handle(m keeperMsg, fds []int) {
 		case syscall.Signal(m.Sig) == syscall.SIGKILL:
 			k.killSet(c)
 		default:
-			_ = unix.Kill(-c.pid, syscall.Signal(m.Sig))
+			_ = syscall.Kill(-c.pid, syscall.Signal(m.Sig))
 		}
 	default:
 		closeFds(fds)
@@ -270,42 +258,65 @@ func (k *keeper) reap() {
 		if pid <= 0 {
 			return
 		}
-		var ws unix.WaitStatus
+		var ws syscall.WaitStatus
 		c := k.kids[pid]
 		if c == nil {
-			if _, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil); err != nil {
+			if _, err := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil); err != nil {
 				return
 			}
 			continue
 		}
 		left := k.killSet(c)
-		if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil {
+		if _, err := syscall.Wait4(pid, &ws, 0, nil); err != nil {
 			return
 		}
 		delete(k.kids, pid)
 		delete(k.byID, c.id)
-		_ = k.send(keeperMsg{ID: c.id, Exited: true, Status: int(ws), Left: left}, nil)
+		_ = k.send(Msg{ID: c.id, Exited: true, Status: int(ws), Left: left}, nil)
 	}
 }
+
+// siginfo is a siginfo_t: si_signo first, si_pid at siPidOffset.
+type siginfo [128]byte
 
 // siPidOffset is where si_pid is in a siginfo_t: after three ints, at the
 // union's alignment (a pointer's).
 const siPidOffset = (12 + unsafe.Sizeof(uintptr(0)) - 1) &^ (unsafe.Sizeof(uintptr(0)) - 1)
 
+// The waitid(2) arguments used here.
+const (
+	pAll    = 0
+	wExited = 0x4
+	wNowait = 0x1000000
+)
+
 // exitedChild returns a child of this process that has exited, left
 // unreaped (waitid WNOWAIT), or 0 if none has.
 func exitedChild() int {
 	for {
-		var info unix.Siginfo
-		err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
-		if errors.Is(err, unix.EINTR) {
+		var info siginfo
+		_, _, e := syscall.Syscall6(syscall.SYS_WAITID, pAll, 0, uintptr(unsafe.Pointer(&info)), wExited|syscall.WNOHANG|wNowait, 0, 0)
+		if e == syscall.EINTR {
 			continue
 		}
-		if err != nil || info.Signo == 0 {
+		if e != 0 || *(*int32)(unsafe.Pointer(&info)) == 0 {
 			return 0
 		}
 		return int(*(*int32)(unsafe.Add(unsafe.Pointer(&info), siPidOffset)))
 	}
+}
+
+// The prctl(2) options used here.
+const (
+	prSetPdeathsig      = 1
+	prSetChildSubreaper = 36
+)
+
+func prctl(option, arg uintptr) error {
+	if _, _, e := syscall.RawSyscall6(syscall.SYS_PRCTL, option, arg, 0, 0, 0, 0); e != 0 {
+		return e
+	}
+	return nil
 }
 
 // descendants lists the live (not zombie) processes below the keeper that
@@ -336,7 +347,7 @@ func (k *keeper) descendants(c *kept) (pids []int, unsure bool) {
 			continue
 		}
 		seen[n.pid] = true
-		state, pgid, ok := procStat(n.pid)
+		state, pgid, ok := ProcStat(n.pid)
 		if !ok || state == "Z" {
 			continue // a zombie has no children
 		}
@@ -344,7 +355,7 @@ func (k *keeper) descendants(c *kept) (pids []int, unsure bool) {
 		if !mine {
 			mine = n.pid == c.pid || pgid == c.pid
 			if !mine {
-				v, readable := procEnvOK(n.pid, childEnv)
+				v, readable := ProcEnvOK(n.pid, ChildEnv)
 				mine = v == c.marker
 				unsure = unsure || !readable
 			}
@@ -352,12 +363,15 @@ func (k *keeper) descendants(c *kept) (pids []int, unsure bool) {
 		if mine && (c == nil || n.pid != c.pid) {
 			pids = append(pids, n.pid)
 		}
-		for _, ch := range childrenOf(n.pid) {
+		for _, ch := range ChildrenOf(n.pid) {
 			queue = append(queue, node{ch, mine})
 		}
 	}
 	return pids, unsure
 }
+
+// reapWait bounds how long killSet kills a child's set again and again.
+const reapWait = 2 * time.Second
 
 // unsureWait bounds how long killSet looks again at an orphan whose
 // environment it cannot read.
@@ -373,8 +387,8 @@ func (k *keeper) killSet(c *kept) int {
 		// Look first, then kill: what the group kill takes would not be
 		// counted otherwise.
 		pids, unsure := k.descendants(c)
-		_ = unix.Kill(-c.pid, syscall.SIGKILL)
-		_ = unix.Kill(c.pid, syscall.SIGKILL)
+		_ = syscall.Kill(-c.pid, syscall.SIGKILL)
+		_ = syscall.Kill(c.pid, syscall.SIGKILL)
 		waited := time.Since(start)
 		// An environment that stays unreadable is not a process in
 		// execve (it cleared its environment, or is not ours to read).
@@ -383,7 +397,7 @@ func (k *keeper) killSet(c *kept) int {
 		}
 		for _, pid := range pids {
 			killed[pid] = true
-			_ = unix.Kill(pid, syscall.SIGKILL)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 		k.reapOrphans()
 		time.Sleep(time.Millisecond)
@@ -435,8 +449,8 @@ func (k *keeper) ownChildren() []int {
 func (k *keeper) reapOrphans() {
 	for _, pid := range k.ownChildren() {
 		if k.kids[pid] == nil {
-			var ws unix.WaitStatus
-			_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+			var ws syscall.WaitStatus
+			_, _ = syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
 		}
 	}
 }
@@ -447,16 +461,16 @@ func (k *keeper) killAll() {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		for _, c := range k.kids {
-			_ = unix.Kill(-c.pid, syscall.SIGKILL)
+			_ = syscall.Kill(-c.pid, syscall.SIGKILL)
 		}
 		all, _ := k.descendants(nil)
 		for _, pid := range all {
-			_ = unix.Kill(pid, syscall.SIGKILL)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 		for {
-			var ws unix.WaitStatus
-			pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
-			if errors.Is(err, unix.ECHILD) {
+			var ws syscall.WaitStatus
+			pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+			if errors.Is(err, syscall.ECHILD) {
 				return
 			}
 			if err != nil || pid <= 0 {
@@ -472,65 +486,4 @@ func (k *keeper) killAll() {
 		}
 		time.Sleep(time.Millisecond)
 	}
-}
-
-// statFields returns the fields of /proc/PID/stat after the command name
-// (state first), or nil.
-func statFields(pid int) []string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return nil
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 || i+2 > len(s) {
-		return nil
-	}
-	return strings.Fields(s[i+2:])
-}
-
-// procStat reads a process's state and process group.
-func procStat(pid int) (state string, pgid int, ok bool) {
-	f := statFields(pid)
-	if len(f) < 3 {
-		return "", 0, false
-	}
-	pgid, _ = strconv.Atoi(f[2])
-	return f[0], pgid, true
-}
-
-// procStart reads a process's start time (clock ticks after boot): with its
-// pid, it names one process, never one that reused the pid.
-func procStart(pid int) (uint64, bool) {
-	f := statFields(pid)
-	if len(f) < 20 {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(f[19], 10, 64)
-	return n, err == nil
-}
-
-// procEnv reads one variable of a process's environment ("" if unset or
-// unreadable).
-func procEnv(pid int, key string) string {
-	v, _ := procEnvOK(pid, key)
-	return v
-}
-
-// procEnvOK reads one variable of a process's environment, at most 1 MiB of
-// it; readable is false when there was none to read (gone, not allowed, or
-// in the middle of execve).
-func procEnvOK(pid int, key string) (value string, readable bool) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/environ", pid))
-	if err != nil {
-		return "", false
-	}
-	defer f.Close()
-	b, _ := io.ReadAll(io.LimitReader(f, 1<<20))
-	for _, kv := range strings.Split(string(b), "\x00") {
-		if v, ok := strings.CutPrefix(kv, key+"="); ok {
-			return v, true
-		}
-	}
-	return "", len(b) > 0
 }
