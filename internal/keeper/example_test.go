@@ -11,9 +11,10 @@ import (
 
 // A process is named by its pid and its start time: a pid the kernel gives
 // to another process later comes with another start time.
-func ExampleProcStat() {
-	state, pgid, ok := keeper.ProcStat(os.Getpid())
-	_, started := keeper.ProcStart(os.Getpid())
-	fmt.Println(state, pgid > 0, ok, started)
-	// Output: R true true true
+func ExampleProcStart() {
+	start, ok := keeper.ProcStart(os.Getpid())
+	again, _ := keeper.ProcStart(os.Getpid())
+	state, pgid, _ := keeper.ProcStat(os.Getpid())
+	fmt.Println(ok, start == again, state != "Z" && pgid > 0)
+	// Output: true true true
 }

@@ -406,29 +406,42 @@ func (k *keeper) killSet(c *kept) int {
 
 // ownChildren lists the keeper's children. They are all its main
 // thread's: it forks from that thread only, and an orphan goes to the first
-// live thread of its subreaper, the main one. One file, read in one go
-// (each read of it walks the list of children again).
+// live thread of its subreaper, the main one.
 func (k *keeper) ownChildren() []int {
-	f, err := os.Open("/proc/self/task/" + strconv.Itoa(k.self) + "/children")
+	var pids []int
+	pids, k.cbuf = readChildren("/proc/self/task/"+strconv.Itoa(k.self)+"/children", k.cbuf)
+	return pids
+}
+
+// readChildren reads a children file of /proc (pids and spaces) into buf,
+// grown as needed and returned for the next read, in as few reads as can
+// be: each read of such a file walks the thread's list of children again.
+func readChildren(file string, buf []byte) ([]int, []byte) {
+	f, err := os.Open(file)
 	if err != nil {
-		return nil
+		return nil, buf
 	}
 	defer f.Close()
-	if k.cbuf == nil {
-		k.cbuf = make([]byte, 0, 16<<10)
+	if buf == nil {
+		buf = make([]byte, 0, 16<<10)
 	}
-	b := k.cbuf[:0]
+	b := buf[:0]
+	page := os.Getpagesize()
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
 		}
+		want := cap(b) - len(b)
 		n, err := f.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
-		if err != nil || n == 0 {
+		// A read returns what a page holds, short of the end: one that
+		// returns less than a page (and than asked), by more than a pid,
+		// reached the end, and the read that would say so (another walk
+		// of every child) is not needed.
+		if err != nil || n == 0 || n+16 < min(want, page) {
 			break
 		}
 	}
-	k.cbuf = b
 	var out []int
 	pid := 0
 	for _, ch := range b {
@@ -442,7 +455,7 @@ func (k *keeper) ownChildren() []int {
 	if pid > 0 {
 		out = append(out, pid)
 	}
-	return out
+	return out, b
 }
 
 // reapOrphans reaps the dead children that are not exec children.
