@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -195,6 +196,10 @@ loop:
 				}
 			}
 			notify.ready(tree.Name)
+			// What reading, checking and starting the tree left is
+			// garbage from now on: give it back to the OS rather than
+			// keep it mapped for as long as the tree runs.
+			debug.FreeOSMemory()
 		case s := <-sigs:
 			switch s {
 			case syscall.SIGHUP:

@@ -20,6 +20,7 @@ type logs struct {
 
 	mu        sync.Mutex
 	rings     map[string]*logRing
+	nGone     int // rings whose gone is set
 	followers map[chan struct{}]struct{}
 }
 
@@ -41,7 +42,10 @@ func (l *logs) ring(path string) *logRing {
 		g = &logRing{logs: l, path: path, size: workers.DefaultLogLines}
 		l.rings[path] = g
 	}
-	g.gone = false
+	if g.gone {
+		g.gone = false
+		l.nGone--
+	}
 	return g
 }
 
@@ -55,6 +59,12 @@ func (l *logs) exited(path string) {
 		return
 	}
 	g.gone = true
+	l.nGone++
+	// Counted, so that an exit costs a look at every ring only past the
+	// bound (a restart of one of many workers stays O(1)).
+	if l.nGone <= maxGoneRings {
+		return
+	}
 	var gone []*logRing
 	for _, h := range l.rings {
 		if h.gone {
@@ -66,6 +76,7 @@ func (l *logs) exited(path string) {
 	}
 	oldest := slices.MinFunc(gone, func(a, b *logRing) int { return compareSeq(a.last(), b.last()) })
 	delete(l.rings, oldest.path)
+	l.nGone--
 }
 
 // forget drops the rings of path and of its subtree (a reload removed it).
@@ -74,6 +85,9 @@ func (l *logs) forget(path string) {
 	defer l.mu.Unlock()
 	for p := range l.rings {
 		if p == path || strings.HasPrefix(p, path+"/") {
+			if l.rings[p].gone {
+				l.nGone--
+			}
 			delete(l.rings, p)
 		}
 	}

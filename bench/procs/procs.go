@@ -64,6 +64,10 @@ func Available(system string) error {
 //     of its tree but the children: otpctl and its keeper; supervisord;
 //     pm2's daemon) after o.Rest, and rss_per_child_bytes: the same minus
 //     its RSS with 1 child (a run of its own), per further child;
+//   - pss_bytes and pss_per_child_bytes: the same with their PSS (a page
+//     shared by k processes counts 1/k in each), the measure of a group
+//     of processes' memory: a sum of RSS counts twice the pages of the
+//     binary that otpctl and its keeper (a re-exec of it) share;
 //   - cpu_rest_pct: their CPU time (utime+stime, in ticks of 10 ms) over
 //     the o.Idle after that, in percent of one CPU;
 //   - kill_p50_ns, kill_p99_ns: from kill -9 of a child's process until
@@ -87,6 +91,7 @@ func W8(o Options) (workload.Result, error) {
 	}
 	if o.N > 1 {
 		res["rss_per_child_bytes"] = (res["rss_bytes"] - base["rss_bytes"]) / float64(o.N-1)
+		res["pss_per_child_bytes"] = (res["pss_bytes"] - base["pss_bytes"]) / float64(o.N-1)
 	}
 	return res, nil
 }
@@ -171,7 +176,9 @@ func session(o Options, n int, full bool) (res workload.Result, err error) {
 
 	time.Sleep(o.Rest)
 	own := func() []int { return ownProcs(root, marker) }
-	res["rss_bytes"] = float64(rss(own()))
+	mine := own()
+	res["rss_bytes"] = float64(memSum(mine, "status", "VmRSS:"))
+	res["pss_bytes"] = float64(memSum(mine, "smaps_rollup", "Pss:"))
 	if !full {
 		return res, nil
 	}
@@ -294,20 +301,22 @@ func isMarked(pid int, marker string) bool {
 	return err == nil && strings.Contains(string(b), marker)
 }
 
-// rss sums VmRSS of pids, in bytes.
-func rss(pids []int) int64 {
+// memSum sums, in bytes, the field (in kB) of /proc/PID/file of pids:
+// VmRSS of status, Pss of smaps_rollup.
+func memSum(pids []int, file, field string) int64 {
 	var sum int64
 	for _, pid := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, file))
 		if err != nil {
 			continue
 		}
 		for line := range strings.Lines(string(b)) {
-			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			if v, ok := strings.CutPrefix(line, field); ok {
 				if f := strings.Fields(v); len(f) > 0 {
 					kb, _ := strconv.ParseInt(f[0], 10, 64)
 					sum += kb << 10
 				}
+				break
 			}
 		}
 	}

@@ -24,13 +24,13 @@ func TestW8Otpctl(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []string{"launch_s", "rss_bytes", "rss_per_child_bytes", "cpu_rest_pct", "kill_p50_ns", "kill_p99_ns"} {
+	for _, m := range []string{"launch_s", "rss_bytes", "rss_per_child_bytes", "pss_bytes", "pss_per_child_bytes", "cpu_rest_pct", "kill_p50_ns", "kill_p99_ns"} {
 		if _, ok := res[m]; !ok {
 			t.Errorf("no %s in %v", m, res)
 		}
 	}
-	if res["rss_bytes"] <= 0 || res["kill_p50_ns"] <= 0 {
-		t.Errorf("figures %v: want an RSS and a restart time", res)
+	if res["rss_bytes"] <= 0 || res["pss_bytes"] <= 0 || res["pss_bytes"] > res["rss_bytes"] || res["kill_p50_ns"] <= 0 {
+		t.Errorf("figures %v: want an RSS, a PSS no larger and a restart time", res)
 	}
 	if left := sleeping(bin); len(left) > 0 {
 		t.Errorf("left running: %v", left)

@@ -112,6 +112,8 @@ var Metrics = map[string]Metric{
 	"launch_s":            {"launch → all children running, s", "s", Lower},
 	"rss_bytes":           {"supervisor's RSS (its processes but the children), bytes", "B", Lower},
 	"rss_per_child_bytes": {"supervisor's RSS beyond its RSS with 1 child, per further child, bytes", "B", Lower},
+	"pss_bytes":           {"supervisor's PSS (shared pages split among their processes), bytes", "B", Lower},
+	"pss_per_child_bytes": {"supervisor's PSS beyond its PSS with 1 child, per further child, bytes", "B", Lower},
 	"cpu_rest_pct":        {"supervisor's CPU at rest, % of a CPU", "%", Lower},
 	"kill_p50_ns":         {"kill -9 → replacement exec'd, p50 ns", "ns", Lower},
 	"kill_p99_ns":         {"kill -9 → replacement exec'd, p99 ns", "ns", Lower},

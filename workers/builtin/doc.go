@@ -44,7 +44,7 @@
 // (it is not root, nor already that user) are errors at the arg.
 //
 // user, group, umask and limits are applied by a start helper between fork
-// and exec (keeper_helper_linux.go): the limits as root, then the umask,
+// and exec (internal/keeper): the limits as root, then the umask,
 // setgroups, setgid, setuid, then dir as the user (one it cannot enter
 // fails the start), so that the child and all it starts are still the
 // keeper's descendants and stopped with it. As root, an env file that
@@ -83,10 +83,11 @@
 // *DaemonizedError ("... it may have daemonized: run it in the foreground"),
 // before it is ready a failed start.
 //
-// On Linux the processes are children of a keeper (keeper_linux.go): a
+// On Linux the processes are children of a keeper (internal/keeper): a
 // re-exec of the running binary, one per process that runs exec workers,
-// entered from this package's init, a child subreaper that SIGKILLs every
-// process below it when otpctl dies, even by SIGKILL. KeepRecord keeps a
+// entered from that package's init (before the rest of the binary's), a
+// child subreaper that SIGKILLs every process below it when otpctl dies,
+// even by SIGKILL. KeepRecord keeps a
 // record of them for the next run, should both die at once. Elsewhere the
 // process is a child of otpctl and only its group is signalled.
 //

@@ -15,6 +15,7 @@ import (
 
 	"github.com/otpctl/otpctl/internal/envfile"
 	"github.com/otpctl/otpctl/internal/expand"
+	"github.com/otpctl/otpctl/internal/keeper"
 	"github.com/otpctl/otpctl/internal/trust"
 	"github.com/otpctl/otpctl/workers"
 )
@@ -117,28 +118,12 @@ type runAs struct {
 }
 
 // spawnAttr is what the keeper applies to a child besides its program,
-// arguments, environment and folder: it starts it through the start helper
-// (see keeper_helper_linux.go).
-type spawnAttr struct {
-	// Cred is the child's uid, gid and groups; nil: otpctl's.
-	Cred *spawnCred `json:"cred,omitempty"`
-	// As names who the child runs as, for error messages.
-	As     string       `json:"as,omitempty"`
-	Umask  *int         `json:"umask,omitempty"`
-	Limits []spawnLimit `json:"limits,omitempty"`
-}
-
-type spawnCred struct {
-	UID    uint32   `json:"uid"`
-	GID    uint32   `json:"gid"`
-	Groups []uint32 `json:"groups"`
-}
-
-// spawnLimit is one resource limit: soft and hard are Value.
-type spawnLimit struct {
-	Name  string `json:"name"`
-	Value uint64 `json:"value"`
-}
+// arguments, environment and folder (user, umask, limits), with its parts.
+type (
+	spawnAttr  = keeper.Attr
+	spawnCred  = keeper.Cred
+	spawnLimit = keeper.Limit
+)
 
 func parseRunAs(a runAsArgs) (*runAs, error) {
 	r := &runAs{user: string(a.User), group: string(a.Group), envFiles: a.EnvFile.items, envFileList: a.EnvFile.list}

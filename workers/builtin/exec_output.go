@@ -11,8 +11,9 @@ const maxLine = 64 << 10
 
 // lineWriter relays what an exec worker writes on one stream, one log record
 // per line, keeps each line in sink (`otpctl logs`, log.file) and shows it
-// to onLine (the log readiness check). One goroutine writes to it (os/exec's
-// copier); flush is called after that one is done.
+// to onLine (the log readiness check). One goroutine at a time writes to it
+// (the output relay on Linux, os/exec's copier elsewhere); flush is called
+// once its pipe is closed.
 type lineWriter struct {
 	log    *slog.Logger
 	stream string

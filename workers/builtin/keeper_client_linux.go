@@ -13,10 +13,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/otpctl/otpctl/internal/keeper"
 	"golang.org/x/sys/unix"
 )
 
-// The otpctl side of the keeper (see keeper_linux.go). One keeper serves
+// The otpctl side of the keeper (see internal/keeper). One keeper serves
 // every exec child of this process: it is started with the first child and
 // told to go (its socket is shut) when the last one is gone, so a program
 // without exec children runs none.
@@ -32,7 +33,8 @@ type keeperConn struct {
 	marker string
 	gone   chan struct{} // closed once the keeper has been reaped
 
-	wmu sync.Mutex // one send at a time
+	wmu  sync.Mutex // one send at a time
+	rbuf []byte     // recv's
 
 	// Under keepers.mu:
 	refs   int
@@ -43,8 +45,8 @@ type keeperConn struct {
 
 // keptChild is an exec child as its osProc waits for it.
 type keptChild struct {
-	reply  chan keeperMsg // the spawn's answer (buffered)
-	exited func(keeperMsg)
+	reply  chan keeper.Msg // the spawn's answer (buffered)
+	exited func(keeper.Msg)
 	pid    int
 }
 
@@ -105,7 +107,10 @@ func startKeeper() (*keeperConn, error) {
 	theirs := os.NewFile(uintptr(fds[1]), "keeper")
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Args = []string{"otpctl-keeper"}
-	cmd.Env = append(os.Environ(), keeperEnv+"=1")
+	// GOGC: the keeper's live heap is small and its garbage a few KB per
+	// spawn, so collecting early costs little (its children get their
+	// environment from otpctl, not from it).
+	cmd.Env = append(os.Environ(), keeper.Env+"=1", "GOGC=25")
 	cmd.ExtraFiles = []*os.File{theirs}
 	forks.gate.RLock()
 	err = cmd.Start()
@@ -146,32 +151,37 @@ func startKeeper() (*keeperConn, error) {
 	return kc, nil
 }
 
-func (kc *keeperConn) recv() (keeperMsg, error) {
-	buf := make([]byte, 4096)
+// recv reads the keeper's next message (from one goroutine at a time:
+// startKeeper's, then read's).
+func (kc *keeperConn) recv() (keeper.Msg, error) {
+	if kc.rbuf == nil {
+		kc.rbuf = make([]byte, 4096)
+	}
+	buf := kc.rbuf
 	for {
 		n, _, _, _, err := unix.Recvmsg(kc.fd, buf, nil, 0)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {
-			return keeperMsg{}, err
+			return keeper.Msg{}, err
 		}
 		if n == 0 {
-			return keeperMsg{}, io.EOF
+			return keeper.Msg{}, io.EOF
 		}
-		var m keeperMsg
+		var m keeper.Msg
 		err = json.Unmarshal(buf[:n], &m)
 		return m, err
 	}
 }
 
-func (kc *keeperConn) send(m keeperMsg, fds ...int) error {
+func (kc *keeperConn) send(m keeper.Msg, fds ...int) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
-	if len(b) > maxKeeperMsg {
-		return fmt.Errorf("exec: command and environment take %d bytes, more than %d", len(b), maxKeeperMsg)
+	if len(b) > keeper.MaxMsg {
+		return fmt.Errorf("exec: command and environment take %d bytes, more than %d", len(b), keeper.MaxMsg)
 	}
 	var oob []byte
 	if len(fds) > 0 {
@@ -197,7 +207,7 @@ func (kc *keeperConn) read() {
 		}
 		keepers.mu.Lock()
 		k := kc.kids[m.ID]
-		var exited func(keeperMsg)
+		var exited func(keeper.Msg)
 		if k != nil {
 			if m.Pid > 0 {
 				k.pid = m.Pid
@@ -230,14 +240,14 @@ func (kc *keeperConn) read() {
 	}
 	for _, k := range left {
 		select {
-		case k.reply <- keeperMsg{Err: errKeeperDied.Error()}:
+		case k.reply <- keeper.Msg{Err: errKeeperDied.Error()}:
 		default:
 		}
 		keepers.mu.Lock()
 		started, exited := k.pid > 0, k.exited
 		keepers.mu.Unlock()
 		if started {
-			go exited(keeperMsg{Exited: true, Status: -1})
+			go exited(keeper.Msg{Exited: true, Status: -1})
 		}
 	}
 	<-kc.gone
@@ -261,27 +271,24 @@ func (o *osProc) forkAndWait(cmd *exec.Cmd, done func(reason error, left int)) (
 		return 0, err
 	}
 	defer stdin.Close()
-	outR, outW, err := os.Pipe()
+	var copies sync.WaitGroup
+	outR, outW, err := openOutPipe(cmd.Stdout, &copies)
 	if err != nil {
 		return 0, err
 	}
-	errR, errW, err := os.Pipe()
+	errR, errW, err := openOutPipe(cmd.Stderr, &copies)
 	if err != nil {
-		outR.Close()
+		outR.close()
 		outW.Close()
 		return 0, err
 	}
-	var copies sync.WaitGroup
-	copies.Add(2)
-	go copyOut(&copies, cmd.Stdout, outR)
-	go copyOut(&copies, cmd.Stderr, errR)
 	closeReaders := func() {
-		outR.Close()
-		errR.Close()
+		outR.close()
+		errR.close()
 		copies.Wait()
 	}
 
-	k := &keptChild{reply: make(chan keeperMsg, 1)}
+	k := &keptChild{reply: make(chan keeper.Msg, 1)}
 	kc, id, err := acquireKeeper(k)
 	if err != nil {
 		outW.Close()
@@ -289,7 +296,7 @@ func (o *osProc) forkAndWait(cmd *exec.Cmd, done func(reason error, left int)) (
 		closeReaders()
 		return 0, err
 	}
-	exited := func(m keeperMsg) {
+	exited := func(m keeper.Msg) {
 		o.mu.Lock()
 		o.exited = true
 		o.mu.Unlock()
@@ -316,11 +323,11 @@ func (o *osProc) forkAndWait(cmd *exec.Cmd, done func(reason error, left int)) (
 	keepers.mu.Lock() // read() reads it under the lock
 	k.exited = exited
 	keepers.mu.Unlock()
-	err = kc.send(keeperMsg{Op: "spawn", ID: id, Path: cmd.Path, Argv: cmd.Args, Env: cmd.Environ(), Dir: cmd.Dir, Attr: o.attr},
+	err = kc.send(keeper.Msg{Op: "spawn", ID: id, Path: cmd.Path, Argv: cmd.Args, Env: cmd.Environ(), Dir: cmd.Dir, Attr: o.attr},
 		int(stdin.Fd()), int(outW.Fd()), int(errW.Fd()))
 	outW.Close()
 	errW.Close()
-	var reply keeperMsg
+	var reply keeper.Msg
 	if err == nil {
 		reply = <-k.reply
 		if reply.Err != "" {
@@ -343,24 +350,16 @@ func (o *osProc) forkAndWait(cmd *exec.Cmd, done func(reason error, left int)) (
 	return reply.Pid, nil
 }
 
-// copyOut relays one output pipe with a small buffer (the memory of an exec
-// child counts).
-func copyOut(wg *sync.WaitGroup, w io.Writer, r *os.File) {
-	defer wg.Done()
-	buf := make([]byte, 4096)
-	_, _ = io.CopyBuffer(w, struct{ io.Reader }{r}, buf)
-}
-
 // signalGroup sends sig to the process's group through the keeper; SIGKILL
 // kills its whole set (group, descendants, orphans). o.mu is held.
 func (o *osProc) signalGroup(sig syscall.Signal) {
 	if o.link.kc != nil {
-		_ = o.link.kc.send(keeperMsg{Op: "signal", ID: o.link.id, Sig: int(sig)})
+		_ = o.link.kc.send(keeper.Msg{Op: "signal", ID: o.link.id, Sig: int(sig)})
 	}
 }
 
 // killMarked SIGKILLs, until none is left (for up to reapWait), the
-// processes of this user that carry a childEnv marker with prefix: the
+// processes of this user that carry a keeper.ChildEnv marker with prefix: the
 // orphans of a keeper that died.
 func killMarked(prefix string) {
 	deadline := time.Now().Add(reapWait)

@@ -2,13 +2,12 @@ package builtin
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/otpctl/otpctl/internal/keeper"
 )
 
 // forks is the set of OS pids that exec workers wait for themselves, so that
@@ -76,25 +75,4 @@ func reapOnce() {
 }
 
 // childPids lists this process's children (Linux /proc).
-func childPids() []int { return childrenOf(os.Getpid()) }
-
-// childrenOf lists pid's children (Linux /proc).
-func childrenOf(pid int) []int {
-	var out []int
-	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil {
-		return nil
-	}
-	for _, t := range tasks {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, t.Name()))
-		if err != nil {
-			continue
-		}
-		for _, s := range strings.Fields(string(b)) {
-			if n, err := strconv.Atoi(s); err == nil {
-				out = append(out, n)
-			}
-		}
-	}
-	return out
-}
+func childPids() []int { return keeper.ChildrenOf(os.Getpid()) }

@@ -3,6 +3,7 @@
 package builtin
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/otpctl/otpctl/internal/keeper"
 	"golang.org/x/sys/unix"
 )
 
@@ -33,7 +35,7 @@ const maxRecord = 1 << 20
 type recProc struct {
 	Pid     int    `json:"pid"`
 	Start   uint64 `json:"start"`
-	Marker  string `json:"marker,omitempty"`  // a keeper's: its children's childEnv prefix
+	Marker  string `json:"marker,omitempty"`  // a keeper's: its children's keeper.ChildEnv prefix
 	Command string `json:"command,omitempty"` // an exec child's
 }
 
@@ -43,19 +45,37 @@ type recFile struct {
 	Children []recProc `json:"children"`
 }
 
+// recChange is one change to a record's children, appended to the file
+// after its snapshot (a recFile): a child started (Add) or gone (Drop, its
+// pid). A reader applies them in order.
+type recChange struct {
+	Add  *recProc `json:"add,omitempty"`
+	Drop int      `json:"drop,omitempty"`
+}
+
 var record struct {
 	mu       sync.Mutex
 	file     string // "" until KeepRecord
 	self     recProc
 	keepers  map[int]recProc
 	children map[int]recProc
+	// out is the file as last written, open to append changes to;
+	// appended counts the changes after its snapshot.
+	out      *os.File
+	appended int
 }
+
+// compactAfter is how many changes, beyond one per child recorded, are
+// appended before the record is written again as one snapshot: a change
+// costs one small write whatever the number of children, and the file stays
+// within a few times a snapshot's size.
+const compactAfter = 64
 
 // KeepRecord has this process keep, in file, the record of the exec
 // children it starts and their keeper. It first reads what a previous run
 // recorded there: if that run's process is gone, whatever it started still
 // runs (the recorded processes, matched by pid and start time, and every
-// process that carries the childEnv marker of a recorded keeper) is
+// process that carries the keeper.ChildEnv marker of a recorded keeper) is
 // SIGKILLed, and returned. A record not owned by the effective user, not a
 // regular file, or larger than maxRecord is refused.
 func KeepRecord(file string) ([]Leftover, error) {
@@ -63,7 +83,7 @@ func KeepRecord(file string) ([]Leftover, error) {
 	record.mu.Lock()
 	defer record.mu.Unlock()
 	record.file = file
-	start, _ := procStart(os.Getpid())
+	start, _ := keeper.ProcStart(os.Getpid())
 	record.self = recProc{Pid: os.Getpid(), Start: start}
 	initRecordLocked()
 	if werr := writeRecordLocked(); werr != nil && err == nil {
@@ -81,6 +101,10 @@ func DropRecord() {
 		_ = os.Remove(record.file)
 		record.file = ""
 	}
+	if record.out != nil {
+		_ = record.out.Close()
+		record.out = nil
+	}
 }
 
 func initRecordLocked() {
@@ -96,7 +120,7 @@ func recordKeeper(pid int, marker string, up bool) {
 	defer record.mu.Unlock()
 	initRecordLocked()
 	if up {
-		start, _ := procStart(pid)
+		start, _ := keeper.ProcStart(pid)
 		record.keepers[pid] = recProc{Pid: pid, Start: start, Marker: marker}
 	} else {
 		delete(record.keepers, pid)
@@ -104,26 +128,43 @@ func recordKeeper(pid int, marker string, up bool) {
 	_ = writeRecordLocked()
 }
 
-// recordChild adds (up) or removes an exec child.
+// recordChild adds (up) or removes an exec child: one change appended to
+// the record (see recChange), not the whole record written again.
 func recordChild(pid int, argv []string, up bool) {
 	record.mu.Lock()
 	defer record.mu.Unlock()
 	initRecordLocked()
+	ch := recChange{Drop: pid}
 	if up {
-		start, _ := procStart(pid)
+		start, _ := keeper.ProcStart(pid)
 		cmd := strings.Join(argv, " ")
 		if len(cmd) > 200 {
 			cmd = cmd[:200]
 		}
-		record.children[pid] = recProc{Pid: pid, Start: start, Command: cmd}
+		p := recProc{Pid: pid, Start: start, Command: cmd}
+		record.children[pid] = p
+		ch = recChange{Add: &p}
 	} else {
 		delete(record.children, pid)
 	}
-	_ = writeRecordLocked()
+	if record.out == nil || record.appended >= len(record.children)+compactAfter {
+		_ = writeRecordLocked()
+		return
+	}
+	b, err := json.Marshal(ch)
+	if err == nil {
+		_, err = record.out.Write(append(b, '\n'))
+	}
+	if err != nil {
+		_ = writeRecordLocked()
+		return
+	}
+	record.appended++
 }
 
 // writeRecordLocked writes the record atomically (a temporary file renamed
-// over it), mode 0600.
+// over it), mode 0600, as one snapshot, and keeps the file open for the
+// changes that follow.
 func writeRecordLocked() error {
 	if record.file == "" {
 		return nil
@@ -137,17 +178,19 @@ func writeRecordLocked() error {
 	if err != nil {
 		return fmt.Errorf("record: %w", err)
 	}
-	_, werr := tmp.Write(b)
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
+	_, werr := tmp.Write(append(b, '\n'))
 	if werr == nil {
 		werr = os.Rename(tmp.Name(), record.file)
 	}
 	if werr != nil {
+		_ = tmp.Close()
 		_ = os.Remove(tmp.Name())
 		return fmt.Errorf("record: %w", werr)
 	}
+	if record.out != nil {
+		_ = record.out.Close()
+	}
+	record.out, record.appended = tmp, 0
 	return nil
 }
 
@@ -188,10 +231,29 @@ func readRecord(file string) (*recFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("record %s: %w", file, err)
 	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	var rf recFile
-	if err := json.Unmarshal(b, &rf); err != nil {
+	if err := dec.Decode(&rf); err != nil {
 		return nil, fmt.Errorf("record %s: %w", file, err)
 	}
+	children := map[int]recProc{}
+	for _, c := range rf.Children {
+		children[c.Pid] = c
+	}
+	for {
+		// A change cut short (the machine stopped mid-write) ends the
+		// record: what came before it holds.
+		var ch recChange
+		if dec.Decode(&ch) != nil {
+			break
+		}
+		if ch.Add != nil {
+			children[ch.Add.Pid] = *ch.Add
+		} else {
+			delete(children, ch.Drop)
+		}
+	}
+	rf.Children = sortedProcs(children)
 	return &rf, nil
 }
 
@@ -201,8 +263,8 @@ func (p recProc) running() bool {
 	if p.Pid <= 0 {
 		return false
 	}
-	start, ok := procStart(p.Pid)
-	state, _, _ := procStat(p.Pid)
+	start, ok := keeper.ProcStart(p.Pid)
+	state, _, _ := keeper.ProcStat(p.Pid)
 	return ok && start == p.Start && state != "Z"
 }
 
@@ -257,7 +319,7 @@ func stopLeftovers(file string) ([]Leftover, error) {
 	return out, nil
 }
 
-// markedProcs lists the live processes of this user whose childEnv starts
+// markedProcs lists the live processes of this user whose keeper.ChildEnv starts
 // with one of the prefixes.
 func markedProcs(prefixes []string) []int {
 	if len(prefixes) == 0 {
@@ -273,13 +335,13 @@ func markedProcs(prefixes []string) []int {
 		if err != nil || pid == os.Getpid() {
 			continue
 		}
-		v := procEnv(pid, childEnv)
+		v := keeper.ProcEnv(pid, keeper.ChildEnv)
 		if v == "" {
 			continue
 		}
 		for _, p := range prefixes {
 			if strings.HasPrefix(v, p) {
-				if st, _, ok := procStat(pid); ok && st != "Z" {
+				if st, _, ok := keeper.ProcStat(pid); ok && st != "Z" {
 					out = append(out, pid)
 				}
 				break

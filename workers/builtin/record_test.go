@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -103,5 +104,49 @@ func writeFile(t *testing.T, file, record string) {
 	t.Helper()
 	if err := os.WriteFile(file, []byte(record), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A record is a snapshot followed by the changes appended since, one per
+// line (a child added, a child dropped), applied in order: the next run
+// stops the children the changes add and not the ones they drop.
+func TestKeepRecordAppliesAppendedChanges(t *testing.T) {
+	checkNoOrphans(t)
+	t.Cleanup(builtin.DropRecord)
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	var sleeps []*exec.Cmd
+	for range 3 {
+		s := exec.Command("sleep", "1000")
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { s.Process.Kill(); s.Wait() }()
+		sleeps = append(sleeps, s)
+	}
+	entry := func(s *exec.Cmd) string {
+		return fmt.Sprintf(`{"pid":%d,"start":%s,"command":"sleep 1000"}`, s.Process.Pid, startTime(t, s.Process.Pid))
+	}
+	// sleeps[0] is in the snapshot and dropped after, sleeps[1] in the
+	// snapshot, sleeps[2] added after.
+	file := filepath.Join(t.TempDir(), "t.pids")
+	writeFile(t, file, fmt.Sprintf(`{"otpctl":{"pid":%d,"start":1},"keepers":[],"children":[%s,%s]}`+"\n"+
+		`{"drop":%d}`+"\n"+`{"add":%s}`+"\n",
+		dead.Process.Pid, entry(sleeps[0]), entry(sleeps[1]), sleeps[0].Process.Pid, entry(sleeps[2])))
+	left, err := builtin.KeepRecord(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, l := range left {
+		got = append(got, l.Pid)
+	}
+	if want := []int{sleeps[1].Process.Pid, sleeps[2].Process.Pid}; fmt.Sprint(got) != fmt.Sprint(slices.Sorted(slices.Values(want))) {
+		t.Fatalf("stopped %v; want %v (not %d, dropped)", got, want, sleeps[0].Process.Pid)
+	}
+	if err := sleeps[0].Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("the dropped child was stopped: %v", err)
 	}
 }

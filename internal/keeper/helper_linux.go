@@ -1,6 +1,6 @@
 //go:build linux
 
-package builtin
+package keeper
 
 import (
 	"encoding/json"
@@ -10,17 +10,15 @@ import (
 	"os"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // The start helper applies to an exec child what Go's os.StartProcess
 // cannot, between fork and exec: resource limits and the umask, with the
 // user's credentials after them. The keeper starts it, for a child with
 // user, group, umask or limits, as a re-exec of the running binary
-// (/proc/self/exe, entered from this package's init when spawnEnv is set),
+// (/proc/self/exe, entered from this package's init when SpawnEnv is set),
 // in the child's place: same pid, same process group, the child's stdio.
-// It reads what to do from fd 3 (a memfd the keeper wrote), then, in this
+// It reads what to do from fd 3 (a pipe the keeper writes), then, in this
 // order: sets the limits (as root, so a hard limit may be raised), the
 // umask, the groups, gid and uid (setgroups, setgid, setuid, as su does),
 // enters dir (as the user: a folder it cannot enter fails the start), sets
@@ -32,26 +30,26 @@ import (
 // of a fork (cpu, as, nproc) could kill it or fail its own forks, and a
 // hard limit lowered as non-root cannot be raised again. Why not prlimit
 // on the child after the start: the program would already run.
-const spawnEnv = "OTPCTL_SPAWN"
+const SpawnEnv = "OTPCTL_SPAWN"
 
 // helperTimeout bounds how long the keeper waits for the helper to exec.
 const helperTimeout = 10 * time.Second
 
 // maxHelperSpec bounds what the helper reads (a spawn message's worth).
-const maxHelperSpec = 2 * maxKeeperMsg
+const maxHelperSpec = 2 * MaxMsg
 
 // helperSpec is what the helper reads from fd 3.
 type helperSpec struct {
-	Path   string     `json:"path"`
-	Argv   []string   `json:"argv"`
-	Env    []string   `json:"env"`
-	Dir    string     `json:"dir,omitempty"`
-	Attr   *spawnAttr `json:"attr"`
-	Keeper int        `json:"keeper"`
+	Path   string   `json:"path"`
+	Argv   []string `json:"argv"`
+	Env    []string `json:"env"`
+	Dir    string   `json:"dir,omitempty"`
+	Attr   *Attr    `json:"attr"`
+	Keeper int      `json:"keeper"`
 }
 
 func init() {
-	if os.Getenv(spawnEnv) != "" {
+	if os.Getenv(SpawnEnv) != "" {
 		helperMain()
 	}
 }
@@ -59,31 +57,30 @@ func init() {
 // startHelped starts path through the helper with what attr says and the
 // rest of pa, and returns once the program runs (the helper exec'd) or the
 // helper said why it could not.
-func startHelped(path string, argv []string, pa *os.ProcAttr, attr *spawnAttr) (*os.Process, error) {
+func startHelped(path string, argv []string, pa *os.ProcAttr, attr *Attr) (*os.Process, error) {
 	spec, err := json.Marshal(helperSpec{Path: path, Argv: argv, Env: pa.Env, Dir: pa.Dir, Attr: attr, Keeper: os.Getpid()})
 	if err != nil {
 		return nil, err
 	}
-	fd, err := unix.MemfdCreate("otpctl-spawn", unix.MFD_CLOEXEC)
+	// The spec goes through a pipe, written while the helper reads it (a
+	// write to a helper that died fails, and the writer ends).
+	specR, specW, err := os.Pipe()
 	if err != nil {
-		return nil, fmt.Errorf("exec: memfd for the start helper: %w", err)
-	}
-	mem := os.NewFile(uintptr(fd), "spawn")
-	defer mem.Close()
-	if _, err := mem.Write(spec); err != nil {
 		return nil, err
 	}
-	if _, err := mem.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
+	defer specR.Close()
+	go func() {
+		_, _ = specW.Write(spec)
+		specW.Close()
+	}()
 	statusR, statusW, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
 	defer statusR.Close()
 	p, err := os.StartProcess("/proc/self/exe", []string{"otpctl-spawn"}, &os.ProcAttr{
-		Env:   []string{spawnEnv + "=1"},
-		Files: append(pa.Files[:3:3], mem, statusW),
+		Env:   []string{SpawnEnv + "=1"},
+		Files: append(pa.Files[:3:3], specR, statusW),
 		Sys:   pa.Sys,
 	})
 	statusW.Close()
@@ -103,21 +100,29 @@ func startHelped(path string, argv []string, pa *os.ProcAttr, attr *spawnAttr) (
 	return nil, errors.New(string(msg))
 }
 
+// The limits package syscall does not name (the same on every Linux
+// architecture but alpha, mips, sparc and parisc, which Go does not build
+// otpctl for).
+const (
+	rlimitNproc   = 6
+	rlimitMemlock = 8
+)
+
 // limitResources maps limitNames to their RLIMIT_ numbers.
 var limitResources = map[string]int{
-	"nofile":  unix.RLIMIT_NOFILE,
-	"nproc":   unix.RLIMIT_NPROC,
-	"core":    unix.RLIMIT_CORE,
-	"memlock": unix.RLIMIT_MEMLOCK,
-	"stack":   unix.RLIMIT_STACK,
-	"as":      unix.RLIMIT_AS,
-	"cpu":     unix.RLIMIT_CPU,
+	"nofile":  syscall.RLIMIT_NOFILE,
+	"nproc":   rlimitNproc,
+	"core":    syscall.RLIMIT_CORE,
+	"memlock": rlimitMemlock,
+	"stack":   syscall.RLIMIT_STACK,
+	"as":      syscall.RLIMIT_AS,
+	"cpu":     syscall.RLIMIT_CPU,
 }
 
-// helperMain is the start helper (see spawnEnv). It does not return.
+// helperMain is the start helper (see SpawnEnv). It does not return.
 func helperMain() {
 	status := os.NewFile(4, "status")
-	unix.CloseOnExec(4)
+	syscall.CloseOnExec(4)
 	fail := func(format string, args ...any) {
 		_, _ = fmt.Fprintf(status, format, args...)
 		syscall.Exit(127)
@@ -168,7 +173,7 @@ func helperMain() {
 		}
 	}
 	// A change of credentials clears the parent-death signal.
-	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0); err != nil || os.Getppid() != s.Keeper {
+	if err := prctl(prSetPdeathsig, uintptr(syscall.SIGKILL)); err != nil || os.Getppid() != s.Keeper {
 		syscall.Exit(1) // the keeper is gone
 	}
 	err = syscall.Exec(s.Path, s.Argv, s.Env)
