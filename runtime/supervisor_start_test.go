@@ -163,6 +163,7 @@ func TestNestedSupervisorStopsAChildStartOnItsParentsExit(t *testing.T) {
 	}})
 	mustf(t, err, "spawn")
 	s := awaitStarting(t, sup, "r/n/s")
+	<-stuck.inits // it traps exits by now: the exit signal Shutdown cannot end it
 	awaitStarting(t, sup, "r/n")
 	if !shutdownWithin(sup, wait) {
 		t.Fatal("the root did not stop")
