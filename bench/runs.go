@@ -81,7 +81,7 @@ func w8(system string, n int) func(workload.Sizes) (workload.Result, error) {
 
 // metricOrder is the order of each workload's figures in the tables.
 var metricOrder = map[string][]string{
-	"W1": {"spawn_s", "spawn_calls_s", "spawns_per_s", "rss_per_n", "mem_per_n", "stop_s"},
+	"W1": {"spawn_s", "spawn_calls_s", "spawns_per_s", "rss_per_n", "mem_per_n", "stop_s", "stop_cpu_s"},
 	"W2": {"ns_per_rt", "rt_per_s"},
 	"W3": {"msgs_per_s"},
 	"W4": {"p50_ns", "p99_ns", "p999_ns", "mean_ns", "calls_per_s"},

@@ -85,6 +85,7 @@ var Metrics = map[string]Metric{
 	"rss_per_n":      {"RSS delta / N, bytes", "B", Lower},
 	"mem_per_n":      {"runtime mem / N, bytes (HeapInuse+StackInuse)", "B", Lower},
 	"stop_s":         {"stop all, wall s", "s", Lower},
+	"stop_cpu_s":     {"stop all, CPU s (all threads)", "s", Lower},
 	"rt_per_s":       {"round trips/s", "/s", Higher},
 	"ns_per_rt":      {"ns / round trip", "ns", Lower},
 	"msgs_per_s":     {"messages/s", "/s", Higher},
