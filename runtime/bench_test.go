@@ -155,16 +155,18 @@ func BenchmarkRestart(b *testing.B) {
 func BenchmarkTree100k(b *testing.B) {
 	for _, tw := range []twin{{"runtime", workload.W6Tree}, {"floor", workload.W6Floor}} {
 		b.Run(tw.name, func(b *testing.B) {
-			var start, stop float64
+			var start, stop, stopCPU float64
 			for range b.N {
 				r := runWorkload(b, tw.fn, workload.Sizes{Sups: 100, Workers: 1000})
 				start += r["start_s"]
 				stop += r["tree_stop_s"]
+				stopCPU += r["tree_stop_cpu_s"]
 			}
 			n := float64(b.N)
 			b.ReportMetric((start+stop)*1e9/n, "ns/op")
 			b.ReportMetric(start*1e3/n, "start-ms")
 			b.ReportMetric(stop*1e3/n, "stop-ms")
+			b.ReportMetric(stopCPU*1e3/n, "stop-cpu-ms")
 		})
 	}
 }

@@ -22,7 +22,7 @@ func TestWorkloads(t *testing.T) {
 	lat := []string{"p50_ns", "p99_ns", "p999_ns", "mean_ns"}
 	w4 := append([]string{"calls_per_s"}, lat...)
 	w5 := append([]string{"restarts_per_s", "p50_first1k_ns", "late_vs_early"}, lat...)
-	w6 := []string{"start_s", "tree_stop_s"}
+	w6 := []string{"start_s", "tree_stop_s", "tree_stop_cpu_s"}
 	pool := []string{"pool_calls_per_s", "ns_per_call"}
 	tests := []struct {
 		name    string
@@ -53,7 +53,7 @@ func TestWorkloads(t *testing.T) {
 	}
 	// Memory deltas of small runs are noise; a small stop may use less CPU
 	// than the OS counts.
-	mayBeZero := []string{"rss_per_n", "mem_per_n", "stop_cpu_s"}
+	mayBeZero := []string{"rss_per_n", "mem_per_n", "stop_cpu_s", "tree_stop_cpu_s"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := tt.run(tiny)
