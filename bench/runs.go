@@ -81,12 +81,12 @@ func w8(system string, n int) func(workload.Sizes) (workload.Result, error) {
 
 // metricOrder is the order of each workload's figures in the tables.
 var metricOrder = map[string][]string{
-	"W1": {"spawn_s", "spawn_calls_s", "spawns_per_s", "rss_per_n", "mem_per_n", "stop_s"},
+	"W1": {"spawn_s", "spawn_calls_s", "spawns_per_s", "rss_per_n", "mem_per_n", "stop_s", "stop_cpu_s"},
 	"W2": {"ns_per_rt", "rt_per_s"},
 	"W3": {"msgs_per_s"},
 	"W4": {"p50_ns", "p99_ns", "p999_ns", "mean_ns", "calls_per_s"},
 	"W5": {"p50_ns", "p99_ns", "p999_ns", "p50_first1k_ns", "restarts_per_s", "late_vs_early"},
-	"W6": {"start_s", "tree_stop_s"},
+	"W6": {"start_s", "tree_stop_s", "tree_stop_cpu_s"},
 	"W8": {"launch_s", "rss_bytes", "rss_per_child_bytes", "pss_bytes", "pss_per_child_bytes", "cpu_rest_pct", "kill_p50_ns", "kill_p99_ns"},
 	"W7": {"write_to_reload_s", "reload_no_debounce_s", "reload_file_s", "validate_s", "tree_json_s", "tree_json_bytes"},
 }

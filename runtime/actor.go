@@ -16,6 +16,9 @@ const DefaultInitTimeout = 5 * time.Second
 // An actor does not hold a goroutine while its mailbox is empty: it is
 // scheduled onto one when a message arrives and drains what is queued. Links,
 // monitors, trapped exits, Call and exit signals work as for any process.
+// A send that wakes an idle actor while many other woken actors still wait
+// for a processor yields the sender's processor to them (runtime.Gosched)
+// before it returns; it does not wait for them.
 type Spec[S, M any] struct {
 	// Init runs in the new actor before Start returns and gives its initial
 	// state; an error fails the start (and the actor exits with it). It gets

@@ -63,6 +63,24 @@ func BenchmarkSpawnIdleProcesses(b *testing.B) {
 	benchSpawn(b, []twin{{"runtime", workload.W1Processes}, {"floor", workload.W1Floor}})
 }
 
+// BenchmarkStopIdle is W1's stop alone: one op is one stop message to one
+// of b.N idle actors (which wakes it onto a goroutine of its own), idle
+// processes (parked in Receive) or, for the floor, goroutines parked on a
+// channel. cpu-ns/op is the OS process's CPU time per stop, all threads:
+// it says more than the wall time on a shared machine.
+func BenchmarkStopIdle(b *testing.B) {
+	for _, tw := range []twin{{"actors", workload.W1Actors}, {"processes", workload.W1Processes}, {"floor", workload.W1Floor}} {
+		b.Run(tw.name, func(b *testing.B) {
+			r := runWorkload(b, tw.fn, workload.Sizes{N: b.N})
+			n := float64(b.N)
+			b.ReportMetric(r["stop_s"]*1e9/n, "ns/op")
+			if c, ok := r["stop_cpu_s"]; ok {
+				b.ReportMetric(c*1e9/n, "cpu-ns/op")
+			}
+		})
+	}
+}
+
 // BenchmarkPingPong is W2: one op is one round trip between two actors (or
 // two processes in blocking Receive loops).
 func BenchmarkPingPong(b *testing.B) {
@@ -137,16 +155,18 @@ func BenchmarkRestart(b *testing.B) {
 func BenchmarkTree100k(b *testing.B) {
 	for _, tw := range []twin{{"runtime", workload.W6Tree}, {"floor", workload.W6Floor}} {
 		b.Run(tw.name, func(b *testing.B) {
-			var start, stop float64
+			var start, stop, stopCPU float64
 			for range b.N {
 				r := runWorkload(b, tw.fn, workload.Sizes{Sups: 100, Workers: 1000})
 				start += r["start_s"]
 				stop += r["tree_stop_s"]
+				stopCPU += r["tree_stop_cpu_s"]
 			}
 			n := float64(b.N)
 			b.ReportMetric((start+stop)*1e9/n, "ns/op")
 			b.ReportMetric(start*1e3/n, "start-ms")
 			b.ReportMetric(stop*1e3/n, "stop-ms")
+			b.ReportMetric(stopCPU*1e3/n, "stop-cpu-ms")
 		})
 	}
 }

@@ -16,7 +16,10 @@ import (
 // call returned. Memory is read before the spawns and once all are up, each
 // time after a GC and FreeOSMemory; both figures include the spawner's array
 // of N handles (8 B each). stop_s runs from the first stop message until all
-// have terminated.
+// have terminated; stop_cpu_s is the CPU time the OS process used meanwhile
+// (all its threads; 0 where it cannot be read): on a shared machine it
+// varies less than the wall time, which depends on how many cores the
+// others leave free.
 
 // w1System is what differs between W1's systems.
 type w1System[H any] struct {
@@ -49,7 +52,7 @@ func w1[H any](sz Sizes, ready *atomic.Int64, sys w1System[H]) (Result, error) {
 
 	after := readMemory()
 
-	t0 := time.Now()
+	c0, t0 := cpuTime(), time.Now()
 	for _, h := range handles {
 		sys.stop(h)
 	}
@@ -61,7 +64,7 @@ func w1[H any](sz Sizes, ready *atomic.Int64, sys w1System[H]) (Result, error) {
 	if err := waitGoroutines(deadline, base); err != nil {
 		return nil, err
 	}
-	stop := time.Since(t0)
+	stop, stopCPU := time.Since(t0), cpuTime()-c0
 	goruntime.KeepAlive(handles)
 
 	r := Result{
@@ -69,6 +72,7 @@ func w1[H any](sz Sizes, ready *atomic.Int64, sys w1System[H]) (Result, error) {
 		"spawn_calls_s": calls.Seconds(),
 		"spawns_per_s":  float64(n) / spawn.Seconds(),
 		"stop_s":        stop.Seconds(),
+		"stop_cpu_s":    stopCPU.Seconds(),
 	}
 	memFigures(r, before, after, n)
 	return r, nil

@@ -98,6 +98,9 @@ var Metrics = map[string]Metric{
 	"late_vs_early":  {"rate of the last 10% of restarts / rate of the first 10%", "×", Higher},
 	"start_s":        {"start tree, s", "s", Lower},
 	"tree_stop_s":    {"stop tree, s", "s", Lower},
+	// The stops' CPU time, all threads (W1, W6)
+	"stop_cpu_s":      {"stop all, CPU s (all threads)", "s", Lower},
+	"tree_stop_cpu_s": {"stop tree, CPU s (all threads)", "s", Lower},
 	// Pool
 	"pool_calls_per_s": {"calls/s, all callers together", "/s", Higher},
 	"ns_per_call":      {"wall ns / call, all callers together", "ns", Lower},
