@@ -22,11 +22,21 @@ import (
 func Load(file string, kinds Kinds) (*Tree, error) { return load(file, kinds, LoadOptions{}) }
 
 func load(file string, kinds Kinds, opts LoadOptions) (*Tree, error) {
-	data, err := readFile(file)
+	t, _, err := loadReads(file, kinds, opts, false)
+	return t, err
+}
+
+// loadReads is load that also returns, when record is set, every file it
+// read or refused, in the order met.
+func loadReads(file string, kinds Kinds, opts LoadOptions, record bool) (*Tree, []fileRead, error) {
+	l := newLoader(kinds, opts)
+	l.record = record
+	data, err := l.readFile(file)
 	if err != nil {
-		return nil, Diagnostics{{Pos: Pos{File: file}, Severity: SeverityError, Summary: "cannot read the file: " + err.Error()}}
+		return nil, l.reads, Diagnostics{{Pos: Pos{File: file}, Severity: SeverityError, Summary: "cannot read the file: " + err.Error()}}
 	}
-	return parse(file, data, kinds, opts)
+	t, err := l.finish(l.load(file, data))
+	return t, l.reads, err
 }
 
 // Parse resolves the tree file data as if it had been read from file:
@@ -40,9 +50,18 @@ func Parse(file string, data []byte, kinds Kinds) (*Tree, error) {
 }
 
 func parse(file string, data []byte, kinds Kinds, opts LoadOptions) (*Tree, error) {
-	l := &loader{kinds: kinds, opts: opts, docs: map[string]*fileDoc{}, argsBad: map[string]bool{},
+	l := newLoader(kinds, opts)
+	return l.finish(l.load(file, data))
+}
+
+func newLoader(kinds Kinds, opts LoadOptions) *loader {
+	return &loader{kinds: kinds, opts: opts, docs: map[string]*fileDoc{}, argsBad: map[string]bool{},
 		argsChecked: map[argsKey][]schema.Violation{}, argsWarned: map[argsKey][]schema.Violation{}}
-	t := l.load(file, data)
+}
+
+// finish gathers the diagnostics of the files l read: the tree t, or
+// the errors.
+func (l *loader) finish(t *Tree) (*Tree, error) {
 	for _, f := range l.docs {
 		l.diags = append(l.diags, f.diags...)
 	}
@@ -135,6 +154,27 @@ type loader struct {
 	// argsWarned the warnings of those the machine was checked for.
 	argsChecked map[argsKey][]schema.Violation
 	argsWarned  map[argsKey][]schema.Violation
+	// record asks for reads to hold every file read or refused (see
+	// LoadRead).
+	record bool
+	reads  []fileRead
+}
+
+// readFile reads a file of the tree (see readFile), and records it when
+// asked to.
+func (l *loader) readFile(name string) ([]byte, error) {
+	data, err := readFile(name)
+	if l.record {
+		l.reads = append(l.reads, fileRead{name: name, data: data, ok: err == nil})
+	}
+	return data, err
+}
+
+// refused records a file that opts refused (see LoadRead).
+func (l *loader) refused(name string) {
+	if l.record {
+		l.reads = append(l.reads, fileRead{name: name})
+	}
 }
 
 // fileDoc is one file of the tree, parsed, checked against the schema,
