@@ -68,7 +68,7 @@ func (w *walker) args(wk *Worker, fk *fileKind, kindNode, argsNode *yaml.Node, a
 			}
 		} else {
 			partial := false // a dynamic template that leaves required args to its children
-			for _, v := range sch.Validate(merged) {
+			for _, v := range sch.ValidateCached(merged, string(canon)) {
 				if use == argsTemplate && v.Keyword == "required" {
 					partial = true
 					continue
