@@ -154,10 +154,37 @@ type loader struct {
 	// argsWarned the warnings of those the machine was checked for.
 	argsChecked map[argsKey][]schema.Violation
 	argsWarned  map[argsKey][]schema.Violation
+	// registered holds what the load looked up of each registered kind.
+	registered map[string]*kindInfo
 	// record asks for reads to hold every file read or refused (see
 	// LoadRead).
 	record bool
 	reads  []fileRead
+}
+
+// kindInfo is what a load needs of a registered kind, looked up once.
+type kindInfo struct {
+	ok     bool     // the kind is registered
+	text   string   // its args schema
+	paths  []string // its file-path properties (pathProps)
+	schema *schema.Schema
+	err    error // why its args schema does not compile
+}
+
+// registeredKind returns what the load needs of the registered kind name.
+func (l *loader) registeredKind(name string) *kindInfo {
+	if k, ok := l.registered[name]; ok {
+		return k
+	}
+	k := &kindInfo{}
+	k.text, k.ok = l.kinds.ArgsSchema(name)
+	k.paths = pathProps(k.text)
+	k.schema, k.err = schema.Args(k.text)
+	if l.registered == nil {
+		l.registered = map[string]*kindInfo{}
+	}
+	l.registered[name] = k
+	return k
 }
 
 // readFile reads a file of the tree (see readFile), and records it when
@@ -182,6 +209,7 @@ func (l *loader) refused(name string) {
 type fileDoc struct {
 	*document
 	abs   string
+	dir   string // abs's folder; "" when abs is ""
 	kinds map[string]*fileKind
 }
 
@@ -238,6 +266,9 @@ func (l *loader) parse(name, abs string, data []byte) *fileDoc {
 		return f
 	}
 	f := &fileDoc{document: parseYAML(name, data), abs: abs}
+	if abs != "" {
+		f.dir = filepath.Dir(abs)
+	}
 	if !mayQuote(f.document) {
 		hideText(f.document)
 	}

@@ -266,7 +266,7 @@ func (w *walker) worker(kindNode, argsNode *yaml.Node, argsValue any, use argsUs
 		}
 		wk.Base = fk.registered
 	default:
-		if _, ok := w.l.kinds.ArgsSchema(name); !ok {
+		if !w.l.registeredKind(name).ok {
 			f.errorf(kindNode, "kind: %s", w.l.unknownKind(f, name))
 			return nil, nil
 		}
