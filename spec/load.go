@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -109,10 +110,14 @@ func readFile(name string) ([]byte, error) {
 	if err := readable(fi); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, int64(maxFileSize)+1))
-	if err != nil {
+	// Read it into a buffer of its size (and room to see the end), not
+	// one that doubles as it goes: a file of a hundred thousand workers
+	// is megabytes.
+	buf := bytes.NewBuffer(make([]byte, 0, fi.Size()+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(f, int64(maxFileSize)+1)); err != nil {
 		return nil, unwrapPath(err)
 	}
+	data := buf.Bytes()
 	if len(data) > maxFileSize {
 		return nil, fmt.Errorf("too large: a tree file may have at most %d bytes", maxFileSize)
 	}
