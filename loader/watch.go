@@ -220,10 +220,13 @@ func (p *preparer) done(l *spec.Loaded) {
 }
 
 // take returns the last load for the reload to use (reloadFile checks
-// that it is current), waiting for the one under way unless the files
-// changed after it began; nil when there is none.
+// that it is current), waiting for the one under way, if any; nil when
+// there is none. A load that began before the last change may still have
+// read the files as they are now (the change was the end of the write
+// it saw), and a load of its own would compete with it for the CPU.
 func (p *preparer) take() *spec.Loaded {
-	if p.running && !p.again {
+	if p.running {
+		p.again = false
 		p.done(<-p.results)
 	}
 	l := p.last
