@@ -632,11 +632,11 @@ func Get(doc any, toks []string) any {
 // Tokens splits a JSON Pointer (RFC 6901), such as a Violation's, into
 // its unescaped tokens: "/env/A~1B" is ["env", "A/B"]; "" is none.
 func Tokens(pointer string) []string {
-	pointer = strings.TrimPrefix(pointer, "/")
 	if pointer == "" {
 		return nil
 	}
-	parts := strings.Split(pointer, "/")
+	// "/" is the key "", not the whole document.
+	parts := strings.Split(strings.TrimPrefix(pointer, "/"), "/")
 	for i, p := range parts {
 		parts[i] = unescapeToken(p)
 	}
@@ -646,11 +646,11 @@ func Tokens(pointer string) []string {
 // tokens splits a pointer in the library's form: RFC 6901 tokens that
 // are also URL-escaped ("a b" is "a%20b").
 func tokens(pointer string) []string {
-	pointer = strings.TrimPrefix(pointer, "/")
 	if pointer == "" {
 		return nil
 	}
-	parts := strings.Split(pointer, "/")
+	// "/" is the key "", not the whole document.
+	parts := strings.Split(strings.TrimPrefix(pointer, "/"), "/")
 	for i, p := range parts {
 		if strings.ContainsRune(p, '%') {
 			if u, err := url.PathUnescape(p); err == nil {
