@@ -91,3 +91,38 @@ func TestWatchSeesAChangeAfterItsLoadAhead(t *testing.T) {
 		}
 	}
 }
+
+// TestPreparerKeepsOnlyWhatAReloadWillUse: a load ahead is handed to the
+// reload that follows (waited for if under way); one the watcher no longer
+// wants (the wait ended and nothing had changed) is not kept once it ends,
+// so a large tree is not held for nothing.
+func TestPreparerKeepsOnlyWhatAReloadWillUse(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "app.yaml")
+	writeFile(t, file, "version: 1\nsupervisor:\n  children:\n    - {name: a, kind: echo}\n")
+	r, _ := startFile(t, file)
+	p := &preparer{r: r, results: make(chan *spec.Loaded, 1)}
+
+	p.start()
+	if l := p.take(); l == nil || l.Tree == nil {
+		t.Fatalf("take after start: %+v", l)
+	}
+	if p.running || p.last != nil {
+		t.Fatalf("after take: running %v, last %v", p.running, p.last)
+	}
+
+	p.start()
+	p.forget()
+	p.done(<-p.results)
+	if p.running || p.last != nil {
+		t.Errorf("a load forgotten while under way is kept: running %v, last %v", p.running, p.last)
+	}
+
+	// A change while it runs: the next one starts when it ends.
+	p.start()
+	p.start()
+	p.done(<-p.results)
+	if !p.running {
+		t.Fatal("no second load after a change during the first")
+	}
+	p.wait()
+}

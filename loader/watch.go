@@ -197,6 +197,7 @@ type preparer struct {
 	results chan *spec.Loaded // capacity 1: a load never waits to deliver
 	running bool              // a load is under way
 	again   bool              // the files changed after it began
+	drop    bool              // its result is not wanted (forget)
 	last    *spec.Loaded      // the last load that ended, not used yet
 }
 
@@ -207,13 +208,16 @@ func (p *preparer) start() {
 		p.again = true
 		return
 	}
-	p.running, p.again, p.last = true, false, nil
+	p.running, p.again, p.drop, p.last = true, false, false, nil
 	go func() { p.results <- p.r.prepare() }()
 }
 
 // done takes the result of the load that ended.
 func (p *preparer) done(l *spec.Loaded) {
-	p.running, p.last = false, l
+	if p.drop {
+		l = nil // a tree of a hundred thousand workers is not kept for nothing
+	}
+	p.running, p.drop, p.last = false, false, l
 	if p.again {
 		p.start()
 	}
@@ -226,7 +230,7 @@ func (p *preparer) done(l *spec.Loaded) {
 // it saw), and a load of its own would compete with it for the CPU.
 func (p *preparer) take() *spec.Loaded {
 	if p.running {
-		p.again = false
+		p.again, p.drop = false, false
 		p.done(<-p.results)
 	}
 	l := p.last
@@ -234,8 +238,12 @@ func (p *preparer) take() *spec.Loaded {
 	return l
 }
 
-// forget drops the last load and the wish for another.
-func (p *preparer) forget() { p.last, p.again = nil, false }
+// forget drops the last load, the wish for another, and the result of
+// the one under way.
+func (p *preparer) forget() {
+	p.last, p.again = nil, false
+	p.drop = p.running
+}
 
 // wait waits for the load under way, if any, to end.
 func (p *preparer) wait() {
