@@ -37,7 +37,9 @@ type Options struct {
 	Files spec.LoadOptions
 	// Reloading, if not nil, is called when a reload begins (ReloadFile
 	// or Reload, once the tree is up and while it has not stopped), before
-	// the files are read; the function it returns, if not nil, is called
+	// the files are read (a watcher's reload reads them again then, to
+	// check the load it made while it waited; see Watch); the function it
+	// returns, if not nil, is called
 	// when that reload is over, applied or refused. Both run on the
 	// goroutine that reloads, one reload at a time, and must return
 	// promptly. `otpctl run` tells systemd with them (RELOADING=1, then

@@ -32,14 +32,27 @@ type ReloadResult struct {
 //
 // The file is read while the reload holds its lock, so that reloads that
 // overlap read and apply the files in the order they were asked for.
-func (r *Running) ReloadFile() (ReloadResult, error) {
+func (r *Running) ReloadFile() (ReloadResult, error) { return r.reloadFile(nil) }
+
+// reloadFile is ReloadFile, which uses pre, a load of the files made
+// ahead (prepare), instead of loading them again if pre is still current:
+// it was made of the running tree's file and the files it read have not
+// changed since (which it checks by reading them, under the reload's
+// lock as ReloadFile reads them).
+func (r *Running) reloadFile(pre *spec.Loaded) (ReloadResult, error) {
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()
 	if err := r.stopped(); err != nil {
 		return ReloadResult{}, err
 	}
 	defer r.reloadBegins()()
-	t, err := spec.LoadWith(r.Spec().File, r.reg, r.files)
+	var t *spec.Tree
+	var err error
+	if file := r.Spec().File; pre != nil && pre.File == file && pre.Current() {
+		t, err = pre.Tree, pre.Err
+	} else {
+		t, err = spec.LoadWith(file, r.reg, r.files)
+	}
 	if err != nil {
 		var ds spec.Diagnostics
 		lines := []string{err.Error()}
@@ -54,6 +67,10 @@ func (r *Running) ReloadFile() (ReloadResult, error) {
 	}
 	return r.reload(t)
 }
+
+// prepare loads the running tree's files as ReloadFile would, for
+// reloadFile to use if they do not change meanwhile.
+func (r *Running) prepare() *spec.Loaded { return spec.LoadRead(r.Spec().File, r.reg, r.files) }
 
 // Reload takes the running tree to t, an already validated tree, changing
 // only what differs (spec.Diff of Spec and t):

@@ -51,6 +51,13 @@ type WatchOptions struct {
 // file that does not validate changes nothing (reload_failed) and watching
 // goes on: the next save is reloaded.
 //
+// While it waits, it loads the files ahead (once they have been quiet for
+// a quarter of Debounce), so that when the wait ends the reload reads them
+// again only to check that they are still what was loaded, and then
+// applies the difference: the reload then comes as soon after the wait as
+// if nothing had to be parsed, and what it reports is what ReloadFile
+// would. A load ahead that a further change made stale is not used.
+//
 // A file that is a symbolic link is followed: the folder it leads to is
 // watched too, and a change there is a change of the file. When a file,
 // link or folder is created, renamed or removed in a watched folder, the
@@ -115,6 +122,18 @@ func (w *Watcher) run(seen *spec.Tree) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	settle := time.NewTimer(time.Hour)
+	settle.Stop()
+	defer settle.Stop()
+	p := &preparer{r: w.r, results: make(chan *spec.Loaded, 1)}
+	defer p.wait()
+	// changes starts the wait again: the reload when the files have been
+	// quiet for the debounce, their load ahead once they have been quiet
+	// for a quarter of it.
+	changes := func() {
+		timer.Reset(w.debounce)
+		settle.Reset(w.debounce / 4)
+	}
 	for {
 		select {
 		case <-w.stop:
@@ -129,7 +148,7 @@ func (w *Watcher) run(seen *spec.Tree) {
 				// and before its folder was watched, and a link may
 				// have been swapped while the reload ran: look once
 				// more. If nothing changed, the reload does nothing.
-				timer.Reset(w.debounce)
+				changes()
 			}
 		case ev, ok := <-w.fw.Events:
 			if !ok {
@@ -140,12 +159,12 @@ func (w *Watcher) run(seen *spec.Tree) {
 			}
 			switch {
 			case w.names[filepath.Clean(ev.Name)]:
-				timer.Reset(w.debounce)
+				changes()
 			case ev.Op.Has(fsnotify.Create) || ev.Op.Has(fsnotify.Rename) || ev.Op.Has(fsnotify.Remove):
 				// A link on the way to a file may have been
 				// swapped (a ConfigMap's ..data).
 				if w.resolve() {
-					timer.Reset(w.debounce)
+					changes()
 				}
 			}
 		case err, ok := <-w.fw.Errors:
@@ -153,11 +172,84 @@ func (w *Watcher) run(seen *spec.Tree) {
 				return
 			}
 			w.report(err)
+		case <-settle.C:
+			p.start()
+		case l := <-p.results:
+			p.done(l)
 		case <-timer.C:
 			if w.changed() {
-				w.r.ReloadFile() // it reports itself: reload or reload_failed
+				w.r.reloadFile(p.take()) // it reports itself: reload or reload_failed
+			} else {
+				p.forget()
 			}
 		}
+	}
+}
+
+// preparer loads the tree's files ahead, while the watcher waits for them
+// to stay quiet, so that the reload at the end of the wait only has to
+// check that they are still what was loaded (spec.Loaded.Current) and
+// apply the difference. One load runs at a time, on a goroutine of its
+// own; its result comes back on results. Its methods run on the watcher's
+// goroutine.
+type preparer struct {
+	r       *Running
+	results chan *spec.Loaded // capacity 1: a load never waits to deliver
+	running bool              // a load is under way
+	again   bool              // the files changed after it began
+	drop    bool              // its result is not wanted (forget)
+	last    *spec.Loaded      // the last load that ended, not used yet
+}
+
+// start begins a load, or, if one is under way, asks for another once it
+// ends (the files changed after it began).
+func (p *preparer) start() {
+	if p.running {
+		p.again = true
+		return
+	}
+	p.running, p.again, p.drop, p.last = true, false, false, nil
+	go func() { p.results <- p.r.prepare() }()
+}
+
+// done takes the result of the load that ended.
+func (p *preparer) done(l *spec.Loaded) {
+	if p.drop {
+		l = nil // a tree of a hundred thousand workers is not kept for nothing
+	}
+	p.running, p.drop, p.last = false, false, l
+	if p.again {
+		p.start()
+	}
+}
+
+// take returns the last load for the reload to use (reloadFile checks
+// that it is current), waiting for the one under way, if any; nil when
+// there is none. A load that began before the last change may still have
+// read the files as they are now (the change was the end of the write
+// it saw), and a load of its own would compete with it for the CPU.
+func (p *preparer) take() *spec.Loaded {
+	if p.running {
+		p.again, p.drop = false, false
+		p.done(<-p.results)
+	}
+	l := p.last
+	p.forget()
+	return l
+}
+
+// forget drops the last load, the wish for another, and the result of
+// the one under way.
+func (p *preparer) forget() {
+	p.last, p.again = nil, false
+	p.drop = p.running
+}
+
+// wait waits for the load under way, if any, to end.
+func (p *preparer) wait() {
+	if p.running {
+		<-p.results
+		p.running = false
 	}
 }
 

@@ -82,6 +82,61 @@ type Schema struct {
 	// raw is the schema document, to look up what a failed keyword asked
 	// for (an enum's values, an x-message) when wording a violation.
 	raw any
+	// memo holds what ValidateCached found.
+	memo memo
+}
+
+// memoGeneration is how many documents a Schema's memo holds before it
+// starts a new generation: it keeps the documents of the current and the
+// previous one, so that a reload of a tree of a hundred thousand workers,
+// each with its own args, finds them all. Tests lower it.
+var memoGeneration = 1 << 17
+
+// memo is the violations of documents validated already, by their
+// canonical JSON, in two generations: a document found in the old one
+// moves to the current one, and when the current one is full the old one
+// is dropped. It holds at most 2×memoGeneration documents.
+type memo struct {
+	mu       sync.Mutex
+	cur, old map[string][]Violation
+}
+
+func (m *memo) get(key string) ([]Violation, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if vs, ok := m.cur[key]; ok {
+		return vs, true
+	}
+	vs, ok := m.old[key]
+	if ok {
+		m.put(key, vs)
+	}
+	return vs, ok
+}
+
+// put records key's violations; m.mu is held.
+func (m *memo) put(key string, vs []Violation) {
+	if len(m.cur) >= memoGeneration || m.cur == nil {
+		m.old, m.cur = m.cur, make(map[string][]Violation)
+	}
+	m.cur[key] = vs
+}
+
+// ValidateCached is Validate of doc, whose canonical JSON is canon (object
+// keys sorted, no spaces, numbers and strings as written: two documents
+// with the same canon are the same document). The violations of each
+// canon are remembered, so a document checked before, by this load or an
+// earlier one (a reload of the same tree), is not validated again. The
+// slice returned is shared: do not change it.
+func (s *Schema) ValidateCached(doc any, canon string) []Violation {
+	if vs, ok := s.memo.get(canon); ok {
+		return vs
+	}
+	vs := s.Validate(doc)
+	s.memo.mu.Lock()
+	s.memo.put(canon, vs)
+	s.memo.mu.Unlock()
+	return vs
 }
 
 // Compile compiles a JSON Schema (draft 2020-12 unless it says otherwise
@@ -577,11 +632,11 @@ func Get(doc any, toks []string) any {
 // Tokens splits a JSON Pointer (RFC 6901), such as a Violation's, into
 // its unescaped tokens: "/env/A~1B" is ["env", "A/B"]; "" is none.
 func Tokens(pointer string) []string {
-	pointer = strings.TrimPrefix(pointer, "/")
 	if pointer == "" {
 		return nil
 	}
-	parts := strings.Split(pointer, "/")
+	// "/" is the key "", not the whole document.
+	parts := strings.Split(strings.TrimPrefix(pointer, "/"), "/")
 	for i, p := range parts {
 		parts[i] = unescapeToken(p)
 	}
@@ -591,11 +646,11 @@ func Tokens(pointer string) []string {
 // tokens splits a pointer in the library's form: RFC 6901 tokens that
 // are also URL-escaped ("a b" is "a%20b").
 func tokens(pointer string) []string {
-	pointer = strings.TrimPrefix(pointer, "/")
 	if pointer == "" {
 		return nil
 	}
-	parts := strings.Split(pointer, "/")
+	// "/" is the key "", not the whole document.
+	parts := strings.Split(strings.TrimPrefix(pointer, "/"), "/")
 	for i, p := range parts {
 		if strings.ContainsRune(p, '%') {
 			if u, err := url.PathUnescape(p); err == nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,11 +36,12 @@ func (w *walker) args(wk *Worker, fk *fileKind, kindNode, argsNode *yaml.Node, a
 			}
 		}
 	}
-	var merged any = map[string]any{}
+	var merged any
 	switch {
 	case len(values) == 1 && !hasNull(values[0]):
 		merged = values[0] // nothing to merge: share the document's value
 	default:
+		merged = map[string]any{}
 		for i := len(values) - 1; i >= 0; i-- {
 			merged = mergePatch(merged, values[i])
 		}
@@ -50,17 +50,15 @@ func (w *walker) args(wk *Worker, fk *fileKind, kindNode, argsNode *yaml.Node, a
 	if !ok {
 		return json.RawMessage("{}") // not a mapping: the schema said so
 	}
-	if w.f.abs != "" {
-		merged = resolvePaths(w.l.kinds, wk.Base, m, filepath.Dir(w.f.abs))
-	}
+	kind := w.l.registeredKind(wk.Base)
+	merged = resolvePaths(kind.paths, m, w.f.dir)
 	canon := canonical(merged)
 
 	// Many workers share their args: check each distinct pair once.
 	key := argsKey{wk.Base, string(canon), use}
 	violations, seen := w.l.argsChecked[key]
 	if !seen {
-		text, _ := w.l.kinds.ArgsSchema(wk.Base)
-		sch, err := schema.Args(text)
+		sch, err := kind.schema, kind.err
 		if err != nil {
 			if !w.l.argsBad[wk.Base] {
 				w.l.argsBad[wk.Base] = true
@@ -68,7 +66,7 @@ func (w *walker) args(wk *Worker, fk *fileKind, kindNode, argsNode *yaml.Node, a
 			}
 		} else {
 			partial := false // a dynamic template that leaves required args to its children
-			for _, v := range sch.Validate(merged) {
+			for _, v := range sch.ValidateCached(merged, string(canon)) {
 				if use == argsTemplate && v.Keyword == "required" {
 					partial = true
 					continue

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -22,11 +23,21 @@ import (
 func Load(file string, kinds Kinds) (*Tree, error) { return load(file, kinds, LoadOptions{}) }
 
 func load(file string, kinds Kinds, opts LoadOptions) (*Tree, error) {
-	data, err := readFile(file)
+	t, _, err := loadReads(file, kinds, opts, false)
+	return t, err
+}
+
+// loadReads is load that also returns, when record is set, every file it
+// read or refused, in the order met.
+func loadReads(file string, kinds Kinds, opts LoadOptions, record bool) (*Tree, []fileRead, error) {
+	l := newLoader(kinds, opts)
+	l.record = record
+	data, err := l.readFile(file)
 	if err != nil {
-		return nil, Diagnostics{{Pos: Pos{File: file}, Severity: SeverityError, Summary: "cannot read the file: " + err.Error()}}
+		return nil, l.reads, Diagnostics{{Pos: Pos{File: file}, Severity: SeverityError, Summary: "cannot read the file: " + err.Error()}}
 	}
-	return parse(file, data, kinds, opts)
+	t, err := l.finish(l.load(file, data))
+	return t, l.reads, err
 }
 
 // Parse resolves the tree file data as if it had been read from file:
@@ -40,9 +51,18 @@ func Parse(file string, data []byte, kinds Kinds) (*Tree, error) {
 }
 
 func parse(file string, data []byte, kinds Kinds, opts LoadOptions) (*Tree, error) {
-	l := &loader{kinds: kinds, opts: opts, docs: map[string]*fileDoc{}, argsBad: map[string]bool{},
+	l := newLoader(kinds, opts)
+	return l.finish(l.load(file, data))
+}
+
+func newLoader(kinds Kinds, opts LoadOptions) *loader {
+	return &loader{kinds: kinds, opts: opts, docs: map[string]*fileDoc{}, argsBad: map[string]bool{},
 		argsChecked: map[argsKey][]schema.Violation{}, argsWarned: map[argsKey][]schema.Violation{}}
-	t := l.load(file, data)
+}
+
+// finish gathers the diagnostics of the files l read: the tree t, or
+// the errors.
+func (l *loader) finish(t *Tree) (*Tree, error) {
 	for _, f := range l.docs {
 		l.diags = append(l.diags, f.diags...)
 	}
@@ -90,10 +110,14 @@ func readFile(name string) ([]byte, error) {
 	if err := readable(fi); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, int64(maxFileSize)+1))
-	if err != nil {
+	// Read it into a buffer of its size (and room to see the end), not
+	// one that doubles as it goes: a file of a hundred thousand workers
+	// is megabytes.
+	buf := bytes.NewBuffer(make([]byte, 0, fi.Size()+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(f, int64(maxFileSize)+1)); err != nil {
 		return nil, unwrapPath(err)
 	}
+	data := buf.Bytes()
 	if len(data) > maxFileSize {
 		return nil, fmt.Errorf("too large: a tree file may have at most %d bytes", maxFileSize)
 	}
@@ -135,6 +159,54 @@ type loader struct {
 	// argsWarned the warnings of those the machine was checked for.
 	argsChecked map[argsKey][]schema.Violation
 	argsWarned  map[argsKey][]schema.Violation
+	// registered holds what the load looked up of each registered kind.
+	registered map[string]*kindInfo
+	// record asks for reads to hold every file read or refused (see
+	// LoadRead).
+	record bool
+	reads  []fileRead
+}
+
+// kindInfo is what a load needs of a registered kind, looked up once.
+type kindInfo struct {
+	ok     bool     // the kind is registered
+	text   string   // its args schema
+	paths  []string // its file-path properties (pathProps)
+	schema *schema.Schema
+	err    error // why its args schema does not compile
+}
+
+// registeredKind returns what the load needs of the registered kind name.
+func (l *loader) registeredKind(name string) *kindInfo {
+	if k, ok := l.registered[name]; ok {
+		return k
+	}
+	k := &kindInfo{}
+	k.text, k.ok = l.kinds.ArgsSchema(name)
+	k.paths = pathProps(k.text)
+	k.schema, k.err = schema.Args(k.text)
+	if l.registered == nil {
+		l.registered = map[string]*kindInfo{}
+	}
+	l.registered[name] = k
+	return k
+}
+
+// readFile reads a file of the tree (see readFile), and records it when
+// asked to.
+func (l *loader) readFile(name string) ([]byte, error) {
+	data, err := readFile(name)
+	if l.record {
+		l.reads = append(l.reads, fileRead{name: name, data: data, ok: err == nil})
+	}
+	return data, err
+}
+
+// refused records a file that opts refused (see LoadRead).
+func (l *loader) refused(name string) {
+	if l.record {
+		l.reads = append(l.reads, fileRead{name: name})
+	}
 }
 
 // fileDoc is one file of the tree, parsed, checked against the schema,
@@ -142,6 +214,7 @@ type loader struct {
 type fileDoc struct {
 	*document
 	abs   string
+	dir   string // abs's folder; "" when abs is ""
 	kinds map[string]*fileKind
 }
 
@@ -198,6 +271,9 @@ func (l *loader) parse(name, abs string, data []byte) *fileDoc {
 		return f
 	}
 	f := &fileDoc{document: parseYAML(name, data), abs: abs}
+	if abs != "" {
+		f.dir = filepath.Dir(abs)
+	}
 	if !mayQuote(f.document) {
 		hideText(f.document)
 	}

@@ -40,15 +40,15 @@ func pathProps(schemaText string) []string {
 	return props
 }
 
-// resolvePaths returns args with the file-path properties of kind base
-// resolved against dir (see FilePathKeyword); args is not modified.
-func resolvePaths(kinds Kinds, base string, args map[string]any, dir string) map[string]any {
+// resolvePaths returns args with props, the file-path properties of its
+// kind (pathProps), resolved against dir (see FilePathKeyword); args is
+// not modified.
+func resolvePaths(props []string, args map[string]any, dir string) map[string]any {
 	if dir == "" {
 		return args
 	}
-	text, _ := kinds.ArgsSchema(base)
 	var out map[string]any
-	for _, p := range pathProps(text) {
+	for _, p := range props {
 		v, ok := args[p]
 		if !ok {
 			continue

@@ -266,7 +266,7 @@ func (w *walker) worker(kindNode, argsNode *yaml.Node, argsValue any, use argsUs
 		}
 		wk.Base = fk.registered
 	default:
-		if _, ok := w.l.kinds.ArgsSchema(name); !ok {
+		if !w.l.registeredKind(name).ok {
 			f.errorf(kindNode, "kind: %s", w.l.unknownKind(f, name))
 			return nil, nil
 		}
@@ -306,10 +306,11 @@ func (w *walker) include(n *Node, v *yaml.Node) *Supervisor {
 	inc, ok := w.l.docs[abs]
 	if !ok {
 		if err := w.l.opts.check(name); err != nil {
+			w.l.refused(name)
 			f.errorf(v, "include: %s %v", name, err)
 			return empty
 		}
-		data, err := readFile(name)
+		data, err := w.l.readFile(name)
 		if err != nil {
 			f.errorf(v, "include: cannot read %s: %v", name, err)
 			return empty

@@ -32,9 +32,14 @@ import (
 //
 //   - write_to_reload_s: from the write until the reload event, the real
 //     path: the file watcher's event, its debounce (loader.DefaultDebounce),
-//     reading, parsing and validating the file, the diff, the restart.
+//     reading, parsing and validating the file (which the watcher does
+//     while it waits, once the file has been quiet for a quarter of the
+//     debounce, and checks when the wait ends by reading the file again),
+//     the diff, the restart.
 //   - reload_no_debounce_s: write_to_reload_s minus the debounce
-//     (loader.DefaultDebounce), what the watcher and the reload add to it.
+//     (loader.DefaultDebounce), what the watcher and the reload add to it:
+//     for a file that takes longer to load than three quarters of the
+//     debounce, the rest of its load.
 //   - reload_file_s: the same reload with no watcher and no debounce
 //     (Running.ReloadFile, the leaf changed back): what SIGHUP and `otpctl
 //     reload` cost.
