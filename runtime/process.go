@@ -396,18 +396,17 @@ type obituary struct {
 }
 
 // dieLocked marks the live process p dead with reason, with p.mu held, and
-// fills o with what is left to announce. own is true when p's own goroutine
-// ends it as it finishes; otherwise a goroutine still running p's code
-// outside the runtime is counted as a stray until it unwinds. o is the
-// caller's, usually on its stack: a death allocates nothing.
-func (p *proc) dieLocked(o *obituary, reason error, own bool) {
+// returns what is left to announce. own is true when p's own goroutine ends
+// it as it finishes; otherwise a goroutine still running p's code outside
+// the runtime is counted as a stray until it unwinds.
+func (p *proc) dieLocked(reason error, own bool) *obituary {
 	p.dead = true
 	p.reason = reason
 	if !own && p.hasG && !p.wait && !p.yield && !p.attached && !p.stray {
 		p.stray = true
 		strays.Add(1)
 	}
-	*o = obituary{p: p, reason: reason, links: links{one: p.link}, name: p.name, onExit: p.onExit}
+	o := &obituary{p: p, reason: reason, links: links{one: p.link}, name: p.name, onExit: p.onExit}
 	if x := p.x; x != nil {
 		o.links.many, o.monitoredBy, o.monitoring = x.links, x.monitoredBy, x.monitoring
 		o.watched = x.watched
@@ -423,13 +422,13 @@ func (p *proc) dieLocked(o *obituary, reason error, own bool) {
 		default:
 		}
 	}
+	return o
 }
 
 // announce runs the process's OnExit, drops its name and monitors, sends
 // its exit signal along its links and then its Downs, in that order. Linked
 // processes that the signal kills are appended to work, to be announced in
-// turn (a loop, not a recursion: a chain of a million links is fine); only
-// their obituaries are on the heap.
+// turn (a loop, not a recursion: a chain of a million links is fine).
 func (o *obituary) announce(work []*obituary) []*obituary {
 	if o.onExit != nil {
 		runOnExit(o.onExit, o.reason)
@@ -441,11 +440,8 @@ func (o *obituary) announce(work []*obituary) []*obituary {
 		m.target.dropMonitoredBy(m)
 	}
 	o.links.each(func(q *proc) {
-		var d obituary
-		if q.signal(&d, o.p, o.reason, true) {
-			h := new(obituary)
-			*h = d
-			work = append(work, h)
+		if d := q.signal(o.p, o.reason, true); d != nil {
+			work = append(work, d)
 		}
 	})
 	if m := o.watched; m != nil {
@@ -459,7 +455,10 @@ func (o *obituary) announce(work []*obituary) []*obituary {
 
 // propagate announces o and every death it causes.
 func propagate(o *obituary) {
-	work := o.announce(nil)
+	if o == nil {
+		return
+	}
+	work := []*obituary{o}
 	for len(work) > 0 {
 		o := work[len(work)-1]
 		work = o.announce(work[:len(work)-1])
@@ -483,10 +482,9 @@ func (p *proc) exit(reason error) {
 		p.mu.Unlock()
 		return
 	}
-	var o obituary
-	p.dieLocked(&o, reason, false)
+	o := p.dieLocked(reason, false)
 	p.mu.Unlock()
-	propagate(&o)
+	propagate(o)
 }
 
 // goroutineDone is the exit of the process's own goroutine (return, panic,
@@ -498,18 +496,15 @@ func (p *proc) goroutineDone(reason error) {
 	p.hasG, p.sched = false, false
 	wasStray := p.stray
 	p.stray = false
-	died := !p.dead
-	var o obituary
-	if died {
-		p.dieLocked(&o, reason, true)
+	var o *obituary
+	if !p.dead {
+		o = p.dieLocked(reason, true)
 	}
 	p.mu.Unlock()
 	if wasStray {
 		strays.Add(-1)
 	}
-	if died {
-		propagate(&o)
-	}
+	propagate(o)
 }
 
 // down delivers a monitor's Down to its watcher.
@@ -541,21 +536,21 @@ func (p *proc) down(m *monitor, reason error) {
 // signal delivers an exit signal from `from` (nil: from outside any
 // process). viaLink is true when it comes along a link: it is then
 // delivered only while the link exists (after Unlink nothing arrives), and
-// delivering it removes the link. It reports whether the signal killed p,
-// and fills o with its obituary then; the caller must propagate it.
-func (p *proc) signal(o *obituary, from *proc, reason error, viaLink bool) (died bool) {
+// delivering it removes the link. It returns the obituary of p when the
+// signal killed it; the caller must propagate it.
+func (p *proc) signal(from *proc, reason error, viaLink bool) *obituary {
 	if reason == nil {
 		reason = Normal
 	}
 	p.mu.Lock()
 	if p.dead {
 		p.mu.Unlock()
-		return false
+		return nil
 	}
 	if viaLink {
 		if !p.hasLink(from) {
 			p.mu.Unlock()
-			return false
+			return nil
 		}
 		p.removeLink(from)
 	}
@@ -571,22 +566,14 @@ func (p *proc) signal(o *obituary, from *proc, reason error, viaLink bool) (died
 		if start {
 			p.schedule()
 		}
-		return false
+		return nil
 	case reason == Normal && from != p:
 		p.mu.Unlock()
-		return false
+		return nil
 	}
-	p.dieLocked(o, reason, false)
+	o := p.dieLocked(reason, false)
 	p.mu.Unlock()
-	return true
-}
-
-// deliver is signal followed by the propagation of the death it causes.
-func (p *proc) deliver(from *proc, reason error, viaLink bool) {
-	var o obituary
-	if p.signal(&o, from, reason, viaLink) {
-		propagate(&o)
-	}
+	return o
 }
 
 // startGoroutine records that a goroutine now runs p. A process killed
@@ -686,7 +673,7 @@ func Attach(opts ...Option) (p *Process, detach func()) {
 // reason is Normal.
 func Exit(pid Pid, reason error) {
 	if pid.p != nil {
-		pid.p.deliver(nil, reason, false)
+		propagate(pid.p.signal(nil, reason, false))
 	}
 }
 
@@ -696,7 +683,7 @@ func (p *Process) SendExit(pid Pid, reason error) {
 	if pid.p == nil {
 		return
 	}
-	pid.p.deliver(p.p, reason, false)
+	propagate(pid.p.signal(p.p, reason, false))
 	if pid.p == p.p {
 		p.unwindIfDead()
 	}
@@ -733,7 +720,7 @@ func (p *Process) Link(pid Pid) {
 	if t.dead {
 		// t exited before it knew of the link: it sends noproc.
 		t.mu.Unlock()
-		me.deliver(t, NoProc, true)
+		propagate(me.signal(t, NoProc, true))
 		p.unwindIfDead()
 		return
 	}
@@ -747,7 +734,7 @@ func (p *Process) Link(pid Pid) {
 	if me.dead {
 		reason := me.reason
 		me.mu.Unlock()
-		t.deliver(me, reason, true)
+		propagate(t.signal(me, reason, true))
 		p.unwindIfDead()
 		return
 	}
